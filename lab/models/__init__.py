@@ -1,0 +1,1 @@
+"""Model helpers shared by generation, training and publishing (loading, tiny local models, GGUF)."""

@@ -1,0 +1,36 @@
+"""Shared test settings.
+
+The real corpus (taxonomy files, webhook payloads, GitHub's OpenAPI description) lives outside
+the repository; tests find it through one setting, ARBORIST_FIXTURES (default: ../shared/fixtures
+beside the checkout), and skip with a clear reason where it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def fixtures_root() -> Path:
+    return Path(os.environ.get("ARBORIST_FIXTURES", REPO_ROOT.parent / "shared" / "fixtures"))
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    """The shared real-data corpus; skips the test when it is not there."""
+    root = fixtures_root()
+    if not root.is_dir():
+        pytest.skip(f"real corpus not found at {root} (set ARBORIST_FIXTURES to its folder)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory) -> Path:
+    """A random two-layer Llama with a tokenizer trained on the fly, built once per test session."""
+    from lab.models.tiny import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
