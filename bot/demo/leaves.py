@@ -1,0 +1,135 @@
+"""The story's taxonomy content: the base tree, the contributor's leaf, its mistake and its fix.
+
+The base tree comes from the repository's `examples/taxonomy/` when it is there (the leaves users
+are shown in the docs); the built-in leaves below are used otherwise, so the demo never depends on
+files outside the package. The contributor's leaf is a freeform skill with short answers, so a
+tiny student can learn them in seconds and answer the trained question at the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CONTRIBUTOR = "octo-contributor"
+MAINTAINER = "tree-maintainer"
+STRANGER = "passing-stranger"
+
+PR_LEAF_PATH = "compositional_skills/botany/tree_care/qna.yaml"
+PR_ATTRIBUTION_PATH = "compositional_skills/botany/tree_care/attribution.txt"
+TRAINED_QUESTION = "What does an arborist do?"
+TRAINED_ANSWER = "An arborist plants, prunes and cares for trees."
+
+_SEEDS = [
+    (TRAINED_QUESTION, TRAINED_ANSWER),
+    ("When should a young tree be pruned?", "Prune a young tree in late winter, while it is dormant."),
+    ("Why is mulch good for a tree?", "Mulch keeps the soil moist and cool around the roots."),
+    ("How deep should a tree be planted?", "Plant a tree so the root flare sits at the soil surface."),
+    ("What is a tree's crown?", "The crown is the tree's branches and leaves above the trunk."),
+]
+
+
+def pr_leaf(broken: bool) -> bytes:
+    """The contributor's qna.yaml; `broken` misspells one key, the mistake real PRs make."""
+    lines = [
+        "version: 3",
+        f"created_by: {CONTRIBUTOR}",
+        "task_description: >-",
+        "  Answer short questions about caring for trees, in one plain sentence.",
+        "seed_examples:",
+    ]
+    for i, (question, answer) in enumerate(_SEEDS):
+        key = "anwser" if broken and i == 2 else "answer"
+        lines += [f"  - question: {question}", f"    {key}: {answer}"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+PR_ATTRIBUTION = (
+    b"Title of work: Notes on tree care\n"
+    b"License of the work: CC-BY-4.0\n"
+    b"Creator names: octo-contributor\n"
+)
+
+BUILTIN_LEAVES: dict[str, str] = {
+    "compositional_skills/writing/grounded/summarise_note/qna.yaml": """\
+version: 3
+created_by: tree-maintainer
+task_description: Summarise a short note in one sentence.
+seed_examples:
+  - context: The library opens at nine, closes at five, and is shut on Sundays.
+    question: Summarise the note.
+    answer: The library is open nine to five, except on Sundays.
+  - context: Bring a coat, the forecast says rain after noon and wind by evening.
+    question: Summarise the note.
+    answer: Take a coat because rain and wind are coming.
+  - context: The meeting moved from Tuesday to Thursday because the room was booked.
+    question: Summarise the note.
+    answer: The meeting is now on Thursday.
+  - context: Water the ferns twice a week and keep them out of direct sun.
+    question: Summarise the note.
+    answer: Water the ferns twice weekly and keep them shaded.
+  - context: The train leaves at seven from platform two; tickets are sold on board.
+    question: Summarise the note.
+    answer: The seven o'clock train leaves from platform two and sells tickets on board.
+""",
+    "knowledge/science/botany/tree_rings/qna.yaml": """\
+version: 3
+created_by: tree-maintainer
+domain: botany
+document_outline: How tree rings form and what they record.
+seed_examples:
+""" + "".join(
+        f"""  - context: {ctx}
+    questions_and_answers:
+""" + "".join(f"      - question: {q}\n        answer: {a}\n" for q, a in qas)
+        for ctx, qas in [
+            ("A tree adds one growth ring each year under its bark.",
+             [("How many rings does a tree add each year?", "One ring each year."),
+              ("Where does a new ring grow?", "Just under the bark."),
+              ("What does counting rings tell you?", "The age of the tree.")]),
+            ("Wide rings mean a wet, warm year; narrow rings mean a dry or cold one.",
+             [("What does a wide ring mean?", "A wet, warm year."),
+              ("What does a narrow ring mean?", "A dry or cold year."),
+              ("Why do ring widths differ?", "Because each year's weather differs.")]),
+            ("Each ring has light earlywood from spring and dark latewood from summer.",
+             [("What is earlywood?", "The light wood grown in spring."),
+              ("What is latewood?", "The dark wood grown in summer."),
+              ("How many parts does a ring have?", "Two, earlywood and latewood.")]),
+            ("Dendrochronology dates wood by matching ring patterns between trees.",
+             [("What is dendrochronology?", "Dating wood by its ring patterns."),
+              ("How are rings matched?", "By comparing patterns between trees."),
+              ("What can be dated this way?", "Old wood, such as beams and tools.")]),
+            ("Fire scars and insect damage leave marks inside the rings of their year.",
+             [("What marks can rings hold?", "Fire scars and insect damage."),
+              ("How is a fire dated?", "By the ring that holds its scar."),
+              ("Why study scars in rings?", "To learn the history of a forest.")]),
+        ]
+    ) + """document:
+  repo: https://github.com/arborist-demo/botany-notes
+  commit: 5f0c6a1e9b0d2f3a4c5b6d7e8f9a0b1c2d3e4f5a
+  patterns:
+    - tree_rings.md
+""",
+}
+BUILTIN_ATTRIBUTION = b"Title of work: Tree rings\nLicense of the work: CC-BY-4.0\nCreator names: tree-maintainer\n"
+
+ARBORIST_CONFIG = f"""\
+# Arborist settings for this taxonomy (read from the default branch, never from a PR).
+commands:
+  teams: []
+maintainers: [{MAINTAINER}]
+"""
+
+
+def base_tree(repo_root: Path | None) -> dict[str, bytes]:
+    """Files of the initial commit: examples/taxonomy/ if present, else the built-in leaves."""
+    files: dict[str, bytes] = {}
+    examples = repo_root / "examples" / "taxonomy" if repo_root else None
+    if examples and examples.is_dir():
+        for path in sorted(examples.rglob("*")):
+            if path.is_file() and path.name in ("qna.yaml", "attribution.txt") or (path.is_file() and path.suffix == ".md"):
+                files[path.relative_to(examples).as_posix()] = path.read_bytes()
+    if not any(p.endswith("qna.yaml") for p in files):
+        for rel, text in BUILTIN_LEAVES.items():
+            files[rel] = text.encode()
+            files[rel.replace("qna.yaml", "attribution.txt")] = BUILTIN_ATTRIBUTION
+    return files

@@ -1,0 +1,95 @@
+"""`arborist demo`: its plumbing (timeline, artefacts, git repo, processes) and the whole story."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.demo import leaves
+from bot.demo.artefacts import Artefacts
+from bot.demo.procs import Processes, free_port, wait_for_port
+from bot.demo.repo import TaxonomyRepo
+from bot.demo.timeline import StepFailed, Timeline
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_failing_step_is_named_and_timeline_records_it():
+    out = io.StringIO()
+    timeline = Timeline(stream=out)
+    with timeline.step("seed the taxonomy"):
+        timeline.note("3 leaves")
+    with pytest.raises(StepFailed) as err, timeline.step("open the PR"):
+        raise ValueError("no such repository")
+    assert err.value.step == "open the PR"
+    assert "no such repository" in err.value.reason
+    text = out.getvalue()
+    assert "✓ seed the taxonomy" in text and "✗ open the PR: ValueError: no such repository" in text
+    assert [s["ok"] for s in timeline.as_dicts()] == [True, False]
+    assert timeline.as_dicts()[0]["notes"] == ["3 leaves"]
+
+
+def test_artefacts_keep_each_comment_version_and_index_them(tmp_path):
+    artefacts = Artefacts(tmp_path / "out")
+    artefacts.comment("summary", {"id": 7, "author": "bot", "body": "2 problems"})
+    artefacts.comment("summary", {"id": 7, "author": "bot", "body": "all good"}, edited=True)
+    artefacts.check_run("validate", {"id": 1, "status": "completed", "conclusion": "failure",
+                                     "output": {"annotations": [{"path": "a"}]}})
+    summary = json.loads(artefacts.write_summary([], ok=True).read_text())
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files[0].startswith("01-comment-summary") and files[1].startswith("02-comment-summary")
+    assert "all good" in (tmp_path / "out" / files[1]).read_text()
+    assert [a["kind"] for a in summary["artefacts"]] == ["comment", "comment", "check_run"]
+    assert summary["artefacts"][2]["annotations"] == 1
+
+
+def test_taxonomy_repo_commits_branches_and_merges(tmp_path):
+    repo = TaxonomyRepo(tmp_path)
+    base = repo.create(leaves.base_tree(None))
+    repo.branch("add-tree-care")
+    repo.write({leaves.PR_LEAF_PATH: leaves.pr_leaf(broken=True)})
+    broken = repo.commit_and_push("add-tree-care", "Add tree care", author=leaves.CONTRIBUTOR)
+    repo.write({leaves.PR_LEAF_PATH: leaves.pr_leaf(broken=False)})
+    fixed = repo.commit_and_push("add-tree-care", "Fix a key", author=leaves.CONTRIBUTOR)
+    assert repo.read(leaves.PR_LEAF_PATH, broken) == leaves.pr_leaf(broken=True)
+    assert repo.read(leaves.PR_LEAF_PATH, base) is None
+    assert repo.changed_files(base, fixed) == [("A", leaves.PR_LEAF_PATH)]
+    merged = repo.merge("add-tree-care", "Merge tree care")
+    clone = subprocess.run(["git", "ls-tree", "-r", "--name-only", merged], cwd=repo.remote,
+                           capture_output=True, text=True, check=True).stdout
+    assert leaves.PR_LEAF_PATH in clone
+
+
+def test_closing_processes_stops_the_child_and_its_children(tmp_path):
+    port = free_port()
+    procs = Processes(tmp_path / "logs")
+    code = ("import http.server, subprocess, sys; subprocess.Popen([sys.executable, '-c', "
+            "'import time; time.sleep(60)']); "
+            f"http.server.HTTPServer(('127.0.0.1', {port}), http.server.BaseHTTPRequestHandler).serve_forever()")
+    child = procs.start("server", [sys.executable, "-c", code], env=dict(os.environ))
+    wait_for_port(port, timeout_s=20, alive=child.alive)
+    pgid = child.proc.pid
+    procs.close()
+    assert child.proc.poll() is not None
+    time.sleep(0.3)
+    assert _live_members(pgid) == []  # the grandchild went too (zombies are dead, only unreaped)
+
+
+def _live_members(pgid: int) -> list[int]:
+    """Pids of processes in a process group that are not zombies (Linux /proc)."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(stat.parent.name))
+    return live
