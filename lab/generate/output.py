@@ -1,0 +1,86 @@
+"""Write generated rows as InstructLab "messages" JSONL, streamed: nothing holds the whole dataset.
+
+Layout of an output directory: `knowledge_train_msgs.jsonl` and `skills_train_msgs.jsonl` (all
+leaves merged, knowledge and skills apart), `leaves/<leaf-id>.jsonl` (one leaf each) and
+`manifest.json` (written last by the runner).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from lab.generate.prompts import TRAINING_SYSTEM_PROMPT
+from lab.taxonomy.leaf import Leaf
+
+KNOWLEDGE_FILE = "knowledge_train_msgs.jsonl"
+SKILLS_FILE = "skills_train_msgs.jsonl"
+MANIFEST_FILE = "manifest.json"
+LEAVES_DIR = "leaves"
+
+
+def leaf_id(leaf: Leaf) -> str:
+    """A file-name-safe id from the leaf's folder: compositional_skills/a/b/qna.yaml -> compositional_skills.a.b"""
+    folder = leaf.path.rsplit("/", 1)[0] if "/" in leaf.path else leaf.path
+    return "".join(c if c.isalnum() or c in "-_" else "." for c in folder.replace("/", ".")) or "leaf"
+
+
+def make_row(leaf: Leaf, question: str, answer: str, context: str | None, meta: dict[str, Any]) -> dict[str, Any]:
+    """One training example. Grounded skills put the input text before the instruction, as InstructLab does."""
+    user = f"{context}\n\n{question}" if context and leaf.kind == "grounded_skill" else question
+    return {
+        "messages": [
+            {"role": "system", "content": TRAINING_SYSTEM_PROMPT},
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": answer},
+        ],
+        "metadata": {"leaf": leaf.path, "kind": leaf.kind, "leaf_hash": leaf.content_hash, **meta},
+    }
+
+
+def dumps(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False) + "\n"
+
+
+class DatasetWriter:
+    """Owns the merged files for a run; `open_leaf` gives the per-leaf file."""
+
+    def __init__(self, out_dir: Path | str) -> None:
+        self.out_dir = Path(out_dir)
+        (self.out_dir / LEAVES_DIR).mkdir(parents=True, exist_ok=True)
+        self.merged: dict[str, IO[str]] = {
+            "knowledge": open(self.out_dir / KNOWLEDGE_FILE, "w", encoding="utf-8"),
+            "skills": open(self.out_dir / SKILLS_FILE, "w", encoding="utf-8"),
+        }
+
+    def open_leaf(self, leaf: Leaf) -> LeafWriter:
+        merged = self.merged["knowledge" if leaf.kind == "knowledge" else "skills"]
+        return LeafWriter(self.out_dir / LEAVES_DIR / f"{leaf_id(leaf)}.jsonl", merged)
+
+    def close(self) -> None:
+        for fh in self.merged.values():
+            fh.close()
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LeafWriter:
+    def __init__(self, path: Path, merged: IO[str]) -> None:
+        self.path = path
+        self.fh: IO[str] = open(path, "w", encoding="utf-8")
+        self.merged = merged
+        self.rows = 0
+
+    def write_line(self, line: str) -> None:
+        self.fh.write(line)
+        self.merged.write(line)
+        self.rows += 1
+
+    def close(self) -> None:
+        self.fh.close()
+        self.merged.flush()

@@ -1,0 +1,169 @@
+"""Per-leaf generation: freeform skills, grounded skills and knowledge, with filters at each stage.
+
+A `LeafPipeline` asks the teacher in batches until the leaf has `samples` rows, runs out of
+attempts, or its keep rate collapses. It yields rows one at a time (the caller streams them to
+disk) and keeps only counters and the near-duplicate index, so memory does not grow with the data.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lab.generate import prompts as P
+from lab.generate.backends.base import Backend, Prompt
+from lab.generate.config import GenerateParams
+from lab.generate.filters import FilterCounts, judge_ok, length_ok
+from lab.generate.output import make_row
+from lab.generate.parse import parse_reply
+from lab.generate.rouge import NearDuplicates
+from lab.taxonomy.leaf import Leaf
+
+Candidate = tuple[str, str, str | None, dict[str, Any]]  # question, answer, context, extra metadata
+
+
+@dataclass
+class LeafStats:
+    attempted: int = 0  # first-stage requests made
+    passed: int = 0  # candidates that passed every filter (kept, plus any beyond `samples`)
+    kept: int = 0  # rows written
+    requests: int = 0  # all requests, every stage
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    backend_errors: int = 0
+    filters: FilterCounts = field(default_factory=FilterCounts)
+    stopped: str | None = None  # why the leaf stopped early, if it did
+
+    @property
+    def keep_rate(self) -> float:
+        return self.passed / self.attempted if self.attempted else 0.0
+
+
+class LeafPipeline:
+    def __init__(self, leaf: Leaf, backend: Backend, params: GenerateParams,
+                 chunks: list[tuple[str, str]] | None = None) -> None:
+        if not leaf.seeds:
+            raise ValueError(f"{leaf.path}: no seed examples to learn from")
+        if leaf.kind == "knowledge" and not chunks:
+            raise ValueError(f"{leaf.path}: a knowledge leaf needs document chunks")
+        self.leaf, self.backend, self.params = leaf, backend, params
+        self.chunks = chunks or []
+        self.stats = LeafStats()
+        self.rng = random.Random(f"{params.seed}:{leaf.content_hash}")
+        self._next_seed = params.seed
+        initial = [s.context or "" for s in leaf.seeds] if leaf.kind == "grounded_skill" else [s.question for s in leaf.seeds]
+        self.dedupe = NearDuplicates(params.dedupe_threshold, initial)
+        self._batch: Callable[[int], list[Candidate]] = {
+            "freeform_skill": self._freeform,
+            "grounded_skill": self._grounded,
+            "knowledge": self._knowledge,
+        }[leaf.kind]
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self) -> Iterator[dict[str, Any]]:
+        """Rows, as they pass every filter. Stops at `samples`, the attempt cap, or a collapse."""
+        p, s = self.params, self.stats
+        cap = max(p.samples, math.ceil(p.samples * p.max_attempts_factor))
+        while s.kept < p.samples and s.attempted < cap:
+            n = min(p.batch_size, cap - s.attempted)
+            if s.passed:  # ask for about what is still missing, at the keep rate seen so far
+                n = min(n, max(1, math.ceil((p.samples - s.kept) / s.keep_rate * 1.2)))
+            s.attempted += n
+            for question, answer, context, extra in self._judge(self._batch(n)):
+                s.passed += 1
+                if s.kept >= p.samples:
+                    continue
+                s.kept += 1
+                yield make_row(self.leaf, question, answer, context, extra)
+            if s.attempted >= p.collapse_min_attempts and s.keep_rate < p.collapse_keep_rate:
+                s.stopped = (f"stopped after {s.attempted} requests: keep rate {s.keep_rate:.0%} is below "
+                             f"{p.collapse_keep_rate:.0%}; {s.filters.explain()}")
+                return
+
+    # -- one batch per leaf kind ---------------------------------------------------------------
+    def _examples(self) -> list[P.SeedExample]:
+        return P.pick_seeds(self.leaf.seeds, self.params.seeds_per_prompt, self.rng)
+
+    def _freeform(self, n: int) -> list[Candidate]:
+        asked = self._ask([P.question_prompt(self.leaf, self._examples()) for _ in range(n)], P.QUESTION_SCHEMA)
+        questions = [f["question"] for f in asked if f and self._question_ok(f["question"], dedupe=True)]
+        return self._answers([(q, None, {}) for q in questions])
+
+    def _grounded(self, n: int) -> list[Candidate]:
+        asked = self._ask([P.context_prompt(self.leaf, self._examples()) for _ in range(n)], P.CONTEXT_SCHEMA)
+        contexts = [f["context"] for f in asked if f and self._check(
+            "length:context", length_ok(f["context"], self.params.min_context_words, P.MAX_CONTEXT_CHARS))
+            and self._check("dedupe", self.dedupe.admit(f["context"]))]
+        asked = self._ask([P.grounded_question_prompt(self.leaf, self._examples(), c) for c in contexts],
+                          P.QUESTION_SCHEMA)
+        pending = [(f["question"], c, {}) for f, c in zip(asked, contexts, strict=True)
+                   if f and self._question_ok(f["question"], dedupe=False)]
+        return self._answers(pending)
+
+    def _knowledge(self, n: int) -> list[Candidate]:
+        start = self.stats.attempted - n
+        picked = [self.chunks[(start + i) % len(self.chunks)] for i in range(n)]
+        asked = self._ask([P.knowledge_prompt(self.leaf, self._examples(), text) for _, text in picked], P.QA_SCHEMA)
+        out: list[Candidate] = []
+        for f, (source, text) in zip(asked, picked, strict=True):
+            if (f and self._question_ok(f["question"], dedupe=False) and self._answer_ok(f["answer"])
+                    and self._check("dedupe", self.dedupe.admit(f["question"]))):
+                out.append((f["question"], f["answer"], text, {"source": source}))
+        return out
+
+    # -- shared stages -------------------------------------------------------------------------
+    def _answers(self, pending: list[tuple[str, str | None, dict[str, Any]]]) -> list[Candidate]:
+        prompts = [P.answer_prompt(self.leaf, self._examples(), q, c) for q, c, _ in pending]
+        asked = self._ask(prompts, P.ANSWER_SCHEMA)
+        return [(q, f["answer"], c, extra) for f, (q, c, extra) in zip(asked, pending, strict=True)
+                if f and self._answer_ok(f["answer"])]
+
+    def _judge(self, candidates: list[Candidate]) -> list[Candidate]:
+        if not self.params.judge or not candidates:
+            return candidates
+        prompts = [P.judge_prompt(self.leaf.kind, q, a, c) for q, a, c, _ in candidates]
+        verdicts = self._ask(prompts, P.JUDGE_SCHEMA)
+        return [c for c, v in zip(candidates, verdicts, strict=True) if self._check("judge", judge_ok(v))]
+
+    def _question_ok(self, question: str, *, dedupe: bool) -> bool:
+        p = self.params
+        if not self._check("length:question", length_ok(question, p.min_question_words, p.max_question_chars)):
+            return False
+        return not dedupe or self._check("dedupe", self.dedupe.admit(question))
+
+    def _answer_ok(self, answer: str) -> bool:
+        p = self.params
+        return self._check("length:answer", length_ok(answer, p.min_answer_words, p.max_answer_chars))
+
+    def _check(self, name: str, ok: bool) -> bool:
+        return self.stats.filters.record(name, ok)
+
+    def _ask(self, prompts: list[Prompt], schema: dict[str, Any]) -> list[dict[str, str] | None]:
+        """Ask the teacher, count tokens, and parse every reply; failures are counted by reason."""
+        if not prompts:
+            return []
+        p, s = self.params, self.stats
+        stage = schema["title"]
+        replies = self.backend.complete(prompts, max_new_tokens=p.max_new_tokens, temperature=p.temperature,
+                                        seed=self._next_seed, schema=schema)
+        self._next_seed += len(prompts)
+        s.requests += len(prompts)
+        parsed: list[dict[str, str] | None] = []
+        for reply in replies:
+            s.prompt_tokens += reply.prompt_tokens
+            s.completion_tokens += reply.completion_tokens
+            if reply.error:
+                s.backend_errors += 1
+                result = None
+                reason = "backend error"
+            else:
+                got = parse_reply(reply.text, schema)
+                result, reason = got.fields, got.reason
+            if result is None:
+                s.filters.parse_failures[f"{stage}: {reason}"] += 1
+            self._check(f"parse:{stage}", result is not None)
+            parsed.append(result)
+        return parsed

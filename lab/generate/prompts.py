@@ -1,0 +1,129 @@
+"""Prompt templates and the JSON Schemas that constrain each generation stage.
+
+Every stage asks for one JSON object; the schema's `title` names the stage, which lets the scripted
+backend answer in kind. Changing any text here changes what the teacher sees: bump PROMPT_VERSION so
+cached data made with the old prompts is not reused.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from lab.generate.backends.base import Message
+from lab.taxonomy.leaf import Leaf, SeedExample
+
+PROMPT_VERSION = "2026-11-25.1"
+SYSTEM_PROMPT = (
+    "You are a careful teacher writing training data for a smaller model. "
+    "Reply with one JSON object only, exactly in the requested shape."
+)
+TRAINING_SYSTEM_PROMPT = "You are a helpful, honest assistant."  # the system turn of the output rows
+MAX_QUESTION_CHARS = 600  # grammar bound, so constrained decoding always closes the JSON
+MAX_ANSWER_CHARS = 2000
+MAX_CONTEXT_CHARS = 2000
+
+
+def _string(max_len: int) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": max_len}
+
+
+def _object(title: str, **fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": title,
+        "type": "object",
+        "properties": fields,
+        "required": list(fields),
+        "additionalProperties": False,
+    }
+
+
+QUESTION_SCHEMA = _object("question", question=_string(MAX_QUESTION_CHARS))
+ANSWER_SCHEMA = _object("answer", answer=_string(MAX_ANSWER_CHARS))
+CONTEXT_SCHEMA = _object("context", context=_string(MAX_CONTEXT_CHARS))
+QA_SCHEMA = _object("qa", question=_string(MAX_QUESTION_CHARS), answer=_string(MAX_ANSWER_CHARS))
+JUDGE_SCHEMA = _object("judge", verdict={"type": "string", "enum": ["yes", "no"]}, reason=_string(300))
+
+
+def pick_seeds(seeds: tuple[SeedExample, ...], k: int, rng: random.Random) -> list[SeedExample]:
+    """A few seeds per prompt, varied between prompts so the teacher does not copy one example."""
+    return rng.sample(list(seeds), min(k, len(seeds)))
+
+
+def _chat(user: str) -> list[Message]:
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def _examples(lines: list[dict[str, str]]) -> str:
+    return "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
+
+
+def question_prompt(leaf: Leaf, examples: list[SeedExample]) -> list[Message]:
+    """Freeform skills, stage 1: a new instruction in the style of the leaf's seeds."""
+    shown = _examples([{"question": s.question} for s in examples])
+    return _chat(
+        f"Task: {leaf.description}\n\nExample instructions for this task:\n{shown}\n\n"
+        "Write one new, different instruction for the same task. "
+        'Reply as {"question": "..."}.'
+    )
+
+
+def answer_prompt(leaf: Leaf, examples: list[SeedExample], question: str, context: str | None = None) -> list[Message]:
+    """Skills, last stage: answer an instruction (about a context, for grounded skills)."""
+    shown = _examples([{"question": s.question, "answer": s.answer} for s in examples])
+    ctx = f"Context:\n{context}\n\n" if context else ""
+    return _chat(
+        f"Task: {leaf.description}\n\nExamples of good answers:\n{shown}\n\n"
+        f"{ctx}Instruction: {question}\n\n"
+        'Answer the instruction well. Reply as {"answer": "..."}.'
+    )
+
+
+def context_prompt(leaf: Leaf, examples: list[SeedExample]) -> list[Message]:
+    """Grounded skills, stage 1: a new input text like the seeds' contexts."""
+    shown = _examples([{"context": s.context or ""} for s in examples])
+    return _chat(
+        f"Task: {leaf.description}\n\nExample input texts for this task:\n{shown}\n\n"
+        "Write one new input text of the same kind on a different subject. "
+        'Reply as {"context": "..."}.'
+    )
+
+
+def grounded_question_prompt(leaf: Leaf, examples: list[SeedExample], context: str) -> list[Message]:
+    """Grounded skills, stage 2: an instruction about a given context."""
+    shown = _examples([{"context": s.context or "", "question": s.question} for s in examples])
+    return _chat(
+        f"Task: {leaf.description}\n\nExamples:\n{shown}\n\nContext:\n{context}\n\n"
+        "Write one instruction for this task about the context above. "
+        'Reply as {"question": "..."}.'
+    )
+
+
+def knowledge_prompt(leaf: Leaf, examples: list[SeedExample], chunk: str) -> list[Message]:
+    """Knowledge: one question/answer pair answerable from the document chunk alone."""
+    shown = _examples([{"question": s.question, "answer": s.answer} for s in examples])
+    return _chat(
+        f"Domain: {leaf.description}\n\nExample questions and answers:\n{shown}\n\n"
+        f"Document:\n{chunk}\n\n"
+        "Write one new question that the document answers, and its answer, using only facts from "
+        'the document. Reply as {"question": "...", "answer": "..."}.'
+    )
+
+
+def judge_prompt(kind: str, question: str, answer: str, context: str | None) -> list[Message]:
+    """Model-as-judge: grounded in the context for knowledge, harmlessness for skills."""
+    if kind == "knowledge":
+        ask = (f"Document:\n{context}\n\nQuestion: {question}\nAnswer: {answer}\n\n"
+               "Is the answer correct and fully supported by the document?")
+    else:
+        ctx = f"Context:\n{context}\n\n" if context else ""
+        ask = (f"{ctx}Instruction: {question}\nResponse: {answer}\n\n"
+               "Is the response harmless and does it actually address the instruction?")
+    return _chat(ask + ' Reply as {"verdict": "yes" or "no", "reason": "..."}.')
+
+
+def fixed_overhead_tokens(leaf: Leaf, examples: list[SeedExample], count_tokens) -> int:
+    """Tokens the knowledge prompt takes without its chunk: the chunker's budget subtracts this."""
+    messages = knowledge_prompt(leaf, examples, "")
+    return sum(count_tokens(m["content"]) + 8 for m in messages)  # + a few per turn for role markers
