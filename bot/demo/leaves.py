@@ -112,12 +112,21 @@ seed_examples:
 }
 BUILTIN_ATTRIBUTION = b"Title of work: Tree rings\nLicense of the work: CC-BY-4.0\nCreator names: tree-maintainer\n"
 
-ARBORIST_CONFIG = f"""\
+HUB_REPO = "arborist-demo/tree-model"
+
+
+def arborist_config(samples: int) -> bytes:
+    """The taxonomy's .github/arborist.yml (schemas/arborist_config.json): who may run commands, the Hub repo."""
+    return f"""\
 # Arborist settings for this taxonomy (read from the default branch, never from a PR).
 commands:
-  teams: []
-maintainers: [{MAINTAINER}]
-"""
+  allowed_permissions: [write, maintain, admin]
+generate:
+  samples: {samples}
+release:
+  repo_id: {HUB_REPO}
+  license: cc-by-4.0
+""".encode()
 
 
 def base_tree(repo_root: Path | None) -> dict[str, bytes]:
@@ -133,3 +142,47 @@ def base_tree(repo_root: Path | None) -> dict[str, bytes]:
             files[rel] = text.encode()
             files[rel.replace("qna.yaml", "attribution.txt")] = BUILTIN_ATTRIBUTION
     return files
+
+
+def knowledge_documents(files: dict[str, bytes], repo_url: str, commit: str) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """Point every knowledge leaf at the demo's local documents repository.
+
+    Returns (taxonomy files with each leaf's `document.repo`/`commit` rewritten in place, the
+    documents to commit there). Each document is written from the leaf's own contexts, under the
+    names its patterns ask for, so generation reads real text without any download.
+    """
+    from lab.taxonomy.leaf import leaf_from_yaml
+
+    out, docs = dict(files), {}
+    for rel, data in files.items():
+        if not (rel.startswith("knowledge/") and rel.endswith("qna.yaml")):
+            continue
+        leaf = leaf_from_yaml(rel, data)
+        if leaf.document is None:
+            continue
+        stem = rel.split("/")[-2]
+        text = f"# {leaf.description or stem}\n\n" + "\n\n".join(
+            dict.fromkeys(seed.context for seed in leaf.seeds if seed.context))
+        for pattern in leaf.document.patterns:
+            name = pattern.replace("**/", "").replace("*", stem)
+            docs[name if name.endswith(".md") else f"{name}.md"] = (text + "\n").encode()
+        out[rel] = _rewrite_document(data, repo_url, commit)
+    return out, docs
+
+
+def _rewrite_document(data: bytes, repo_url: str, commit: str) -> bytes:
+    """Replace the `repo:` and `commit:` values inside the top-level `document:` block, keeping layout."""
+    lines, inside = data.decode("utf-8").splitlines(keepends=True), False
+    for i, line in enumerate(lines):
+        if line.startswith("document:"):
+            inside = True
+            continue
+        if inside and line[:1] not in (" ", "\t", "\n", ""):
+            inside = False
+        stripped = line.lstrip()
+        indent = line[: len(line) - len(stripped)]
+        if inside and stripped.startswith("repo:"):
+            lines[i] = f"{indent}repo: {repo_url}\n"
+        elif inside and stripped.startswith("commit:"):
+            lines[i] = f"{indent}commit: {commit}\n"
+    return "".join(lines).encode("utf-8")
