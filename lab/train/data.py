@@ -1,0 +1,120 @@
+"""Training data: read `lab generate`'s messages JSONL and mix it into phases.
+
+The recipe (documented in docs/training.md): phase 1 ("knowledge") is every knowledge sample; phase 2
+("skills") is every skills sample plus a replay of phase-1 samples making up `replay_share` of the
+phase; "stacked" mode trains once on both files together. All choices are seeded, so the same data
+and config give the same phases in every process.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+KNOWLEDGE_FILE = "knowledge_train_msgs.jsonl"
+SKILLS_FILE = "skills_train_msgs.jsonl"
+HELDOUT_FILE = "heldout_msgs.jsonl"
+ROLES = ("system", "user", "assistant")
+MAX_LINE_BYTES = 4 * 1024 * 1024  # a single sample larger than this is refused
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One training phase: its name, its samples (messages records) and how many epochs to run."""
+
+    name: str  # "phase1", "phase2" or "stacked"
+    samples: tuple[dict[str, Any], ...]
+    epochs: int
+    counts: dict[str, int]  # samples per source ("knowledge", "skills", "replay")
+
+
+def _check_record(record: Any, where: str) -> dict[str, Any]:
+    if not isinstance(record, dict) or not isinstance(record.get("messages"), list) or not record["messages"]:
+        raise ValueError(f"{where}: expected an object with a non-empty 'messages' list")
+    for message in record["messages"]:
+        if not isinstance(message, dict) or message.get("role") not in ROLES or not isinstance(message.get("content"), str):
+            raise ValueError(f"{where}: each message needs a role in {ROLES} and a string content")
+    if not any(m["role"] == "assistant" for m in record["messages"]):
+        raise ValueError(f"{where}: no assistant message, nothing to learn")
+    return record
+
+
+def read_messages(path: str | Path) -> list[dict[str, Any]]:
+    """Read one messages JSONL file; blank lines are skipped, a bad line raises ValueError with its number."""
+    records = []
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if len(raw) > MAX_LINE_BYTES:
+                raise ValueError(f"{path}:{number}: line longer than {MAX_LINE_BYTES} bytes")
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+            records.append(_check_record(record, f"{path}:{number}"))
+    return records
+
+
+def load_data_dir(data_dir: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Knowledge and skills records from a `lab generate` output directory (either file may be absent)."""
+    root = Path(data_dir)
+    knowledge = read_messages(root / KNOWLEDGE_FILE) if (root / KNOWLEDGE_FILE).is_file() else []
+    skills = read_messages(root / SKILLS_FILE) if (root / SKILLS_FILE).is_file() else []
+    if not knowledge and not skills:
+        raise ValueError(f"{root}: no {KNOWLEDGE_FILE} or {SKILLS_FILE} with samples")
+    return knowledge, skills
+
+
+def split_heldout(records: list[dict[str, Any]], share: float, seed: int) -> tuple[list, list]:
+    """Keep `share` of the records out of training (seeded); at least one stays in training."""
+    if share <= 0 or len(records) < 2:
+        return list(records), []
+    order = list(range(len(records)))
+    random.Random(seed).shuffle(order)
+    n_out = min(len(records) - 1, max(1, round(share * len(records))))
+    out = set(order[:n_out])
+    train = [r for i, r in enumerate(records) if i not in out]
+    return train, [r for i, r in enumerate(records) if i in out]
+
+
+def replay_count(n_skills: int, n_knowledge: int, share: float) -> int:
+    """How many phase-1 samples to replay so they form `share` of phase 2 (capped by what exists)."""
+    if share <= 0 or n_skills == 0:
+        return 0
+    wanted = round(share * n_skills / (1 - share))
+    return min(n_knowledge, wanted)
+
+
+def mix_phases(
+    knowledge: list[dict[str, Any]],
+    skills: list[dict[str, Any]],
+    *,
+    mode: str,
+    replay_share: float,
+    knowledge_epochs: int,
+    skills_epochs: int,
+    seed: int,
+) -> list[Phase]:
+    """Apply the mixing recipe; phases with no samples are left out."""
+    if mode == "stacked":
+        counts = {"knowledge": len(knowledge), "skills": len(skills)}
+        return [Phase("stacked", tuple(knowledge + skills), knowledge_epochs, counts)]
+    phases = []
+    if knowledge:
+        phases.append(Phase("phase1", tuple(knowledge), knowledge_epochs, {"knowledge": len(knowledge)}))
+    if skills:
+        n_replay = replay_count(len(skills), len(knowledge), replay_share)
+        replay = random.Random(seed + 1).sample(knowledge, n_replay) if n_replay else []
+        counts = {"skills": len(skills), "replay": len(replay)}
+        phases.append(Phase("phase2", tuple(skills + replay), skills_epochs, counts))
+    return phases
+
+
+def write_messages(path: str | Path, records: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")

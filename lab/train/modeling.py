@@ -1,0 +1,181 @@
+"""The model side of training: load base and tokenizer, wrap LoRA, pick device and dtype, build packed
+tensors, compute the assistant-only loss, and estimate memory before starting.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from lab.train.config import TrainConfig
+from lab.train.packing import PackedRow
+from lab.train.tokenize import IGNORE
+
+ADAM_BYTES = 8  # two fp32 moments per trainable parameter
+ACTIVATION_BYTES_PER_TOKEN_HIDDEN_LAYER = 34  # rough, no activation checkpointing
+LOGIT_COPIES = 3  # logits, their float copy and the softmax gradient
+
+
+@dataclass
+class Runtime:
+    """Where and how the model runs."""
+
+    device: Any  # torch.device
+    compute_dtype: Any  # torch dtype used under autocast (or float32)
+    boundaries: str  # "mask4d" or "position_ids"
+    attn_implementation: str
+
+
+def pick_runtime(config: TrainConfig) -> Runtime:
+    import torch
+
+    name = config.device
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    on_gpu = device.type == "cuda"
+    dtype_name = config.dtype if config.dtype != "auto" else ("bfloat16" if on_gpu else "float32")
+    boundaries = config.boundaries
+    attn = "sdpa"
+    has_flash = False
+    if on_gpu:
+        try:
+            import flash_attn  # noqa: F401
+
+            has_flash = True
+        except ImportError:
+            pass
+    if boundaries == "auto":
+        boundaries = "position_ids" if has_flash else "mask4d"
+    if boundaries == "position_ids" and has_flash:
+        attn = "flash_attention_2"
+    return Runtime(device, getattr(torch, dtype_name), boundaries, attn)
+
+
+def load_tokenizer(base: str) -> Any:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(f"{base}: the tokenizer has no chat template; training needs the student's own format")
+    if not tokenizer.is_fast:
+        raise ValueError(f"{base}: a fast tokenizer is needed (offsets locate the assistant's tokens)")
+    return tokenizer
+
+
+def load_model(base: str, config: TrainConfig, runtime: Runtime) -> Any:
+    """Base model in fp32 master weights (LoRA: frozen base in the compute dtype), LoRA wrapped if asked."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(config.seed)
+    base_dtype = torch.float32 if config.method == "full" else runtime.compute_dtype
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=base_dtype, attn_implementation=runtime.attn_implementation)
+    model.config.use_cache = False
+    if config.method == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=list(config.lora_target_modules),
+            modules_to_save=list(config.lora_modules_to_save) or None,
+            task_type="CAUSAL_LM",
+        )
+        model = get_peft_model(model, lora)
+        for param in model.parameters():  # trainable copies train in fp32
+            if param.requires_grad:
+                param.data = param.data.float()
+    return model.to(runtime.device)
+
+
+def count_parameters(model: Any) -> tuple[int, int]:
+    """(total, trainable) parameter counts."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return total, trainable
+
+
+def estimate_memory_bytes(model: Any, config: TrainConfig) -> int:
+    """A deliberately rough upper estimate of training memory: weights, grads, Adam, activations, logits."""
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    cfg = getattr(model, "config", None)
+    hidden = getattr(cfg, "hidden_size", 0) or 0
+    layers = getattr(cfg, "num_hidden_layers", 0) or 0
+    vocab = getattr(cfg, "vocab_size", 0) or 0
+    tokens = config.max_tokens_per_micro_batch
+    activations = tokens * hidden * layers * ACTIVATION_BYTES_PER_TOKEN_HIDDEN_LAYER
+    logits = tokens * vocab * 4 * LOGIT_COPIES
+    return weights + trainable * (4 + ADAM_BYTES) + activations + logits
+
+
+def available_memory_bytes(device: Any) -> int:
+    """Free memory on the device (GPU: free CUDA memory; CPU: MemAvailable)."""
+    if device.type == "cuda":
+        import torch
+
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def check_memory(model: Any, config: TrainConfig, device: Any) -> tuple[int, int]:
+    """Raise MemoryError with both numbers when the estimate does not fit; return (needed, free)."""
+    needed = estimate_memory_bytes(model, config)
+    free = available_memory_bytes(device)
+    if needed > free * config.memory_headroom:
+        raise MemoryError(
+            f"training needs about {needed / 2**30:.1f} GiB on {device} but only {free / 2**30:.1f} GiB is free "
+            f"(headroom {config.memory_headroom:.0%}); lower max_tokens_per_micro_batch, use method: lora, "
+            "or use a larger device"
+        )
+    return needed, free
+
+
+def row_tensors(row: PackedRow, runtime: Runtime) -> dict[str, Any]:
+    """Model inputs for one packed row; the mask is block-diagonal causal when boundaries == 'mask4d'."""
+    import torch
+
+    device = runtime.device
+    ids = torch.tensor([row.input_ids], device=device)
+    positions = torch.tensor([row.position_ids], device=device)
+    inputs: dict[str, Any] = {"input_ids": ids, "position_ids": positions}
+    if runtime.boundaries == "mask4d":
+        n = len(row.input_ids)
+        segment = torch.repeat_interleave(torch.arange(len(row.lengths)), torch.tensor(row.lengths)).to(device)
+        same = segment[:, None] == segment[None, :]
+        causal = torch.ones(n, n, dtype=torch.bool, device=device).tril()
+        allowed = same & causal
+        dtype = runtime.compute_dtype if runtime.device.type == "cuda" else torch.float32
+        mask = torch.zeros(n, n, dtype=dtype, device=device)
+        mask.masked_fill_(~allowed, torch.finfo(dtype).min)
+        inputs["attention_mask"] = mask[None, None]
+    return inputs
+
+
+def row_logits(model: Any, row: PackedRow, runtime: Runtime) -> Any:
+    import torch
+
+    inputs = row_tensors(row, runtime)
+    use_autocast = runtime.device.type == "cuda" and runtime.compute_dtype != torch.float32
+    with torch.autocast(runtime.device.type, dtype=runtime.compute_dtype, enabled=use_autocast):
+        return model(**inputs).logits
+
+
+def row_loss_sum(model: Any, row: PackedRow, runtime: Runtime) -> Any:
+    """Summed cross-entropy over the row's assistant targets (divide by the step's target count)."""
+    import torch
+    import torch.nn.functional as F
+
+    logits = row_logits(model, row, runtime)[0]
+    targets = torch.tensor(row.targets, device=runtime.device)
+    return F.cross_entropy(logits.float(), targets, ignore_index=IGNORE, reduction="sum")

@@ -1,0 +1,223 @@
+"""The training loop: phases in order, packed micro-batches, accumulation, clipping, checkpoints, resume.
+
+`train()` is the library entry point behind `lab train` and `ci.retrain`. A run is a pure function
+of (data, base model, config): data order, packing and LoRA init are seeded, so on CPU a run killed
+at any point and resumed with `resume=True` logs the same losses as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.train import checkpoint as ckpt
+from lab.train.config import TrainConfig
+from lab.train.data import HELDOUT_FILE, Phase, load_data_dir, mix_phases, split_heldout, write_messages
+from lab.train.packing import pack_row, packing_efficiency, plan_micro_batches
+from lab.train.schedule import append_metrics, make_scheduler, peak_flops, truncate_metrics
+from lab.train.tokenize import tokenize_records
+
+METRICS_FILE = "metrics.jsonl"
+SUMMARY_FILE = "train_summary.json"
+RUN_FILE = "run.json"
+
+
+class StopRequested(Exception):
+    """Raised by the debug option `stop_after_steps`: the process stops as abruptly as a kill would."""
+
+
+@dataclass
+class RunOptions:
+    resume: bool = False
+    stop_after_steps: int | None = None  # debug: stop (no checkpoint) after this many steps in this process
+    step_delay_s: float = 0.0  # debug: sleep per step, so tests can kill a run mid-way
+    progress: bool = True
+    log: Callable[[str], None] = print
+
+
+def _fingerprint(phases: list[Phase], base: str, config: TrainConfig) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps(config.to_dict(), sort_keys=True).encode())
+    digest.update(str(base).encode())
+    for phase in phases:
+        digest.update(phase.name.encode())
+        for sample in phase.samples:
+            digest.update(json.dumps(sample["messages"], sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _prepare_out(out: Path, fingerprint: str, resume: bool) -> None:
+    run_file = out / RUN_FILE
+    if run_file.is_file():
+        saved = json.loads(run_file.read_text(encoding="utf-8")).get("fingerprint")
+        if not resume:
+            raise ValueError(f"{out} already holds a run; pass --resume to continue it, or choose a new --out")
+        if saved != fingerprint:
+            raise ValueError(f"{out}: --resume with different data, base model or config than the saved run")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    (out / METRICS_FILE).unlink(missing_ok=True)
+    run_file.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
+
+
+def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, unit="step", disable=not enabled, leave=False)
+
+
+def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | None) -> dict[str, Any]:
+    """Train one phase (resuming if it has a checkpoint) and return its summary."""
+    import torch
+
+    from lab.train.modeling import row_loss_sum
+
+    config: TrainConfig = ctx["config"]
+    runtime, model, tokenizer, options, out = ctx["runtime"], ctx["model"], ctx["tokenizer"], ctx["options"], ctx["out"]
+    phase_dir = out / phase.name
+    samples, dropped = tokenize_records(tokenizer, list(phase.samples), config.max_seq_len)
+    if not samples:
+        raise ValueError(f"{phase.name}: no sample has an assistant token left after truncation")
+    lengths = [len(s.input_ids) for s in samples]
+    capacity = config.max_tokens_per_micro_batch
+    plan = plan_micro_batches(lengths, capacity, phase.epochs, config.seed + index)
+    total_steps = -(-len(plan) // config.grad_accum)
+    if config.max_steps:
+        total_steps = min(total_steps, config.max_steps)
+    summary = {
+        "samples": len(samples), "dropped_truncated": dropped, "counts": phase.counts, "epochs": phase.epochs,
+        "steps": total_steps, "micro_batches": len(plan),
+        "packing_efficiency": round(packing_efficiency(lengths, plan, capacity), 4),
+    }
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    lr = config.peak_lr(sum(p.numel() for p in model.parameters()))
+    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=config.weight_decay, foreach=False)
+    scheduler = make_scheduler(optimizer, total_steps, config.warmup_ratio, config.schedule)
+    start = 0
+    latest = ckpt.latest_checkpoint(phase_dir) if options.resume else None
+    if latest is not None:
+        ckpt.load_weights(model, latest)
+        start = ckpt.load_training_state(latest, optimizer, scheduler, runtime.device)["step"]
+        options.log(f"{phase.name}: resuming from {latest.name}")
+    else:
+        if previous is not None:  # phase 2 starts from phase 1's selected (final) checkpoint
+            ckpt.load_weights(model, previous)
+        torch.manual_seed(config.seed + index)
+    truncate_metrics(out / METRICS_FILE, ctx["phase_names"], phase.name, start)
+    if start >= total_steps:
+        return summary | {"checkpoint": str(latest)}
+    model.train()
+    peak = peak_flops(runtime.device)
+    n_params = sum(p.numel() for p in model.parameters())
+    window_tokens, window_time, losses = 0, 0.0, []
+    bar = _progress(total_steps, start, phase.name, options.progress)
+    final = None
+    for step in range(start, total_steps):
+        began = time.perf_counter()
+        rows = [pack_row([samples[i] for i in plan[m]]) for m in range(step * config.grad_accum, min(len(plan), (step + 1) * config.grad_accum))]
+        n_targets = sum(row.n_targets for row in rows)
+        step_loss = 0.0
+        for row in rows:
+            loss = row_loss_sum(model, row, runtime) / max(1, n_targets)
+            loss.backward()
+            step_loss += float(loss.detach())
+        if config.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
+        current_lr = scheduler.get_last_lr()[0]
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        if runtime.device.type == "cuda":
+            torch.cuda.synchronize(runtime.device)
+        elapsed = time.perf_counter() - began
+        window_tokens += sum(len(row.input_ids) for row in rows)
+        window_time += elapsed
+        losses.append(step_loss)
+        ctx["tokens"] += sum(len(row.input_ids) for row in rows)
+        ctx["seconds"] += elapsed
+        done = step + 1
+        if done % config.log_every_steps == 0 or done == total_steps:
+            tokens_per_s = window_tokens / window_time if window_time else 0.0
+            record = {"step": done, "phase": phase.name, "loss": round(sum(losses) / len(losses), 6),
+                      "lr": current_lr, "tokens_per_s": round(tokens_per_s, 1)}
+            if peak:
+                record["mfu"] = round(6 * n_params * tokens_per_s / peak, 4)
+            append_metrics(out / METRICS_FILE, record)
+            options.log(f"{phase.name} step {done}/{total_steps} loss {record['loss']:.4f} lr {current_lr:.2e} tok/s {tokens_per_s:.0f}")
+            window_tokens, window_time, losses = 0, 0.0, []
+        if done % config.save_every_steps == 0 or done == total_steps:
+            state = {"phase": phase.name, "step": done, "total_steps": total_steps,
+                     "micro_batch_position": min(len(plan), done * config.grad_accum), "complete": done == total_steps}
+            final = ckpt.save_checkpoint(phase_dir, done, model, optimizer, scheduler, state, config.keep_checkpoints)
+        bar.update(1)
+        ctx["steps_this_process"] += 1
+        if options.stop_after_steps is not None and ctx["steps_this_process"] >= options.stop_after_steps and done < total_steps:
+            bar.close()
+            raise StopRequested(f"stopped after {ctx['steps_this_process']} steps (debug option)")
+        if options.step_delay_s:
+            time.sleep(options.step_delay_s)
+    bar.close()
+    return summary | {"checkpoint": str(final)}
+
+
+def _write_final(model: Any, tokenizer: Any, out: Path) -> Path:
+    """A plain Hugging Face model dir (LoRA merged) with the tokenizer and chat template, written atomically."""
+    final, tmp = out / "final", out / ".tmp-final"
+    shutil.rmtree(tmp, ignore_errors=True)
+    plain = model.merge_and_unload() if hasattr(model, "peft_config") else model
+    plain = plain.float()
+    plain.config.use_cache = True
+    plain.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    return final
+
+
+def train(data_dir: str | Path, base: str, out: str | Path, config: TrainConfig, options: RunOptions | None = None) -> dict[str, Any]:
+    """Run (or resume) a whole training run; returns the summary also written to train_summary.json."""
+    from lab.train.modeling import check_memory, count_parameters, load_model, load_tokenizer, pick_runtime
+
+    options = options or RunOptions()
+    config.validate()
+    out = Path(out)
+    knowledge, skills = load_data_dir(data_dir)
+    knowledge, held_k = split_heldout(knowledge, config.heldout_share, config.seed)
+    skills, held_s = split_heldout(skills, config.heldout_share, config.seed + 7)
+    phases = mix_phases(knowledge, skills, mode=config.mode, replay_share=config.replay_share,
+                        knowledge_epochs=config.knowledge_epochs, skills_epochs=config.skills_epochs, seed=config.seed)
+    _prepare_out(out, _fingerprint(phases, base, config), options.resume)
+    write_messages(out / HELDOUT_FILE, held_k + held_s)
+    runtime = pick_runtime(config)
+    tokenizer = load_tokenizer(base)
+    model = load_model(base, config, runtime)
+    needed, free = check_memory(model, config, runtime.device)
+    total, trainable = count_parameters(model)
+    options.log(f"training {config.method} on {runtime.device} ({runtime.compute_dtype}), {trainable:,}/{total:,} "
+                f"parameters trainable, memory estimate {needed / 2**30:.2f} GiB of {free / 2**30:.1f} GiB free")
+    ctx = {"config": config, "runtime": runtime, "model": model, "tokenizer": tokenizer, "options": options,
+           "out": out, "phase_names": [p.name for p in phases], "tokens": 0, "seconds": 0.0, "steps_this_process": 0}
+    summaries: dict[str, Any] = {}
+    previous: Path | None = None
+    for index, phase in enumerate(phases):
+        summaries[phase.name] = _run_phase(ctx, index, phase, previous)
+        previous = ckpt.latest_checkpoint(out / phase.name)
+    assert previous is not None
+    ckpt.load_weights(model, previous)  # the selected checkpoint of the last phase, whatever ran in this process
+    final = _write_final(model, tokenizer, out)
+    summary = {
+        "base": str(base), "method": config.method, "mode": config.mode, "device": str(runtime.device),
+        "dtype": str(runtime.compute_dtype).replace("torch.", ""), "parameters": total, "trainable_parameters": trainable,
+        "phases": summaries, "heldout_samples": len(held_k) + len(held_s), "final": str(final),
+        "tokens_per_s_this_process": round(ctx["tokens"] / ctx["seconds"], 1) if ctx["seconds"] else None,
+        "config": config.to_dict(),
+    }
+    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary
