@@ -59,6 +59,7 @@ class Timeline:
         try:
             yield record
         except StepFailed as exc:
+            exc.step = exc.step or title  # raised deep inside a step without knowing its title
             record.ok, record.elapsed_s = False, self.clock() - start
             self._print(f"{FAIL} {title}: {exc.reason}")
             raise

@@ -1,0 +1,238 @@
+"""The steps of the story, in order. Each takes the World, does one thing, and proves it happened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.demo import leaves
+from bot.demo.repo import TaxonomyRepo
+from bot.demo.story import PR_BRANCH, TAXONOMY, World
+from bot.demo.timeline import StepFailed
+
+DOCS_REPO = "arborist-demo/botany-notes"
+CHECK_TIMEOUT_S = 60  # a check run on a small PR takes well under a second; allow slow machines
+
+
+def make_taxonomy(world: World) -> None:
+    """A bare 'GitHub' repository and a work tree: example leaves, their documents, the bot's config."""
+    git_root = world.work / "git"
+    files = leaves.base_tree(_repo_root())
+    _, docs = leaves.knowledge_documents(files, "pending", "0" * 40)
+    docs_repo = TaxonomyRepo(git_root, DOCS_REPO)
+    docs_sha = docs_repo.create(docs or {"README.md": b"# Documents\n"})
+    files, _ = leaves.knowledge_documents(files, docs_repo.remote.as_uri(), docs_sha)
+    files[".github/arborist.yml"] = leaves.arborist_config(samples=2 if world.options.fast else 4)
+    repo = TaxonomyRepo(git_root, TAXONOMY)
+    world.base_sha = repo.create(files)
+    world.repo = repo
+    qna = sorted(p for p in files if p.endswith("qna.yaml"))
+    world.timeline.note(f"{TAXONOMY}: {len(qna)} leaves at {world.base_sha[:7]} ({', '.join(qna)})")
+    world.timeline.note(f"{DOCS_REPO}: {len(docs)} knowledge document(s) at {docs_sha[:7]}")
+
+
+def build_student(world: World) -> None:
+    """A tiny random Llama whose tokenizer is trained on the taxonomy's own text (nothing downloaded)."""
+    from transformers.utils import logging as hf_logging
+
+    from lab.models.tiny import TinyConfig, build_tiny_llama
+    from lab.taxonomy.leaf import leaf_from_yaml
+
+    hf_logging.disable_progress_bar()  # the timeline is the progress display here
+
+    assert world.repo is not None
+    texts: list[str] = []
+    for path in sorted(world.repo.work.rglob("qna.yaml")):
+        rel = path.relative_to(world.repo.work).as_posix()
+        leaf = leaf_from_yaml(rel, path.read_bytes())
+        texts += [t for s in leaf.seeds for t in (s.question, s.answer, s.context or "")]
+    texts += [leaves.TRAINED_QUESTION, leaves.TRAINED_ANSWER]  # the contributor's words, later
+    config = TinyConfig(vocab_size=384 if world.options.fast else 768, hidden_size=64 if world.options.fast else 96)
+    world.student_dir = build_tiny_llama(world.work / "models" / "student-base", texts, config)
+    size = sum(p.stat().st_size for p in world.student_dir.iterdir()) / 1e6
+    world.timeline.note(f"student: random 2-layer Llama, {size:.1f} MB, tokenizer of {config.vocab_size} tokens")
+
+
+def start_services(world: World) -> None:
+    """Stand-ins of GitHub and the Hub in threads; the bot and a worker as child processes."""
+    from bot.demo.stack import start
+
+    world.stack = start(world)
+    for line in world.stack.describe():
+        world.timeline.note(line)
+
+
+def open_broken_pr(world: World) -> None:
+    """The contributor's PR misspells a key: a failed check run with annotations and one summary comment."""
+    repo, gh = world.repo, world.stack.github
+    assert repo is not None
+    repo.branch(PR_BRANCH)
+    repo.write({leaves.PR_LEAF_PATH: leaves.pr_leaf(broken=True), leaves.PR_ATTRIBUTION_PATH: leaves.PR_ATTRIBUTION})
+    head = repo.commit_and_push(PR_BRANCH, "Add a tree care skill", author=leaves.CONTRIBUTOR)
+    world.pr = gh.open_pull(PR_BRANCH, head, world.base_sha, leaves.CONTRIBUTOR, "Add a tree care skill")
+    gh.deliver("pull_request", "opened", world.pr)
+    check = world.wait_for("the check run on the broken head", lambda: gh.completed_check(head), CHECK_TIMEOUT_S)
+    world.artefacts.check_run("broken PR", check)
+    if check.get("conclusion") != "failure":
+        raise StepFailed("", f"the check run concluded {check.get('conclusion')!r}, expected 'failure'")
+    notes = check.get("output", {}).get("annotations") or []
+    if not notes:
+        raise StepFailed("", "the failed check run has no annotations")
+    for note in notes[:3]:
+        world.timeline.note(f"annotation {note['path']}:{note['start_line']}: {note['message'].splitlines()[0]}")
+    comment = world.wait_for("the summary comment", lambda: gh.bot_comments(world.pr["number"]), CHECK_TIMEOUT_S)[0]
+    world.state["summary_comment"] = comment
+    world.artefacts.comment("summary on the broken PR", comment)
+    world.timeline.note(f"summary comment #{comment['id']}: {_first_line(comment['body'])}")
+
+
+def push_fix(world: World) -> None:
+    """The contributor fixes the key: the check turns green and the same comment is edited."""
+    repo, gh = world.repo, world.stack.github
+    assert repo is not None
+    repo.write({leaves.PR_LEAF_PATH: leaves.pr_leaf(broken=False)})
+    before = world.pr["head"]["sha"]
+    head = repo.commit_and_push(PR_BRANCH, "Fix the answer key", author=leaves.CONTRIBUTOR)
+    world.pr = gh.update_pull_head(world.pr["number"], head, before)
+    gh.deliver("pull_request", "synchronize", world.pr)
+    check = world.wait_for("the check run on the fixed head", lambda: gh.completed_check(head), CHECK_TIMEOUT_S)
+    world.artefacts.check_run("fixed PR", check)
+    if check.get("conclusion") != "success":
+        raise StepFailed("", f"the check run concluded {check.get('conclusion')!r}, expected 'success'")
+    first = world.state["summary_comment"]
+
+    def edited():
+        comments = gh.bot_comments(world.pr["number"])
+        same = [c for c in comments if c["id"] == first["id"] and c["body"] != first["body"]]
+        return (same[0], len(comments)) if same else None
+
+    comment, count = world.wait_for("the summary comment to be edited", edited, CHECK_TIMEOUT_S)
+    if count != 1:
+        raise StepFailed("", f"expected the summary comment to be edited, found {count} bot comments")
+    world.artefacts.comment("summary after the fix", comment, edited=True)
+    world.timeline.note(f"check run: success; comment #{comment['id']} edited: {_first_line(comment['body'])}")
+
+
+def stranger_generate(world: World) -> None:
+    """Someone without write access comments /generate: a reply says why, and no job starts."""
+    gh = world.stack.github
+    number = world.pr["number"]
+    before = {c["id"] for c in gh.bot_comments(number)}
+    command = gh.add_comment(number, leaves.STRANGER, "/generate")
+    gh.deliver("issue_comment", "created", command)
+
+    def reply():
+        new = [c for c in gh.bot_comments(number) if c["id"] not in before]
+        return new[0] if new else None
+
+    refusal = world.wait_for("the refusal", reply, CHECK_TIMEOUT_S)
+    world.artefacts.comment("refusal of a stranger's generate", refusal)
+    world.timeline.note(f"reply to @{leaves.STRANGER}: {_first_line(refusal['body'])}")
+    if world.stack.jobs_count():
+        raise StepFailed("", "a job was queued for a stranger's command")
+
+
+def maintainer_generate(world: World) -> None:
+    """A maintainer's /generate: a reaction, a status comment through its states, then samples."""
+    gh = world.stack.github
+    number = world.pr["number"]
+    before = {c["id"] for c in gh.bot_comments(number)}
+    command = gh.add_comment(number, leaves.MAINTAINER, "/generate")
+    gh.deliver("issue_comment", "created", command)
+    reactions = world.wait_for("a reaction on the command", lambda: gh.reactions(command["id"]), CHECK_TIMEOUT_S)
+    world.timeline.note(f"reaction on the command: {', '.join(reactions)}")
+    seen: list[str] = []
+
+    def finished():
+        new = [c for c in gh.bot_comments(number) if c["id"] not in before]
+        if not new:
+            return None
+        status = new[0]
+        if not seen or seen[-1] != status["body"]:
+            seen.append(status["body"])
+            world.artefacts.comment("generate status", status, edited=len(seen) > 1)
+            world.timeline.note(f"status comment #{status['id']}: {_first_line(status['body'])}")
+        return status if world.stack.job_finished("generate") else None
+
+    status = world.wait_for("the generate job to finish", finished)
+    final = gh.comment(status["id"]) or status
+    if final["body"] != seen[-1]:
+        world.artefacts.comment("generate status", final, edited=True)
+        world.timeline.note(f"status comment #{final['id']}: {_first_line(final['body'])}")
+    job = world.stack.job_finished("generate")
+    if job.get("state") != "succeeded":
+        raise StepFailed("", f"the generate job ended {job.get('state')!r}: {job.get('error') or ''}")
+    world.artefacts.data("generate", "generate-job", job)
+
+
+def merge_and_release(world: World) -> None:
+    """The maintainer merges: one retrain (knowledge, then skills), evaluation, a Hub release, a note."""
+    repo, gh = world.repo, world.stack.github
+    assert repo is not None
+    before = repo.git("rev-parse", "origin/main")
+    merged = repo.merge(PR_BRANCH, f"Merge pull request #{world.pr['number']} from {PR_BRANCH}",
+                        author=leaves.MAINTAINER)
+    world.pr = gh.merge_pull(world.pr["number"], merged)
+    gh.deliver("pull_request", "closed", world.pr)
+    gh.deliver_push(before, merged, leaves.MAINTAINER)
+    world.timeline.note(f"merged as {merged[:7]}; retraining the whole taxonomy")
+    job = world.wait_for("the retrain job to finish", lambda: world.stack.job_finished("retrain"))
+    world.artefacts.data("retrain", "retrain-job", job)
+    if job.get("state") != "succeeded":
+        raise StepFailed("", f"the retrain job ended {job.get('state')!r}: {job.get('error') or ''}")
+    releases = world.wait_for("a release on the Hub", world.stack.hub_releases, 30)
+    world.state["release"] = releases[-1]
+    world.artefacts.data("release", "hub-release", releases[-1])
+    world.timeline.note(f"release on the Hub: {releases[-1]}")
+    note = world.wait_for("the release note on the merged PR", lambda: _release_note(world), 60)
+    world.artefacts.comment("release note on the merged PR", note)
+    world.timeline.note(f"comment on PR #{world.pr['number']}: {_first_line(note['body'])}")
+
+
+def pull_and_ask(world: World) -> None:
+    """A consumer pulls the release with `lab pull` and asks it the contributor's question."""
+    answer = world.stack.pull_and_chat(leaves.TRAINED_QUESTION)
+    world.artefacts.fact("question", leaves.TRAINED_QUESTION)
+    world.artefacts.fact("answer", answer)
+    world.artefacts.fact("expected", leaves.TRAINED_ANSWER)
+    world.artefacts.data("pull", "answer", {"question": leaves.TRAINED_QUESTION, "answer": answer,
+                                            "trained_answer": leaves.TRAINED_ANSWER})
+    world.timeline.note(f"Q: {leaves.TRAINED_QUESTION}\nA: {answer}")
+    if not answer.strip():
+        raise StepFailed("", "the released model gave an empty answer")
+
+
+def _release_note(world: World):
+    gh = world.stack.github
+    known = {world.state["summary_comment"]["id"]}
+    for c in gh.bot_comments(world.pr["number"]):
+        if c["id"] not in known and "release" in c["body"].lower() and "/generate" not in c["body"]:
+            return c
+    return None
+
+
+def _first_line(text: str, limit: int = 110) -> str:
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line and not line.startswith("<!--"):
+            return line[:limit]
+    return ""
+
+
+def _repo_root():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+STORY: list[tuple[str, Callable[[World], None]]] = [
+    ("make a taxonomy repository", make_taxonomy),
+    ("build a tiny student model", build_student),
+    ("start GitHub and Hub stand-ins, the bot and a worker", start_services),
+    ("a contributor opens a PR with a mistake", open_broken_pr),
+    ("the contributor pushes a fix", push_fix),
+    ("a stranger comments /generate", stranger_generate),
+    ("a maintainer comments /generate", maintainer_generate),
+    ("the maintainer merges: retrain, evaluate, release", merge_and_release),
+    ("a consumer pulls the release and asks a trained question", pull_and_ask),
+]
