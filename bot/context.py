@@ -86,7 +86,6 @@ class Context:
     metrics: Any = field(default_factory=_noop_metrics)  # bot.metrics.Metrics
     log: logging.Logger = LOG
     jobs: Any = None  # the job service, plugged in by bot.jobs
-    validate: Callable[..., Any] | None = None  # lab.taxonomy.validate_files unless a test injects one
 
     def __post_init__(self) -> None:
         if self.config_loader is None:

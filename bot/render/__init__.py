@@ -1,0 +1,1 @@
+"""Text renderers for GitHub: check runs and comments."""
