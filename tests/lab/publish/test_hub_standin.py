@@ -1,0 +1,73 @@
+"""The Hub stand-in answers huggingface_hub's real client calls the way the Hub does."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.standins.hub import HubStandIn
+
+TOKEN = "hf_FAKE_standin_token_123"
+
+
+@pytest.fixture()
+def hub(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    with HubStandIn(token=TOKEN) as server:
+        yield server
+
+
+def _api(hub, token=TOKEN):
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=hub.url, token=token)
+
+
+def test_commit_tag_and_download_round_trip(hub, tmp_path):
+    from huggingface_hub import CommitOperationAdd, snapshot_download
+
+    api = _api(hub)
+    api.create_repo("org/model")
+    api.create_repo("org/model", exist_ok=True)  # a second create is a no-op, as on the Hub
+    info = api.create_commit("org/model", [CommitOperationAdd("w/weights.bin", b"\x00\x01" * 3000),
+                                           CommitOperationAdd("config.json", b"{}")], commit_message="release")
+    api.create_tag("org/model", tag="v1", revision=info.oid)
+    refs = api.list_repo_refs("org/model")
+    assert [t.name for t in refs.tags] == ["v1"] and refs.tags[0].target_commit == info.oid
+    assert {f.path for f in api.list_repo_tree("org/model", recursive=True)} >= {"w/weights.bin", "config.json"}
+    path = snapshot_download("org/model", revision="v1", endpoint=hub.url, token=TOKEN,
+                             cache_dir=tmp_path / "cache", allow_patterns=["w/*"])
+    assert (tmp_path / "cache").exists()
+    from pathlib import Path
+
+    assert (Path(path) / "w" / "weights.bin").read_bytes() == b"\x00\x01" * 3000
+    assert not (Path(path) / "config.json").exists()
+
+
+def test_writes_without_the_token_are_refused(hub):
+    from huggingface_hub.errors import HfHubHTTPError
+
+    with pytest.raises(HfHubHTTPError) as err:
+        _api(hub, token="hf_wrong").create_repo("org/model")
+    assert err.value.response.status_code == 401
+    assert "org/model" not in hub.state.repos
+
+
+def test_injected_commit_failure_leaves_branch_unchanged(hub):
+    from huggingface_hub import CommitOperationAdd
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = _api(hub)
+    api.create_repo("org/model")
+    first = api.create_commit("org/model", [CommitOperationAdd("a.txt", b"one")], commit_message="one")
+    hub.fail_commit(1)
+    with pytest.raises(HfHubHTTPError):
+        api.create_commit("org/model", [CommitOperationAdd("a.txt", b"two")], commit_message="two")
+    assert hub.files("org/model")["a.txt"] == b"one"
+    assert hub.state.repos["org/model"].branches["main"] == first.oid
+    # A stale parent is refused instead of overwriting someone else's commit.
+    api.create_commit("org/model", [CommitOperationAdd("a.txt", b"three")], commit_message="three")
+    with pytest.raises(HfHubHTTPError) as err:
+        api.create_commit("org/model", [CommitOperationAdd("a.txt", b"four")], commit_message="four",
+                          parent_commit=first.oid)
+    assert err.value.response.status_code == 412
+    assert hub.files("org/model")["a.txt"] == b"three"
