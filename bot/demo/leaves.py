@@ -8,6 +8,7 @@ tiny student can learn them in seconds and answer the trained question at the en
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 CONTRIBUTOR = "octo-contributor"
@@ -46,6 +47,7 @@ def pr_leaf(broken: bool) -> bytes:
 PR_ATTRIBUTION = (
     b"Title of work: Notes on tree care\n"
     b"License of the work: CC-BY-4.0\n"
+    b"Link to work: https://example.org/notes/tree-care\n"
     b"Creator names: octo-contributor\n"
 )
 
@@ -56,19 +58,19 @@ created_by: tree-maintainer
 task_description: Summarise a short note in one sentence.
 seed_examples:
   - context: The library opens at nine, closes at five, and is shut on Sundays.
-    question: Summarise the note.
+    question: Summarise the note about the library.
     answer: The library is open nine to five, except on Sundays.
   - context: Bring a coat, the forecast says rain after noon and wind by evening.
-    question: Summarise the note.
+    question: What does the weather note say, in short?
     answer: Take a coat because rain and wind are coming.
   - context: The meeting moved from Tuesday to Thursday because the room was booked.
-    question: Summarise the note.
+    question: Sum up the note about the meeting.
     answer: The meeting is now on Thursday.
   - context: Water the ferns twice a week and keep them out of direct sun.
-    question: Summarise the note.
+    question: Give the gist of the note about ferns.
     answer: Water the ferns twice weekly and keep them shaded.
   - context: The train leaves at seven from platform two; tickets are sold on board.
-    question: Summarise the note.
+    question: Summarise the note about the train.
     answer: The seven o'clock train leaves from platform two and sells tickets on board.
 """,
     "knowledge/science/botany/tree_rings/qna.yaml": """\
@@ -110,12 +112,13 @@ seed_examples:
     - tree_rings.md
 """,
 }
-BUILTIN_ATTRIBUTION = b"Title of work: Tree rings\nLicense of the work: CC-BY-4.0\nCreator names: tree-maintainer\n"
+BUILTIN_ATTRIBUTION = (b"Title of work: Notes on plants\nLink to work: https://example.org/notes/plants\n"
+                       b"License of the work: CC-BY-4.0\nCreator names: tree-maintainer\n")
 
 HUB_REPO = "arborist-demo/tree-model"
 
 
-def arborist_config(samples: int) -> bytes:
+def arborist_config(samples: int, teacher: str = "scripted") -> bytes:
     """The taxonomy's .github/arborist.yml (schemas/arborist_config.json): who may run commands, the Hub repo."""
     return f"""\
 # Arborist settings for this taxonomy (read from the default branch, never from a PR).
@@ -123,6 +126,7 @@ commands:
   allowed_permissions: [write, maintain, admin]
 generate:
   samples: {samples}
+  teacher: {json.dumps(teacher)}
 release:
   repo_id: {HUB_REPO}
   license: cc-by-4.0

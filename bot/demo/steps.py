@@ -21,7 +21,8 @@ def make_taxonomy(world: World) -> None:
     docs_repo = TaxonomyRepo(git_root, DOCS_REPO)
     docs_sha = docs_repo.create(docs or {"README.md": b"# Documents\n"})
     files, _ = leaves.knowledge_documents(files, docs_repo.remote.as_uri(), docs_sha)
-    files[".github/arborist.yml"] = leaves.arborist_config(samples=2 if world.options.fast else 4)
+    files[".github/arborist.yml"] = leaves.arborist_config(
+        samples=2 if world.options.fast else 4, teacher=world.options.teacher)
     repo = TaxonomyRepo(git_root, TAXONOMY)
     world.base_sha = repo.create(files)
     world.repo = repo

@@ -1,0 +1,156 @@
+"""The running services of the demo: GitHub and Hub stand-ins (threads), the bot and a worker (processes).
+
+Everything binds to 127.0.0.1 on free ports, and every secret is made up for this run only. The
+bot and the worker get their settings through the environment, exactly as in a deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.demo.procs import LOOPBACK, free_port, wait_for_port
+
+if TYPE_CHECKING:
+    from bot.demo.github_side import GitHubSide
+    from bot.demo.story import World
+
+START_TIMEOUT_S = 60  # the bot imports FastAPI and the validator; slow machines need a while
+PULL_TIMEOUT_S = 120
+INSTALLATION_ID = 4242
+
+
+@dataclass
+class Stack:
+    world: World
+    github: GitHubSide
+    hub: Any  # lab.standins.HubStandIn
+    hub_token: str
+    bot_url: str
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> list[str]:
+        return [f"GitHub stand-in {self.github.url} · Hub stand-in {self.hub.url}",
+                f"bot {self.bot_url}/webhook · worker on {self.data_dir / 'jobs.sqlite3'}"]
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every job in the store, oldest first (read-only; the bot and the worker own the database)."""
+        db = self.data_dir / "jobs.sqlite3"
+        if not db.exists():
+            return []
+        try:
+            with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=5) as conn:
+                conn.row_factory = sqlite3.Row
+                return [dict(r) for r in conn.execute("SELECT * FROM jobs ORDER BY id")]
+        except sqlite3.OperationalError:  # the table is created by the first writer
+            return []
+
+    def jobs_count(self) -> int:
+        return len(self.jobs())
+
+    def job_finished(self, kind: str) -> dict[str, Any] | None:
+        """The newest job of `kind` once it is in a final state, else None."""
+        jobs = [j for j in self.jobs() if j.get("kind") == kind]
+        if jobs and jobs[-1].get("state") in ("succeeded", "failed", "cancelled"):
+            job = jobs[-1]
+            job["error"] = job.get("reason", "")
+            return job
+        return None
+
+    def hub_releases(self) -> list[str]:
+        """Tags of the demo's model repository on the Hub stand-in."""
+        from bot.demo.leaves import HUB_REPO
+
+        with self.hub.state.lock:
+            repo = self.hub.state.repos.get(HUB_REPO)
+            return sorted(repo.tags) if repo else []
+
+    def lab_env(self) -> dict[str, str]:
+        """The environment a consumer's `lab` uses to reach the Hub stand-in."""
+        return {**os.environ, "HF_ENDPOINT": self.hub.url, "HF_TOKEN": self.hub_token,
+                "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+                "HF_HOME": str(self.world.work / "consumer-hf")}
+
+    def pull_and_chat(self, question: str) -> str:
+        """`lab pull` the newest release, then `lab chat --once` the question; return the answer."""
+        from bot.demo.leaves import HUB_REPO
+
+        lab = [sys.executable, "-m", "lab.cli"]
+        env = self.lab_env()
+        pulled = subprocess.run([*lab, "pull", HUB_REPO], env=env, capture_output=True, text=True,
+                                timeout=PULL_TIMEOUT_S)
+        if pulled.returncode != 0:
+            raise RuntimeError(f"lab pull failed: {(pulled.stderr or pulled.stdout)[-800:]}")
+        self.world.timeline.note(f"lab pull {HUB_REPO}: {pulled.stdout.strip().splitlines()[-1:] or ''}")
+        chat = subprocess.run([*lab, "chat", HUB_REPO, "--message", question, "--max-new-tokens", "24"],
+                              env=env, capture_output=True, text=True, timeout=PULL_TIMEOUT_S)
+        if chat.returncode != 0:
+            raise RuntimeError(f"lab chat failed: {(chat.stderr or chat.stdout)[-800:]}")
+        return chat.stdout.strip()
+
+
+def start(world: World) -> Stack:
+    from bot.demo.github_side import GitHubSide
+    from bot.demo.leaves import CONTRIBUTOR, MAINTAINER
+    from bot.demo.story import TAXONOMY
+    from lab.standins import HubStandIn
+
+    hub_token = "hf_demo_" + secrets.token_hex(8)
+    hub = HubStandIn(token=hub_token).start()
+    world.procs.on_close(hub.stop)
+    secret = secrets.token_hex(16)
+    github = GitHubSide.start(world, TAXONOMY, INSTALLATION_ID, secret)
+    github.add_collaborator(MAINTAINER, "maintain")
+    github.add_collaborator(CONTRIBUTOR, "read")
+
+    data_dir = world.work / "arborist-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key_path = world.work / "app-key.pem"
+    key_path.write_bytes(github.private_key_pem)
+    key_path.chmod(0o600)
+    port = free_port()
+    repo_root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(repo_root), os.environ.get("PYTHONPATH", "")])),
+        "ARBORIST_DATA_DIR": str(data_dir),
+        "ARBORIST_EXECUTOR": "local",
+        "ARBORIST_GITHUB_API_URL": github.url,
+        "ARBORIST_APP_ID": str(github.app_id),
+        "ARBORIST_PRIVATE_KEY_PATH": str(key_path),
+        "ARBORIST_WEBHOOK_SECRET": secret,
+        "ARBORIST_POLL_S": "0.2",
+        "ARBORIST_HEARTBEAT_S": "2",
+        "ARBORIST_LEASE_S": "30",
+        "ARBORIST_JOB_TIMEOUT_S": str(int(world.options.timeout_s)),
+        "ARBORIST_GIT_URL_TEMPLATE": (world.work / "git").as_uri() + "/{repo}.git",
+        "ARBORIST_ALLOW_LOCAL_DOCS": "1",
+        "ARBORIST_DOCS_CACHE": str(world.work / "docs-cache"),
+        "ARBORIST_TEACHER": world.options.teacher,
+        "ARBORIST_BASE_MODEL": str(world.student_dir),
+        "ARBORIST_FAST": "1" if world.options.fast else "0",
+        "HF_ENDPOINT": hub.url,
+        "HF_TOKEN": hub_token,
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "HF_HOME": str(world.work / "worker-hf"),
+        "TOKENIZERS_PARALLELISM": "false",
+        "OMP_NUM_THREADS": "2",
+    }
+    arborist = [sys.executable, "-m", "bot.cli"]
+    bot = world.procs.start("bot", [*arborist, "serve", "--host", LOOPBACK, "--port", str(port)], env)
+    wait_for_port(port, START_TIMEOUT_S, bot.alive)
+    world.procs.start("worker", [*arborist, "worker"], env)
+    bot_url = f"http://{LOOPBACK}:{port}"
+    github.webhook_url = f"{bot_url}/webhook"
+    (world.options.out / "services.json").write_text(json.dumps(
+        {"github": github.url, "hub": hub.url, "bot": bot_url, "data_dir": str(data_dir)}, indent=2) + "\n")
+    return Stack(world, github, hub, hub_token, bot_url, data_dir, env)
