@@ -42,3 +42,14 @@ class FileReport:
     @property
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "warning"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A finding before it knows its file and severity: what checks return, so they stay pure."""
+
+    rule: str
+    line: int
+    col: int
+    message: str
+    hint: str = ""

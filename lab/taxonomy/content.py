@@ -1,0 +1,152 @@
+"""Checks beyond the schema: documented length limits, pinned public documents, duplicate questions."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from lab.taxonomy.config import ValidationConfig
+from lab.taxonomy.duplicates import Question, within_leaf
+from lab.taxonomy.findings import Issue
+from lab.taxonomy.loader import Loaded
+from lab.taxonomy.tokens import counter_for
+
+FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
+PRIVATE_HOST_SUFFIXES = (".local", ".localhost", ".internal", ".lan", ".home", ".corp", ".intranet")
+
+
+def seed_texts(data: Any) -> list[tuple[str, tuple, Any]]:
+    """(field, path, value) for every context, question and answer, whatever the file's shape."""
+    out: list[tuple[str, tuple, Any]] = []
+    seeds = data.get("seed_examples") if isinstance(data, dict) else None
+    if not isinstance(seeds, list):
+        return out
+    for i, seed in enumerate(seeds):
+        if not isinstance(seed, dict):
+            continue
+        base = ("seed_examples", i)
+        for name in ("context", "question", "answer"):
+            if name in seed:
+                out.append((name, (*base, name), seed[name]))
+        pairs = seed.get("questions_and_answers")
+        if isinstance(pairs, list):
+            for j, pair in enumerate(pairs):
+                if isinstance(pair, dict):
+                    for name in ("question", "answer"):
+                        if name in pair:
+                            out.append((name, (*base, "questions_and_answers", j, name), pair[name]))
+    return out
+
+
+def questions_of(loaded: Loaded) -> list[Question]:
+    """The file's questions with their positions (text values only)."""
+    return [Question(value, *loaded.where(path)) for name, path, value in seed_texts(loaded.data)
+            if name == "question" and isinstance(value, str)]
+
+
+def length_issues(loaded: Loaded, kind: str, config: ValidationConfig) -> list[Issue]:
+    """Knowledge contexts under `context_tokens`; questions and answers at most `qa_tokens`."""
+    count, unit = counter_for(config.tokenizer)
+    limits = config.limits
+    issues = []
+    for name, path, value in seed_texts(loaded.data):
+        if not isinstance(value, str):
+            continue
+        if name == "context":
+            if kind != "knowledge" or len(value) < limits.context_tokens:  # fewer chars than tokens: fine
+                continue
+            tokens = count(value)
+            if tokens >= limits.context_tokens:
+                issues.append(Issue("context-too-long", *loaded.where(path),
+                                    f"This context is {tokens} {unit}; it should be under {limits.context_tokens}.",
+                                    "Shorten the excerpt, or split it into two seed examples with their own "
+                                    "questions."))
+        elif len(value) > limits.qa_tokens:
+            tokens = count(value)
+            if tokens > limits.qa_tokens:
+                issues.append(Issue(f"{name}-too-long", *loaded.where(path),
+                                    f"This {name} is {tokens} {unit}; the limit is {limits.qa_tokens}.",
+                                    f"Make the {name} shorter and more focused."))
+    return issues
+
+
+def duplicate_issues(loaded: Loaded, config: ValidationConfig) -> list[Issue]:
+    issues = []
+    for later, earlier, exact in within_leaf(questions_of(loaded), config.limits.near_duplicate):
+        if exact:
+            issues.append(Issue("duplicate-question", later.line, later.col,
+                                f"This question repeats the one on line {earlier.line}.",
+                                "Each seed question should be different; remove or rewrite one of them."))
+        else:
+            issues.append(Issue("near-duplicate-question", later.line, later.col,
+                                f"This question is nearly the same as the one on line {earlier.line}: "
+                                f"\"{earlier.text.strip()[:80]}\".",
+                                "Varied seed questions give better synthetic data; ask about something else."))
+    return issues
+
+
+def document_issues(loaded: Loaded) -> list[Issue]:
+    """The document must be pinned (full SHA), public (https, no private hosts) and stay in its repo."""
+    document = loaded.data.get("document") if isinstance(loaded.data, dict) else None
+    if not isinstance(document, dict):
+        return []
+    issues = []
+    commit = document.get("commit")
+    if isinstance(commit, str) and commit and not FULL_SHA.fullmatch(commit):
+        issues.append(Issue("document-commit", *loaded.where(("document", "commit")),
+                            f"`document.commit` is `{commit[:60]}`; it must be the full 40-character commit SHA.",
+                            "Run `git rev-parse HEAD` in the document repository and paste the whole output; "
+                            "a short SHA or a branch name can change meaning later."))
+    repo = document.get("repo")
+    if isinstance(repo, str) and repo:
+        problem = repo_problem(repo)
+        if problem:
+            issues.append(Issue("document-repo", *loaded.where(("document", "repo")), problem,
+                                "Use the public https URL of the repository, e.g. https://github.com/you/docs."))
+    patterns = document.get("patterns")
+    if isinstance(patterns, list):
+        for i, pattern in enumerate(patterns):
+            if isinstance(pattern, str) and pattern_escapes(pattern):
+                issues.append(Issue("document-pattern", *loaded.where(("document", "patterns", i)),
+                                    f"The pattern `{pattern[:80]}` points outside the document repository.",
+                                    "Write a path relative to the repository root without `..`, e.g. `docs/*.md`."))
+    return issues
+
+
+def repo_problem(url: str) -> str | None:
+    """Why a document URL is unacceptable, or None."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return f"`document.repo` is not a valid URL: `{url[:80]}`."
+    if parts.scheme != "https":
+        return f"`document.repo` must start with https:// (got `{parts.scheme or url[:40]}`)."
+    if parts.username or parts.password:
+        return "`document.repo` contains a user name or password; never put credentials in a URL."
+    if not host or "." not in host and not _is_ip(host):
+        return f"`document.repo` has no public host name (`{host}`)."
+    if host == "localhost" or host.endswith(PRIVATE_HOST_SUFFIXES):
+        return f"`document.repo` points at a private host (`{host}`)."
+    if _is_ip(host):
+        address = ipaddress.ip_address(host)
+        if not address.is_global:
+            return f"`document.repo` points at a private, loopback or link-local address (`{host}`)."
+    return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+def pattern_escapes(pattern: str) -> bool:
+    """Absolute paths, drive letters and `..` segments could read outside the repository."""
+    if pattern.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", pattern) or "\x00" in pattern:
+        return True
+    return ".." in re.split(r"[\\/]", pattern)

@@ -1,0 +1,107 @@
+"""Exact and near-duplicate questions, within one leaf and across a taxonomy (an inverted word index)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+WORD = re.compile(r"\w+")
+MIN_NEAR_WORDS = 4  # shorter questions differ by a word too easily to call them near-duplicates
+MAX_WORD_POSTINGS = 2_000  # words in more questions than this are too common to find candidates with
+
+
+def normalise(text: str) -> str:
+    """Case, punctuation and spacing do not make a question different."""
+    return " ".join(WORD.findall(text.casefold()))
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard similarity of two word sets."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    line: int
+    col: int
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(WORD.findall(self.text.casefold()))
+
+
+def within_leaf(questions: list[Question], threshold: float) -> list[tuple[Question, Question, bool]]:
+    """(later, earlier, exact) for each question that repeats or nearly repeats an earlier one."""
+    out: list[tuple[Question, Question, bool]] = []
+    seen: dict[str, Question] = {}
+    sets: list[tuple[Question, frozenset[str]]] = []
+    for question in questions:
+        key = normalise(question.text)
+        if not key:
+            continue
+        if key in seen:
+            out.append((question, seen[key], True))
+            continue
+        seen[key] = question
+        words = question.words
+        if len(words) >= MIN_NEAR_WORDS:
+            for earlier, earlier_words in sets:
+                if len(earlier_words) >= MIN_NEAR_WORDS and similarity(words, earlier_words) >= threshold:
+                    out.append((question, earlier, False))
+                    break
+        sets.append((question, words))
+    return out
+
+
+@dataclass
+class QuestionIndex:
+    """Every question of a taxonomy, for finding copies of a new question in other leaves."""
+
+    threshold: float = 0.8
+    _exact: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _entries: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
+    _postings: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, path: str, questions: Iterable[str]) -> None:
+        for text in questions:
+            key = normalise(text)
+            if not key:
+                continue
+            self._exact.setdefault(key, []).append((path, text))
+            words = frozenset(key.split())
+            entry = len(self._entries)
+            self._entries.append((path, text, words))
+            for word in words:
+                self._postings.setdefault(word, []).append(entry)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def match(self, path: str, text: str) -> tuple[str, str, bool] | None:
+        """(other path, other question, exact) for a copy of `text` in a leaf other than `path`."""
+        key = normalise(text)
+        for other_path, other_text in self._exact.get(key, ()):
+            if other_path != path:
+                return other_path, other_text, True
+        words = frozenset(key.split())
+        if len(words) < MIN_NEAR_WORDS:
+            return None
+        hits: Counter[int] = Counter()
+        for word in words:
+            postings = self._postings.get(word, ())
+            if len(postings) <= MAX_WORD_POSTINGS:
+                hits.update(postings)
+        needed = self.threshold * len(words) * 0.5
+        for entry, shared in hits.most_common():
+            if shared < needed:
+                break
+            other_path, other_text, other_words = self._entries[entry]
+            if other_path != path and len(other_words) >= MIN_NEAR_WORDS and \
+                    similarity(words, other_words) >= self.threshold:
+                return other_path, other_text, False
+        return None
