@@ -123,9 +123,10 @@ def start(world: World) -> Stack:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(repo_root), os.environ.get("PYTHONPATH", "")])),
         "ARBORIST_DATA_DIR": str(data_dir),
         "ARBORIST_EXECUTOR": "local",
-        "ARBORIST_GITHUB_API_URL": github.url,
+        "ARBORIST_GITHUB_URL": github.url,  # the bot (bot.settings)
+        "ARBORIST_GITHUB_API_URL": github.url,  # ci steps (ci.env)
         "ARBORIST_APP_ID": str(github.app_id),
-        "ARBORIST_PRIVATE_KEY_PATH": str(key_path),
+        "ARBORIST_PRIVATE_KEY_FILE": str(key_path),
         "ARBORIST_WEBHOOK_SECRET": secret,
         "ARBORIST_POLL_S": "0.2",
         "ARBORIST_HEARTBEAT_S": "2",
