@@ -1,0 +1,45 @@
+"""Training config: typed overrides, unknown keys refused, file formats."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.train.config import TrainConfig, apply_overrides, load_config
+
+
+def test_unknown_key_is_refused_with_its_name():
+    with pytest.raises(ValueError, match="lerning_rate"):
+        apply_overrides(TrainConfig(), {"lerning_rate": 0.1})
+
+
+def test_wrong_type_is_refused_and_ints_become_floats():
+    with pytest.raises(ValueError, match="max_steps"):
+        apply_overrides(TrainConfig(), {"max_steps": "ten"})
+    with pytest.raises(ValueError, match="grad_accum"):
+        apply_overrides(TrainConfig(), {"grad_accum": True})
+    config = apply_overrides(TrainConfig(), {"replay_share": 0, "lr": 1})
+    assert isinstance(config.replay_share, float) and config.lr == 1.0
+
+
+def test_out_of_range_values_are_refused():
+    with pytest.raises(ValueError, match="replay_share"):
+        apply_overrides(TrainConfig(), {"replay_share": 1.0})
+    with pytest.raises(ValueError, match="method"):
+        apply_overrides(TrainConfig(), {"method": "qlora"})
+
+
+def test_yaml_file_with_train_section_and_json_file_are_read(tmp_path):
+    yaml_file = tmp_path / "train.yaml"
+    yaml_file.write_text("train:\n  method: lora\n  lora_modules_to_save: [lm_head]\n")
+    config = load_config(yaml_file)
+    assert config.method == "lora" and config.lora_modules_to_save == ["lm_head"]
+    json_file = tmp_path / "train.json"
+    json_file.write_text('{"schedule": "linear", "warmup_ratio": 0.1}')
+    assert load_config(json_file).schedule == "linear"
+
+
+def test_auto_learning_rate_depends_on_size_and_method():
+    assert TrainConfig().peak_lr(100_000) == 3e-3
+    assert TrainConfig().peak_lr(1_000_000_000) == 2e-5
+    assert TrainConfig(method="lora").peak_lr(1_000_000_000) == 2e-4
+    assert TrainConfig(lr=1e-4).peak_lr(10) == 1e-4

@@ -1,0 +1,56 @@
+"""Mixing recipe: phase order, replay share, stacked mode, held-out split, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.train.data import load_data_dir, mix_phases, read_messages, replay_count, split_heldout
+
+
+def _records(n: int, tag: str) -> list[dict]:
+    return [{"messages": [{"role": "user", "content": f"{tag} {i}"}, {"role": "assistant", "content": "ok"}]} for i in range(n)]
+
+
+def test_phased_mix_puts_knowledge_first_and_replays_the_configured_share():
+    knowledge, skills = _records(40, "k"), _records(30, "s")
+    phases = mix_phases(knowledge, skills, mode="phased", replay_share=0.25, knowledge_epochs=2, skills_epochs=3, seed=1)
+    assert [p.name for p in phases] == ["phase1", "phase2"]
+    assert list(phases[0].samples) == knowledge and phases[0].epochs == 2
+    phase2 = phases[1]
+    replayed = [s for s in phase2.samples if s["messages"][0]["content"].startswith("k")]
+    assert len(replayed) == phase2.counts["replay"] == 10  # 10 of 40 phase-2 samples = 25 %
+    assert len(replayed) / len(phase2.samples) == pytest.approx(0.25)
+    assert len({id(s) for s in replayed}) == 10 and phase2.epochs == 3
+
+
+def test_replay_is_capped_by_available_knowledge_and_zero_share_replays_nothing():
+    assert replay_count(100, 5, 0.5) == 5
+    assert replay_count(100, 500, 0.0) == 0
+    phases = mix_phases([], _records(3, "s"), mode="phased", replay_share=0.5, knowledge_epochs=1, skills_epochs=1, seed=0)
+    assert [p.name for p in phases] == ["phase2"] and phases[0].counts["replay"] == 0
+
+
+def test_stacked_mode_trains_one_phase_on_everything():
+    phases = mix_phases(_records(4, "k"), _records(3, "s"), mode="stacked", replay_share=0.2,
+                        knowledge_epochs=2, skills_epochs=5, seed=0)
+    assert len(phases) == 1 and phases[0].name == "stacked" and len(phases[0].samples) == 7
+
+
+def test_heldout_split_is_seeded_and_disjoint():
+    records = _records(20, "k")
+    train_a, held_a = split_heldout(records, 0.2, seed=3)
+    train_b, held_b = split_heldout(records, 0.2, seed=3)
+    assert held_a == held_b and len(held_a) == 4 and len(train_a) == 16
+    assert not {id(r) for r in train_a} & {id(r) for r in held_a}
+
+
+def test_bad_lines_are_reported_with_their_line_number(tmp_path):
+    path = tmp_path / "knowledge_train_msgs.jsonl"
+    path.write_text('{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}\n{oops\n')
+    with pytest.raises(ValueError, match=r":2: not JSON"):
+        read_messages(path)
+    path.write_text('{"messages": [{"role": "user", "content": "only a question"}]}\n')
+    with pytest.raises(ValueError, match="no assistant message"):
+        read_messages(path)
+    with pytest.raises(ValueError, match="no knowledge_train_msgs"):
+        load_data_dir(tmp_path / "empty")
