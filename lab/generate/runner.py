@@ -141,6 +141,10 @@ def _generate_one(leaf: Leaf, backend: Backend, params: GenerateParams, cache: S
                 out.write_line(line)
                 pending.write(line)
                 progress.advance()
+        except Exception as exc:  # a teacher that breaks mid-leaf fails this leaf, not the run
+            pending.abort()
+            return _result(leaf, "failed", key, pipeline.stats, time.perf_counter() - started,
+                           f"the teacher failed: {type(exc).__name__}: {str(exc)[:300]}")
         except BaseException:
             pending.abort()
             raise

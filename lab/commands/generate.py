@@ -1,0 +1,104 @@
+"""`lab generate`: synthetic training data from taxonomy leaves with a teacher model."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_OUT = "generated"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("leaves", nargs="*", metavar="LEAF", help="qna.yaml files or folders (default: all leaves)")
+    parser.add_argument("--taxonomy", metavar="ROOT", help="taxonomy root (default: the current directory)")
+    parser.add_argument("--changed", metavar="BASE", help="only leaves changed between BASE and HEAD")
+    parser.add_argument("--teacher", default=os.environ.get("ARBORIST_TEACHER"),
+                        help="a .gguf file, a model folder, an OpenAI-compatible URL, or a Hub repo id "
+                             "(owner/name[:file.gguf]); default $ARBORIST_TEACHER; 'scripted' is a fake for trials")
+    parser.add_argument("--samples", type=int, default=20, help="rows wanted per leaf (default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default ./{DEFAULT_OUT})")
+    parser.add_argument("--cache-dir", help="generated-data cache (default $ARBORIST_CACHE_DIR or ~/.cache/arborist/sdg)")
+    parser.add_argument("--batch-size", type=int, help="prompts per backend call (default 8)")
+    parser.add_argument("--temperature", type=float)
+    parser.add_argument("--max-new-tokens", type=int)
+    parser.add_argument("--dedupe-threshold", type=float, help="ROUGE-L F1 counted as a near-duplicate (default 0.7)")
+    parser.add_argument("--collapse-keep-rate", type=float, help="stop a leaf below this keep rate (default 0.05)")
+    parser.add_argument("--judge", action="store_true", help="let the teacher judge each row (slower, cleaner)")
+    parser.add_argument("--docs-fallback-seeds", action="store_true",
+                        help="knowledge: use the seed contexts when documents cannot be fetched")
+    parser.add_argument("--offline", action="store_true", help="never download the teacher (HF_HUB_OFFLINE)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _params(args: argparse.Namespace):
+    from lab.generate.config import GenerateParams
+
+    overrides = {"samples": args.samples, "seed": args.seed, "batch_size": args.batch_size,
+                 "temperature": args.temperature, "max_new_tokens": args.max_new_tokens,
+                 "dedupe_threshold": args.dedupe_threshold, "collapse_keep_rate": args.collapse_keep_rate}
+    params = GenerateParams().with_overrides({k: v for k, v in overrides.items() if v is not None})
+    flags = {"judge": args.judge, "docs_fallback_to_seed_contexts": args.docs_fallback_seeds}
+    return params.with_overrides({k: True for k, v in flags.items() if v})
+
+
+def _select(args: argparse.Namespace):
+    from lab.generate.leaves import changed_leaf_files, expand, find_leaf_files, read_leaf
+
+    root = Path(args.taxonomy) if args.taxonomy else None
+    if args.leaves:
+        files = expand(args.leaves)
+    elif args.changed:
+        files = changed_leaf_files(root or Path.cwd(), args.changed)
+    else:
+        files = find_leaf_files(root or Path.cwd())
+    return [read_leaf(f, root) for f in files]
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from lab.generate.backends import BackendError, close_backend, load_backend
+    from lab.generate.leaves import LeafSelectionError
+    from lab.generate.progress import RichProgress, summary_table
+    from lab.generate.runner import generate_leaves
+    from lab.models.resolve import TeacherNotFound
+
+    err = Console(stderr=True)
+    if not args.teacher:
+        err.print("lab generate: name a teacher with --teacher (or set ARBORIST_TEACHER)")
+        return 2
+    try:
+        params = _params(args)
+        leaves = _select(args)
+    except (ValueError, LeafSelectionError) as exc:
+        err.print(f"lab generate: {exc}", markup=False)
+        return 2
+    if not leaves:
+        err.print("lab generate: no leaves to generate (nothing found or nothing changed)")
+        return 0
+    try:
+        backend = load_backend(args.teacher, offline=args.offline or None)
+    except (BackendError, TeacherNotFound) as exc:
+        err.print(f"lab generate: cannot load the teacher: {exc}", markup=False)
+        return 1
+    try:
+        if args.quiet:
+            manifest = generate_leaves(leaves, backend, args.out, params, cache_dir=args.cache_dir)
+        else:
+            with RichProgress(err) as progress:
+                manifest = generate_leaves(leaves, backend, args.out, params, cache_dir=args.cache_dir, progress=progress)
+    finally:
+        close_backend(backend)
+    Console().print(summary_table(manifest))
+    Console().print(f"data in {Path(args.out).resolve()} (manifest.json, *_train_msgs.jsonl, leaves/)")
+    failed = [r for r in manifest.leaves if r.status == "failed"]
+    return 1 if failed or manifest.rows == 0 else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from lab.cli import main
+
+    sys.exit(main(["generate", *sys.argv[1:]]))
