@@ -1,0 +1,53 @@
+"""Slash commands on PR comments, and the PR events that touch jobs (a new push, a close)."""
+
+from __future__ import annotations
+
+from bot.commands.guards import Refusal, check_author, check_event, refusal_reply
+from bot.commands.registry import render_help
+from bot.context import Context, Event
+
+EYES = "eyes"  # the reaction that says "seen, working on it"
+
+
+def on_comment_created(event: Event, ctx: Context) -> None:
+    """Guards in order; a refusal is one reply (or silence); an accepted command gets 👀 and runs."""
+    verdict = check_event(event.name, event.action, event.payload)
+    if isinstance(verdict, Refusal):
+        if verdict.reply:
+            ctx.github.create_comment(event.repo, int(event.payload["issue"]["number"]),
+                                      refusal_reply(verdict, render_help()))
+        ctx.log.info("command refused on %s: %s", event.repo, verdict.code)
+        return
+    pull = ctx.github.get_pull(event.repo, verdict.number)
+    if pull.state != "open":  # the payload was stale: GitHub says it is closed now
+        ctx.github.create_comment(event.repo, verdict.number,
+                                  refusal_reply(Refusal("pr-closed", "this pull request is closed", True, verdict.command)))
+        return
+    config = ctx.repo_config(event.repo, pull.base_ref).config
+    refusal = check_author(verdict, ctx.github, event.repo, config)
+    if refusal is not None:
+        ctx.github.create_comment(event.repo, verdict.number, refusal_reply(refusal))
+        ctx.log.info("command /%s refused on %s#%s: %s", verdict.spec.name, event.repo, verdict.number, refusal.code)
+        return
+    ctx.github.add_reaction(event.repo, verdict.comment_id, EYES)
+    verdict.spec.resolve()(event, ctx, verdict, pull, config)
+
+
+def on_pr_synchronize(event: Event, ctx: Context) -> None:
+    """A new push: jobs for the old head are cancelled and the status comment says so."""
+    if ctx.jobs is None:
+        return
+    pull = event.payload.get("pull_request") or {}
+    new_sha = str((pull.get("head") or {}).get("sha") or event.payload.get("after") or "")
+    if new_sha:
+        ctx.jobs.supersede(ctx.github, event.repo, int(pull.get("number") or event.payload.get("number")), new_sha)
+
+
+def on_pr_closed(event: Event, ctx: Context) -> None:
+    """A closed (or merged) PR needs no more generated data: stop its jobs."""
+    if ctx.jobs is None:
+        return
+    pull = event.payload.get("pull_request") or {}
+    word = "merged" if pull.get("merged") else "closed"
+    ctx.jobs.cancel_pr(ctx.github, event.repo, int(pull.get("number") or event.payload.get("number")),
+                       f"the pull request was {word}")

@@ -1,0 +1,139 @@
+"""The job service the handlers and workers call: enqueue, cancel, retry, supersede, and publish.
+
+Publishing makes GitHub show what the store holds: the PR's one status comment (created once,
+then edited) and the job's check run (created once per attempt series, then updated). The store is
+the truth; a failed GitHub call is logged and the next state change (or `publish` again) repairs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.github.protocol import GitHubClient, PullRequest
+from bot.jobs.executors import Executor, make_executor
+from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, Job
+from bot.jobs.render import STATUS_MARKER, check_fields, render_check_output, render_status_comment
+from bot.jobs.settings import JobSettings
+from bot.jobs.store import JobStore
+
+LOG = logging.getLogger("arborist.jobs")
+
+
+class JobService:
+    def __init__(self, store: JobStore, settings: JobSettings | None = None, executor: Executor | None = None):
+        self.store = store
+        self.settings = settings or JobSettings()
+        self.executor = executor or make_executor(store, self.settings)
+
+    @classmethod
+    def open(cls, settings: JobSettings) -> JobService:
+        return cls(JobStore(settings.db_path), settings)
+
+    # ---- GitHub side --------------------------------------------------------------------------------
+    def publish(self, github: GitHubClient, job: Job) -> bool:
+        """Edit the status comment and update the check run to match `job`; False if GitHub failed."""
+        ok = True
+        position = self.store.queue_position(job.id) if job.state == QUEUED else None
+        if job.pr is not None and job.status_comment_id:
+            history = self.store.jobs(repo=job.repo, pr=job.pr)
+            try:
+                github.edit_comment(job.repo, job.status_comment_id, render_status_comment(job, position, history))
+            except Exception as exc:  # noqa: BLE001 - the store holds the truth; the next publish repairs it
+                LOG.warning("job %s: status comment edit failed: %s", job.id, type(exc).__name__)
+                ok = False
+        if job.check_run_id:
+            try:
+                github.update_check_run(job.repo, job.check_run_id, output=render_check_output(job, position),
+                                        **check_fields(job))
+            except Exception as exc:  # noqa: BLE001
+                LOG.warning("job %s: check run update failed: %s", job.id, type(exc).__name__)
+                ok = False
+        return ok
+
+    def _status_comment(self, github: GitHubClient, job: Job) -> int:
+        """The PR's status comment id: remembered in the store, else found by marker, else created."""
+        assert job.pr is not None
+        known = self.store.pr_comment(job.repo, job.pr)
+        if known:
+            return known
+        found = next((c.id for c in github.list_comments(job.repo, job.pr) if STATUS_MARKER in c.body), None)
+        if found is None:
+            found = github.create_comment(job.repo, job.pr, render_status_comment(job, 1)).id
+        self.store.set_pr_comment(job.repo, job.pr, found)
+        return found
+
+    def _open_on_github(self, github: GitHubClient, job: Job) -> Job:
+        """Status comment and a fresh check run for a job that has just been (re)queued, then publish."""
+        values: dict[str, Any] = {}
+        if job.pr is not None:
+            values["status_comment_id"] = self._status_comment(github, job)
+        run = github.create_check_run(job.repo, job.check_name, job.sha, "queued",
+                                      output=render_check_output(job), external_id=f"arborist-job-{job.id}")
+        values["check_run_id"] = run.id
+        job = self.store.update(job.id, **values)
+        self.publish(github, job)
+        return job
+
+    # ---- commands --------------------------------------------------------------------------------
+    def submit_generate(self, github: GitHubClient, repo: str, pull: PullRequest, *, comment_id: int,
+                        requested_by: str, samples: int | None = None, leaves: tuple[str, ...] = (),
+                        installation_id: int | None = None) -> tuple[Job, bool]:
+        """Queue one generate job per command comment: a redelivered comment returns the same job."""
+        args: dict[str, Any] = {"ref": pull.base_ref, "leaves": list(leaves)}
+        if samples:
+            args["samples"] = samples
+        job, created = self.store.enqueue("generate", repo, pull.head_sha, pr=pull.number, args=args,
+                                          requested_by=requested_by, installation_id=installation_id,
+                                          dedupe_key=f"comment:{repo}:{comment_id}",
+                                          max_attempts=self.settings.max_attempts)
+        if not created:
+            return job, False
+        job = self._open_on_github(github, job)
+        self.executor.submit(github, job)
+        return job, True
+
+    def submit_retrain(self, github: GitHubClient, repo: str, sha: str, *, ref: str, merged: list[int] | None = None,
+                       installation_id: int | None = None) -> tuple[Job, bool]:
+        """One queued retrain per repository: a newer push moves it to the newest SHA (coalesced)."""
+        before = self.store.jobs(state=QUEUED, repo=repo, kind="retrain")
+        job, created = self.store.enqueue_coalescing("retrain", repo, sha, args={"ref": ref, "merged": merged or []},
+                                                     installation_id=installation_id,
+                                                     max_attempts=self.settings.max_attempts)
+        if created:
+            job = self._open_on_github(github, job)
+            self.executor.submit(github, job)
+        elif before and before[-1].sha != sha and before[-1].check_run_id:
+            # The check run belongs to the old SHA: close it as superseded, open one on the new SHA.
+            old = before[-1]
+            github.update_check_run(repo, old.check_run_id, conclusion="cancelled", status="completed",
+                                    output=render_check_output(Job(**{**old.__dict__, "state": CANCELLED,
+                                                                      "reason": f"coalesced into {sha[:12]}"})))
+            job = self._open_on_github(github, job)
+        return job, created
+
+    def cancel_pr(self, github: GitHubClient, repo: str, pr: int, reason: str,
+                  keep_sha: str | None = None) -> list[Job]:
+        """Cancel the PR's queued and running jobs (all but those for `keep_sha`); returns them."""
+        out = []
+        for job in self.store.active_for_pr(repo, pr):
+            if keep_sha is not None and job.sha == keep_sha:
+                continue
+            job = self.executor.cancel(github, job, reason)
+            if job.state == CANCELLED:
+                self.publish(github, job)
+            out.append(job)
+        return out
+
+    def supersede(self, github: GitHubClient, repo: str, pr: int, new_sha: str) -> list[Job]:
+        return self.cancel_pr(github, repo, pr, f"superseded by a push of `{new_sha[:12]}`", keep_sha=new_sha)
+
+    def retry_pr(self, github: GitHubClient, repo: str, pr: int, head_sha: str) -> Job | None:
+        """Re-queue the PR's newest job if it failed or was cancelled at the current head; else None."""
+        jobs = self.store.jobs(repo=repo, pr=pr)
+        if not jobs or jobs[-1].state not in (FAILED, CANCELLED) or jobs[-1].sha != head_sha \
+                or any(j.state in (QUEUED, RUNNING) for j in jobs):
+            return None
+        job = self._open_on_github(github, self.store.retry(jobs[-1].id))
+        self.executor.submit(github, job)
+        return job

@@ -1,0 +1,67 @@
+"""Job settings: which executor, and the lease, heartbeat, timeout and retry limits of the local worker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+EXECUTORS = ("local", "actions")
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    executor: str = "local"  # ARBORIST_EXECUTOR: "local" (arborist worker) or "actions" (workflow_dispatch)
+    data_dir: Path = Path(".arborist")  # ARBORIST_DATA_DIR: jobs.sqlite3 and logs/ live here
+    lease_s: float = 60.0  # ARBORIST_LEASE_S: seconds a claim lasts without a heartbeat
+    heartbeat_s: float = 10.0  # ARBORIST_HEARTBEAT_S: seconds between lease renewals (well under lease_s)
+    job_timeout_s: float = 6 * 3600.0  # ARBORIST_JOB_TIMEOUT_S: wall-clock limit of one ci step, seconds
+    max_attempts: int = 3  # ARBORIST_MAX_ATTEMPTS: claims of one job before it fails (worker crashes)
+    poll_s: float = 2.0  # ARBORIST_POLL_S: seconds an idle worker waits before looking again
+    kill_grace_s: float = 10.0  # ARBORIST_KILL_GRACE_S: seconds between SIGTERM and SIGKILL of a step
+    generate_workflow: str = "arborist-generate.yml"  # ARBORIST_GENERATE_WORKFLOW (actions executor)
+    retrain_workflow: str = "arborist-retrain.yml"  # ARBORIST_RETRAIN_WORKFLOW (actions executor)
+    public_url: str = ""  # ARBORIST_PUBLIC_URL: where the bot is reachable, for log links (optional)
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"ARBORIST_EXECUTOR must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
+        if self.lease_s <= 0 or self.heartbeat_s <= 0 or self.heartbeat_s >= self.lease_s:
+            raise ValueError("need 0 < heartbeat_s < lease_s")
+        if self.max_attempts < 1 or self.job_timeout_s <= 0:
+            raise ValueError("need max_attempts >= 1 and job_timeout_s > 0")
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.data_dir) / "jobs.sqlite3"
+
+    @property
+    def log_dir(self) -> Path:
+        return Path(self.data_dir) / "logs"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> JobSettings:
+        """Read ARBORIST_* once; a malformed number is an error naming the variable."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            name = "ARBORIST_" + f.name.upper()
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            default = f.default
+            try:
+                if isinstance(default, bool):
+                    values[f.name] = raw.lower() in ("1", "true", "yes")
+                elif isinstance(default, int):
+                    values[f.name] = int(raw)
+                elif isinstance(default, float):
+                    values[f.name] = float(raw)
+                elif isinstance(default, Path):
+                    values[f.name] = Path(raw)
+                else:
+                    values[f.name] = raw.strip()
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a valid {type(default).__name__}") from None
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,101 @@
+"""Fetch exactly one commit of a taxonomy repository, as data: shallow, no hooks, no submodules, no LFS.
+
+Nothing fetched here is ever executed. Git itself is hardened for the call: hooks point at
+/dev/null, submodules are not recursed, LFS smudge filters are skipped, the user's and the system's
+git config are ignored, and the credential helper and terminal prompts are disabled. The token, when
+there is one, travels in an `http.extraheader` set through GIT_CONFIG_* environment variables: never
+in the URL, the command line or a log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_URL_TEMPLATE = "https://github.com/{repo}.git"
+URL_TEMPLATE_ENV = "ARBORIST_GIT_URL_TEMPLATE"
+GIT_TIMEOUT_S = 600  # one fetch of one commit; a taxonomy is small, a stuck server is not
+REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+SHA_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+HARDENING = (
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.symlinks=false",  # a symlink in a PR becomes a plain file holding its target text
+    "-c", "core.fsmonitor=false",
+    "-c", "protocol.file.allow=always",
+    "-c", "submodule.recurse=false",
+    "-c", "fetch.recurseSubmodules=false",
+    "-c", "filter.lfs.smudge=",
+    "-c", "filter.lfs.process=",
+    "-c", "filter.lfs.required=false",
+    "-c", "credential.helper=",
+    "-c", "advice.detachedHead=false",
+)
+
+
+class CheckoutError(RuntimeError):
+    """The commit could not be fetched; the message is safe to show (it never holds the token)."""
+
+
+def clone_url(repo: str, template: str | None = None) -> str:
+    """The remote URL for `repo` ("owner/name"): the template from the setting, GitHub by default."""
+    if not REPO_RE.match(repo) or ".." in repo:
+        raise CheckoutError(f"not a repository name: {repo!r}")
+    return (template or DEFAULT_URL_TEMPLATE).replace("{repo}", repo)
+
+
+def git_env(token: str | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for git: no user or system config, no prompts, the token as an extra header."""
+    env = {k: v for k, v in (base if base is not None else os.environ).items()
+           if not k.startswith(("GIT_", "GITHUB_TOKEN", "ARBORIST_GITHUB_TOKEN"))}
+    env.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0",
+                "GIT_LFS_SKIP_SMUDGE": "1", "GIT_ASKPASS": "true", "GIT_CONFIG_COUNT": "0"})
+    if token:
+        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraheader",
+                    "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}"})
+    return env
+
+
+def _git(args: list[str], cwd: Path, env: dict[str, str], secret: str | None) -> str:
+    try:
+        result = subprocess.run(["git", *HARDENING, *args], cwd=cwd, env=env, capture_output=True,
+                                text=True, timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise CheckoutError(f"git {args[0]} timed out after {GIT_TIMEOUT_S} s") from None
+    if result.returncode != 0:
+        message = (result.stderr or result.stdout).strip()[-2000:]
+        if secret:
+            message = message.replace(secret, "***")
+        raise CheckoutError(f"git {args[0]} failed: {message}")
+    return result.stdout
+
+
+def checkout_as_data(repo: str, sha: str, dest: Path, token: str | None = None,
+                     url_template: str | None = None) -> Path:
+    """Put the tree of `repo` at exactly `sha` in `dest` (created; must be empty) and return `dest`.
+
+    `url_template` defaults to ARBORIST_GIT_URL_TEMPLATE, then to GitHub. The fetched commit is
+    verified to be `sha` before anything is checked out.
+    """
+    if not SHA_RE.match(sha):
+        raise CheckoutError(f"not a full commit SHA: {sha!r}")
+    if shutil.which("git") is None:
+        raise CheckoutError("git is not installed on this runner")
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    if any(dest.iterdir()):
+        raise CheckoutError(f"{dest} is not empty")
+    url = clone_url(repo, url_template or os.environ.get(URL_TEMPLATE_ENV))
+    env = git_env(token)
+    _git(["init", "--quiet", "--template=", "."], dest, env, token)
+    _git(["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", url, sha], dest, env, token)
+    fetched = _git(["rev-parse", "FETCH_HEAD^{commit}"], dest, env, token).strip()
+    if fetched != sha:
+        raise CheckoutError(f"asked for {sha}, fetched {fetched}")
+    _git(["checkout", "--quiet", "--detach", sha], dest, env, token)
+    return dest

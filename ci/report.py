@@ -1,0 +1,93 @@
+"""How a `ci` step reports progress and its result: structured stdout lines, and GitHub when it owns the job.
+
+The protocol, decided here and read by `bot.jobs.worker`:
+
+* Progress: one stdout line `::arborist-progress::{"text": "...", "fraction": 0.4}` (fraction in
+  0..1 or null). The local worker parses these lines, stores them in the job store and edits the
+  status comment and check run itself, so the step needs no GitHub credentials of its own.
+* Result: one stdout line `::arborist-result::{"conclusion": "success"|"failure", "title": "...",
+  "summary": "<markdown>", "links": {"artefacts": "https://..."}}`. The worker keeps the last one;
+  the exit code still decides success (a step that prints "success" and exits 1 has failed).
+
+Under the `actions` executor there is no worker: the step is given a GitHub client (`ci.env`) and
+also edits the status comment itself through the `GitHubClient` seam. Every body is cut to GitHub's
+65,536-character limit with a visible note. Tokens never appear in what is printed or posted.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from bot.github.protocol import CheckRunOutput, GitHubClient
+from bot.jobs.steplines import (  # noqa: F401 - re-exported: the protocol's one home for ci steps
+    CHECK_TEXT_LIMIT,
+    COMMENT_LIMIT,
+    PROGRESS_PREFIX,
+    RESULT_PREFIX,
+    Progress,
+    Result,
+    format_progress,
+    format_result,
+    parse_line,
+    truncate,
+)
+
+PROGRESS_MIN_INTERVAL_S = 5.0  # GitHub edits are throttled to one per this many seconds (stdout is not)
+
+
+@dataclass
+class Reporter:
+    """What a ci step holds: prints the protocol lines, and edits GitHub too when given a client."""
+
+    repo: str
+    job_id: int
+    kind: str = "generate"
+    pr: int | None = None
+    status_comment_id: int | None = None
+    check_run_id: int | None = None
+    github: GitHubClient | None = None
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    clock: Callable[[], float] = time.monotonic
+    _last_edit: float = field(default=-1e18, repr=False)
+
+    def progress(self, text: str, fraction: float | None = None) -> None:
+        """Say how far the step is; cheap to call often (GitHub edits are throttled)."""
+        progress = Progress(text, fraction)
+        print(format_progress(progress), file=self.stream, flush=True)
+        now = self.clock()
+        if self.github is not None and now - self._last_edit >= PROGRESS_MIN_INTERVAL_S:
+            self._last_edit = now
+            self._edit(state="running", progress=progress)
+
+    def result(self, conclusion: str, title: str, summary: str = "", links: dict[str, str] | None = None) -> Result:
+        """Report the final outcome once; the caller then exits 0 (success) or non-zero (failure)."""
+        result = Result(conclusion, title, truncate(summary), dict(links or {}))
+        print(format_result(result), file=self.stream, flush=True)
+        if self.github is not None:
+            self._edit(state="succeeded" if conclusion == "success" else "failed", result=result)
+        return result
+
+    def fail(self, title: str, summary: str) -> int:
+        """Report a failure and return the exit code to use (1): failing loudly, never pretending."""
+        print(f"error: {title}: {summary}", file=sys.stderr, flush=True)
+        self.result("failure", title, summary)
+        return 1
+
+    def _edit(self, state: str, progress: Progress | None = None, result: Result | None = None) -> None:
+        from bot.jobs.render import render_step_report
+
+        assert self.github is not None
+        body = render_step_report(self.kind, self.job_id, state, progress=progress, result=result)
+        if self.status_comment_id:
+            self.github.edit_comment(self.repo, self.status_comment_id, truncate(body))
+        if self.check_run_id:
+            title = result.title if result else (progress.text if progress else state)
+            output = CheckRunOutput(title=title[:200], summary=truncate(body, CHECK_TEXT_LIMIT))
+            conclusion: Any = None if result is None else result.conclusion
+            self.github.update_check_run(self.repo, self.check_run_id,
+                                         status="completed" if result else "in_progress",
+                                         output=output, conclusion=conclusion)

@@ -1,0 +1,86 @@
+"""A small world for job and command tests: the in-memory GitHub fake, a job store, webhook payloads."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.context import Context, Event
+from bot.github.fake import FakeGitHub
+from bot.github.protocol import PullRequest
+from bot.jobs.service import JobService
+from bot.jobs.settings import JobSettings
+from bot.jobs.store import JobStore
+
+REPO = "acme/taxonomy"
+PR = 7
+HEAD = "a" * 40
+NEW_HEAD = "b" * 40
+MAINTAINER = "maya"
+STRANGER = "sam"
+INSTALLATION = 42
+_ids = itertools.count(5000)
+
+
+@dataclass
+class World:
+    github: FakeGitHub
+    service: JobService
+    ctx: Context
+    settings: JobSettings
+
+    @property
+    def store(self) -> JobStore:
+        return self.service.store
+
+    def status_comments(self) -> list:
+        return [c for c in self.github.comments_on(REPO, PR) if "arborist:status" in c.body]
+
+    def replies(self) -> list:
+        return [c for c in self.github.comments_on(REPO, PR)
+                if c.author == self.github.login and "arborist:status" not in c.body]
+
+
+def make_world(tmp_path: Path, executor: str = "local", config: str | None = None, **settings: Any) -> World:
+    github = FakeGitHub()
+    github.add_pull(REPO, PullRequest(number=PR, state="open", head_sha=HEAD, head_ref="feature", base_ref="main",
+                                      base_sha="c" * 40, author="contributor", head_repo="fork/taxonomy"))
+    github.set_permission(REPO, MAINTAINER, "maintain")
+    github.set_permission(REPO, STRANGER, "read")
+    if config is not None:
+        github.put_files(REPO, "main", {".github/arborist.yml": config})
+    job_settings = JobSettings(executor=executor, data_dir=tmp_path / "data", **settings)
+    service = JobService(JobStore(job_settings.db_path), job_settings)
+    return World(github, service, Context(github=github, jobs=service), job_settings)
+
+
+def comment_payload(body: str, author: str = MAINTAINER, *, comment_id: int | None = None, number: int = PR,
+                    state: str = "open", on_pr: bool = True, user_type: str = "User") -> dict[str, Any]:
+    issue: dict[str, Any] = {"number": number, "state": state, "title": "Add a leaf", "user": {"login": "contributor"}}
+    if on_pr:
+        issue["pull_request"] = {"url": f"https://api.github.com/repos/{REPO}/pulls/{number}"}
+    return {"action": "created", "issue": issue,
+            "comment": {"id": comment_id or next(_ids), "body": body, "user": {"login": author, "type": user_type}},
+            "repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": INSTALLATION}}
+
+
+def comment_event(body: str, author: str = MAINTAINER, action: str = "created", **kwargs: Any) -> Event:
+    payload = comment_payload(body, author, **kwargs)
+    payload["action"] = action
+    return Event.from_delivery("issue_comment", f"d-{next(_ids)}", payload)
+
+
+def synchronize_event(new_sha: str = NEW_HEAD) -> Event:
+    payload = {"action": "synchronize", "number": PR, "after": new_sha,
+               "pull_request": {"number": PR, "head": {"sha": new_sha}, "state": "open"},
+               "repository": {"full_name": REPO}, "installation": {"id": INSTALLATION}}
+    return Event.from_delivery("pull_request", f"d-{next(_ids)}", payload)
+
+
+def push_event(after: str, ref: str = "refs/heads/main", message: str = "Merge pull request #7 from fork/feature") -> Event:
+    payload = {"ref": ref, "after": after, "before": "0" * 39 + "1", "deleted": False,
+               "commits": [{"id": after, "message": message}],
+               "repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": INSTALLATION}}
+    return Event.from_delivery("push", f"d-{next(_ids)}", payload)
