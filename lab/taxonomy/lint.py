@@ -58,7 +58,7 @@ def _blank_lines(text: str) -> list[Issue]:
     trail = len(text) - body_end - 1
     for match in BLANK_RUN.finditer(text, lead, body_end + 1):
         count = len(match.group()) - 1
-        issues.append(_blank_issue(_line_col(text, match.end() - 1)[0] - 1, count, 2))
+        issues.append(_blank_issue(_line_col(text, match.end() - 1)[0], count, 2))
     if trail > 0 and body_end > 0:
         issues.append(_blank_issue(text.count("\n"), trail, 0))
     return issues

@@ -160,9 +160,10 @@ class _Builder:
         self.count += 1
         mark = node.start_mark
         if self.count > self.max_nodes:
-            raise _Stop(Issue("alias-expansion", mark.line + 1, mark.column + 1,
-                              f"The file expands to more than {self.max_nodes:,} values (anchors and aliases "
-                              "repeat content).", "Write the content out plainly; qna.yaml needs no aliases."))
+            raise _Stop(Issue("too-many-values", mark.line + 1, mark.column + 1,
+                              f"The file holds more than {self.max_nodes:,} values (counting what anchors and "
+                              "aliases repeat).", "A qna.yaml needs a few hundred values at most; write the "
+                              "content out plainly, without `&anchor`/`*alias` repetition."))
         if depth > self.max_depth:
             raise _Stop(Issue("nesting-depth", mark.line + 1, mark.column + 1,
                               f"Values are nested more than {self.max_depth} levels deep.",
@@ -194,7 +195,7 @@ class _Builder:
         except (yaml.YAMLError, ValueError, TypeError) as exc:
             raise _Stop(Issue("yaml-syntax", mark.line + 1, mark.column + 1,
                               f"The value cannot be read: {exc}", "Put the value in quotes.")) from None
-        if node.style is None and tag != "tag:yaml.org,2002:null":
+        if not node.style and tag != "tag:yaml.org,2002:null":  # plain (C loader: "", Python: None)
             self.out.implicit[path] = (tag.rsplit(":", 1)[-1], node.value)
         return value
 
@@ -248,7 +249,7 @@ class _Builder:
             budget -= 1
             if budget < 0:
                 mark = node.start_mark
-                raise _Stop(Issue("alias-expansion", mark.line + 1, mark.column + 1,
+                raise _Stop(Issue("too-many-values", mark.line + 1, mark.column + 1,
                                   f"The file expands to more than {self.max_nodes:,} values.", ""))
             if isinstance(current, SequenceNode):
                 stack.extend(current.value)

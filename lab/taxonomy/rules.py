@@ -32,7 +32,7 @@ _RULES = [
     Rule("line-too-long", "error", "a line is longer than `limits.max_line_chars` characters", False),
     Rule("yaml-syntax", "error", "the YAML cannot be parsed", True),
     Rule("nesting-depth", "error", "lists and mappings are nested deeper than `limits.max_depth`", False),
-    Rule("alias-expansion", "error", "anchors/aliases expand to more than `limits.max_nodes` values", False),
+    Rule("too-many-values", "error", "more than `limits.max_nodes` values, counting what anchors and aliases repeat (billion laughs)", False),
     Rule("empty-file", "error", "the file has no content", False),
     Rule("not-a-mapping", "error", "the top level must be `key: value` pairs", True),
     Rule("duplicate-key", "error", "the same key appears twice in one mapping (YAML keeps only the last)", False),
