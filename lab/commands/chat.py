@@ -1,0 +1,61 @@
+"""`lab chat`: try a model in the terminal (llama.cpp for GGUF, transformers otherwise)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="a model folder, a .gguf file, or a Hub repo id (pulled first)")
+    parser.add_argument("--format", choices=("gguf", "hf"), help="default: gguf for .gguf files, else hf")
+    parser.add_argument("--release", default="latest", help="release tag when MODEL is a repo id")
+    parser.add_argument("--quant", default="f16", help="GGUF type when several are present (default f16)")
+    parser.add_argument("--endpoint", help="Hub endpoint when MODEL is a repo id")
+    parser.add_argument("--cache-dir", help="cache folder when MODEL is a repo id")
+    parser.add_argument("--prompt", help="ask one question, print the answer and exit")
+    parser.add_argument("--system", help="a system message to start the conversation with")
+    parser.add_argument("--max-tokens", type=int, default=256, help="longest answer, in tokens (default 256)")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+
+
+def _resolve(args: argparse.Namespace, fmt: str) -> Path:
+    path = Path(args.model)
+    if path.exists():
+        return path
+    from lab.consume.hub import pull
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    return pull(args.model, args.release, fmt, endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"),
+                token=os.environ.get("HF_TOKEN") or None, offline=offline, quant=args.quant, cache_dir=args.cache_dir)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.consume.chat import chat_loop, open_backend
+    from lab.consume.hub import PullError
+
+    fmt = args.format or ("gguf" if args.model.endswith(".gguf") else "hf")
+    try:
+        path = _resolve(args, fmt)
+        backend = open_backend(path, fmt, args.quant, args.max_tokens, args.temperature)
+    except (PullError, OSError, ValueError) as exc:
+        print(f"lab chat: {exc}", file=sys.stderr)
+        return 1
+    if args.prompt is not None:
+        chat_loop(backend, [args.prompt], print, args.system)
+        return 0
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"Chatting with {path} ({fmt}). /reset starts over, /exit or Ctrl-D quits.", file=sys.stderr)
+
+    def lines():
+        while True:
+            try:
+                yield input("you> " if interactive else "")
+            except EOFError:
+                return
+
+    chat_loop(backend, lines(), lambda text: print(text, flush=True), args.system)
+    return 0

@@ -1,0 +1,79 @@
+"""`lab publish`: publish a trained checkpoint as a release on the Hub or into a directory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+TOKEN_ENV = "HF_TOKEN"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model_dir", help="the trained model folder (safetensors, config, tokenizer), or a LoRA adapter")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--repo-id", help="Hub model repository, e.g. org/taxonomy-model")
+    where.add_argument("--dir", help="publish into this directory (or fsspec URL) instead: air-gapped use")
+    parser.add_argument("--info", help="JSON file with the release facts (ReleaseInfo fields, see docs/releases.md)")
+    parser.add_argument("--taxonomy-repo", help="taxonomy repository, owner/name (overrides --info)")
+    parser.add_argument("--taxonomy-sha", help="taxonomy commit this model was trained from (overrides --info)")
+    parser.add_argument("--previous-sha", help="taxonomy commit of the previous release")
+    parser.add_argument("--evaluation", help="report.json written by `lab evaluate`")
+    parser.add_argument("--base-model", help="base model id for the card's metadata")
+    parser.add_argument("--license", help="licence id for the card's metadata (default apache-2.0)")
+    parser.add_argument("--tag-format", help="tag format, fields {date:%%Y.%%m.%%d} {sha} {short_sha}")
+    parser.add_argument("--gguf", default="f16,q8_0", help="GGUF types to export, comma-separated ('' for none)")
+    parser.add_argument("--endpoint", help="Hub endpoint (private mirror); default $HF_ENDPOINT or huggingface.co")
+    parser.add_argument("--private", action="store_true", help="create the repository as private")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _info(args: argparse.Namespace):
+    from lab.publish.release import info_from_dict
+
+    data = json.loads(Path(args.info).read_text()) if args.info else {}
+    for key, value in (("taxonomy_repo", args.taxonomy_repo), ("taxonomy_sha", args.taxonomy_sha),
+                       ("previous_taxonomy_sha", args.previous_sha), ("base_model", args.base_model),
+                       ("license", args.license), ("tag_format", args.tag_format)):
+        if value:
+            data[key] = value
+    if args.evaluation:
+        data["evaluation"] = json.loads(Path(args.evaluation).read_text())
+    data["gguf_types"] = [t for t in args.gguf.split(",") if t.strip()]
+    return info_from_dict(data)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.publish import DirectoryTarget, HubTarget, PublishError, publish_release
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        info = _info(args)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"lab publish: {exc}", file=sys.stderr)
+        return 2
+    if args.dir:
+        target: DirectoryTarget | HubTarget = DirectoryTarget(args.dir)
+    else:
+        from huggingface_hub import HfApi
+
+        endpoint = args.endpoint or os.environ.get("HF_ENDPOINT") or None
+        api = HfApi(endpoint=endpoint, token=os.environ.get(TOKEN_ENV) or None)
+        target = HubTarget(args.repo_id, api, private=args.private)
+    try:
+        result = publish_release(args.model_dir, target, info)
+    except (PublishError, OSError, ValueError) as exc:
+        print(f"lab publish: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    elif result.skipped:
+        print(f"already released as {result.tag}: {result.url}")
+    else:
+        print(f"released {result.tag}: {result.url}")
+    return 0

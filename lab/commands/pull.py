@@ -1,0 +1,33 @@
+"""`lab pull`: download a release into the Hugging Face cache and print where it is."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("repo_id", help="Hub model repository (org/name), or a directory written by `lab publish --dir`")
+    parser.add_argument("--release", default="latest", help="a release tag, or 'latest' (default)")
+    parser.add_argument("--format", choices=("hf", "gguf"), default="hf", help="safetensors folder or GGUF file")
+    parser.add_argument("--quant", default="f16", help="GGUF type to fetch with --format gguf (default f16)")
+    parser.add_argument("--endpoint", help="Hub endpoint (private mirror); default $HF_ENDPOINT or huggingface.co")
+    parser.add_argument("--cache-dir", help="cache folder; default the standard Hugging Face cache")
+    parser.add_argument("--offline", action="store_true", help="use only the cache (also: HF_HUB_OFFLINE=1)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lab.consume.chat import find_gguf
+    from lab.consume.hub import PullError, pull
+
+    offline = args.offline or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    try:
+        path = pull(args.repo_id, args.release, args.format, endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"),
+                    token=os.environ.get("HF_TOKEN") or None, cache_dir=args.cache_dir, offline=offline,
+                    quant=args.quant)
+    except PullError as exc:
+        print(f"lab pull: {exc}", file=sys.stderr)
+        return 1
+    print(find_gguf(path, args.quant) if args.format == "gguf" else path)
+    return 0

@@ -1,0 +1,164 @@
+"""The model card (README.md): Hub YAML metadata plus prose on what went into the release.
+
+Pure: plain data in, a string out. Text that came from pull requests (leaf paths, attribution)
+is escaped or fenced, and bounded, so a contributor cannot break the card's layout or metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from lab.publish.evaluation import Metric, extract_metrics, format_value
+from lab.publish.release import ReleaseInfo
+
+REQUIRED_METADATA = ("license", "base_model", "tags", "library_name", "pipeline_tag")
+BASE_TAGS = ("arborist", "instructlab", "taxonomy", "text-generation", "gguf")
+MAX_ATTRIBUTION_CHARS = 4000  # per leaf
+MAX_CELL_CHARS = 200
+MAX_LEAVES_LISTED = 500
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+
+
+def _cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    text = " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;")
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
+
+
+def _fence(text: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}text\n{text}\n{ticks}"
+
+
+def metadata(info: ReleaseInfo, model_name: str, metrics: list[Metric]) -> dict[str, Any]:
+    """The Hub's card metadata: licence, lineage, tags, and model-index evaluation results."""
+    meta: dict[str, Any] = {
+        "license": info.license,
+        "base_model": info.base_model or None,
+        "tags": list(BASE_TAGS),
+        "library_name": "transformers",
+        "pipeline_tag": "text-generation",
+    }
+    if info.datasets:
+        meta["datasets"] = list(info.datasets)
+    if metrics:
+        meta["model-index"] = [{
+            "name": model_name,
+            "results": [{
+                "task": {"type": "text-generation", "name": "Text Generation"},
+                "dataset": {"type": info.taxonomy_repo, "name": "Taxonomy seed questions",
+                            "revision": info.taxonomy_sha},
+                "metrics": [{"type": m.name, "name": m.name, "value": m.value} for m in metrics],
+            }],
+        }]
+    return meta
+
+
+def parse_front_matter(card: str) -> dict[str, Any]:
+    """The YAML metadata block of a card (empty when there is none)."""
+    match = FRONT_MATTER.match(card)
+    if not match:
+        return {}
+    data = yaml.safe_load(match.group(1))
+    return data if isinstance(data, dict) else {}
+
+
+def _params_table(params: dict[str, Any]) -> list[str]:
+    if not params:
+        return ["_Not recorded._", ""]
+    rows = ["| parameter | value |", "| --- | --- |"]
+    rows += [f"| {_cell(str(k))} | {_cell(v)} |" for k, v in sorted(params.items())]
+    return [*rows, ""]
+
+
+def _evaluation_section(metrics: list[Metric], previous: list[Metric], prev_tag: str | None) -> list[str]:
+    if not metrics:
+        return ["_No evaluation was recorded for this release._", ""]
+    prev = {m.name: m for m in previous}
+    label = f"previous release ({prev_tag})" if prev_tag else "previous release"
+    rows = [f"| metric | this release | 95% CI | {_cell(label)} | change | baseline |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for m in metrics:
+        ci = f"[{format_value(m.ci[0])}, {format_value(m.ci[1])}]" if m.ci else "–"
+        before = prev.get(m.name)
+        delta = f"{m.value - before.value:+.3f}" if before else "–"
+        rows.append(f"| {_cell(m.name)} | {format_value(m.value)} | {ci} | "
+                    f"{format_value(before.value) if before else '–'} | {delta} | {format_value(m.baseline)} |")
+    return [*rows, ""]
+
+
+def render_card(info: ReleaseInfo, tag: str, repo_id: str, files: list[str],
+                previous: dict[str, Any] | None = None) -> str:
+    """README.md for the release `tag`; `previous` is the earlier release's record, when there is one."""
+    name = info.model_name or repo_id
+    metrics = extract_metrics(info.evaluation)
+    prev_metrics = extract_metrics((previous or {}).get("evaluation"))
+    meta = {k: v for k, v in metadata(info, name, metrics).items() if v is not None}
+    base_url = info.taxonomy_url()
+    sha = info.taxonomy_sha
+    lines = ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).rstrip(), "---", "",
+             f"# {_cell(name)}", "",
+             f"Release **{tag}**, trained by Arborist from the taxonomy "
+             f"[{_cell(info.taxonomy_repo)}]({base_url}) at commit [`{sha[:12]}`]({base_url}/commit/{sha}), "
+             f"on {info.when():%Y-%m-%d}."]
+    if info.base_model:
+        lines[-1] += f" Base model: `{_cell(info.base_model)}`."
+    lines.append("")
+    prev_sha = info.previous_taxonomy_sha
+    if prev_sha:
+        lines += [f"Changes since the previous release: [`{prev_sha[:12]}...{sha[:12]}`]"
+                  f"({base_url}/compare/{prev_sha}...{sha}).", ""]
+    else:
+        lines += ["This is the first release of this model.", ""]
+
+    lines += ["## Use it", "", "```sh", f"lab pull {repo_id} --release {tag}            # safetensors",
+              f"lab pull {repo_id} --release {tag} --format gguf  # for llama.cpp",
+              f"lab chat {repo_id}", "```", "",
+              "```python", "from transformers import AutoModelForCausalLM, AutoTokenizer",
+              f'model = AutoModelForCausalLM.from_pretrained("{repo_id}", revision="{tag}")',
+              f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}", revision="{tag}")', "```", ""]
+    ggufs = [f for f in files if f.endswith(".gguf")]
+    if ggufs:
+        lines += ["GGUF files for llama.cpp: " + ", ".join(f"`{f}`" for f in ggufs) + ".", ""]
+
+    lines += ["## Leaves added or changed", ""]
+    if info.leaves:
+        lines += ["| leaf | change | pull request |", "| --- | --- | --- |"]
+        for leaf in info.leaves[:MAX_LEAVES_LISTED]:
+            pr = f"[#{leaf.pr_number}]({leaf.pr_url})" if leaf.pr_number and leaf.pr_url else (
+                f"#{leaf.pr_number}" if leaf.pr_number else "–")
+            lines.append(f"| `{_cell(leaf.path).replace('`', '')}` | {_cell(leaf.status)} | {pr} |")
+        if len(info.leaves) > MAX_LEAVES_LISTED:
+            lines.append(f"| … and {len(info.leaves) - MAX_LEAVES_LISTED} more | | |")
+    else:
+        lines.append("_No leaf changed since the previous release._")
+    lines.append("")
+
+    lines += ["## Training data", ""]
+    if info.data_counts:
+        lines += ["| phase | samples |", "| --- | ---: |"]
+        lines += [f"| {_cell(phase)} | {count:,} |" for phase, count in info.data_counts.items()]
+    else:
+        lines.append("_Not recorded._")
+    lines += ["", "### Generation parameters", "", *_params_table(info.generation_params),
+              "### Training parameters", "", *_params_table(info.training_params)]
+
+    lines += ["## Evaluation", "", *_evaluation_section(metrics, prev_metrics, (previous or {}).get("tag"))]
+
+    lines += ["## Attribution", ""]
+    if info.attributions:
+        lines.append("The knowledge in this release comes from these sources, as their contributors recorded them:")
+        lines.append("")
+        for leaf, text in sorted(info.attributions.items()):
+            body = text.strip()
+            if len(body) > MAX_ATTRIBUTION_CHARS:
+                body = body[:MAX_ATTRIBUTION_CHARS] + "\n[…truncated]"
+            lines += [f"### `{_cell(leaf).replace('`', '')}`", "", _fence(body), ""]
+    else:
+        lines += ["_No attribution files were included._", ""]
+    return "\n".join(lines)
