@@ -33,7 +33,8 @@ def test_packing_fills_at_least_95_percent_where_padding_wastes_far_more():
 
 
 def test_plan_is_deterministic_and_reshuffled_per_epoch():
-    lengths = [random.Random(2).randint(10, 100) for _ in range(50)]
+    rng = random.Random(2)
+    lengths = [rng.randint(10, 100) for _ in range(50)]
     a = plan_micro_batches(lengths, 256, epochs=2, seed=5)
     assert a == plan_micro_batches(lengths, 256, epochs=2, seed=5)
     assert a != plan_micro_batches(lengths, 256, epochs=2, seed=6)
