@@ -79,19 +79,21 @@ class Stack:
                 "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
                 "HF_HOME": str(self.world.work / "consumer-hf")}
 
-    def pull_and_chat(self, question: str) -> str:
-        """`lab pull` the newest release, then `lab chat --once` the question; return the answer."""
+    def pull_and_chat(self, question: str, fmt: str = "hf") -> str:
+        """`lab pull` the newest release, then `lab chat --prompt` the question; return the answer."""
         from bot.demo.leaves import HUB_REPO
 
         lab = [sys.executable, "-m", "lab.cli"]
+        where = ["--endpoint", self.hub.url, "--cache-dir", str(self.world.work / "consumer-cache")]
         env = self.lab_env()
-        pulled = subprocess.run([*lab, "pull", HUB_REPO], env=env, capture_output=True, text=True,
-                                timeout=PULL_TIMEOUT_S)
+        pulled = subprocess.run([*lab, "pull", HUB_REPO, "--format", fmt, *where], env=env, capture_output=True,
+                                text=True, timeout=PULL_TIMEOUT_S)
         if pulled.returncode != 0:
             raise RuntimeError(f"lab pull failed: {(pulled.stderr or pulled.stdout)[-800:]}")
-        self.world.timeline.note(f"lab pull {HUB_REPO}: {pulled.stdout.strip().splitlines()[-1:] or ''}")
-        chat = subprocess.run([*lab, "chat", HUB_REPO, "--message", question, "--max-new-tokens", "24"],
-                              env=env, capture_output=True, text=True, timeout=PULL_TIMEOUT_S)
+        last = (pulled.stdout.strip().splitlines() or [""])[-1]
+        self.world.timeline.note(f"$ lab pull {HUB_REPO} --format {fmt}\n{last}")
+        chat = subprocess.run([*lab, "chat", HUB_REPO, "--format", fmt, *where, "--prompt", question,
+                               "--max-tokens", "32"], env=env, capture_output=True, text=True, timeout=PULL_TIMEOUT_S)
         if chat.returncode != 0:
             raise RuntimeError(f"lab chat failed: {(chat.stderr or chat.stdout)[-800:]}")
         return chat.stdout.strip()
