@@ -1,0 +1,157 @@
+"""Publishing a release to the Hub stand-in and to a directory: layout, card, idempotence, atomicity, secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from lab.publish import DirectoryTarget, HubTarget, LeafChange, PublishError, ReleaseInfo, publish_release
+from lab.publish.card import REQUIRED_METADATA, parse_front_matter
+from lab.standins.hub import HubStandIn
+
+TOKEN = "hf_FAKEtokenArborist0123456789"
+REPO = "acme/taxonomy-model"
+SHA1 = "1" * 40
+SHA2 = "2" * 40
+RELEASE_FILES = {"model.safetensors", "config.json", "generation_config.json", "tokenizer.json",
+                 "tokenizer_config.json", "chat_template.jinja", "taxonomy-model-f16.gguf",
+                 "taxonomy-model-q8_0.gguf", "README.md", "release.json"}
+
+
+def _info(sha: str, previous: str | None = None, accuracy: float = 0.6, **extra) -> ReleaseInfo:
+    return ReleaseInfo(
+        taxonomy_repo="acme/taxonomy", taxonomy_sha=sha, previous_taxonomy_sha=previous,
+        leaves=[LeafChange("knowledge/astronomy/planets/qna.yaml", "added", 41,
+                           "https://github.com/acme/taxonomy/pull/41")],
+        data_counts={"knowledge": 1200, "skills": 300},
+        generation_params={"teacher": "tiny.gguf", "num_instructions": 5},
+        training_params={"method": "lora", "epochs": 2},
+        evaluation={"metrics": {"accuracy": {"value": accuracy, "ci": [accuracy - 0.1, accuracy + 0.1],
+                                             "baseline": 0.4}}},
+        attributions={"knowledge/astronomy/planets": "Title of work: Planets\nLicense: CC BY-SA 4.0"},
+        base_model="acme/tiny-base", date=datetime(2026, 11, 25, 9, 0, tzinfo=UTC), **extra)
+
+
+@pytest.fixture()
+def hub(monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    with HubStandIn(token=TOKEN) as server:
+        yield server
+
+
+def _target(hub) -> HubTarget:
+    from huggingface_hub import HfApi
+
+    return HubTarget(REPO, HfApi(endpoint=hub.url, token=TOKEN))
+
+
+def test_release_lands_with_weights_gguf_card_and_tag(hub, tiny_llama_dir):
+    result = publish_release(tiny_llama_dir, _target(hub), _info(SHA1))
+    assert result.tag == "v2026.11.25-1111111" and not result.skipped
+    repo = hub.state.repos[REPO]
+    assert repo.tags[result.tag] == repo.branches["main"] == result.commit_sha
+    files = hub.files(REPO, result.tag)
+    assert RELEASE_FILES <= set(files)
+    assert files["model.safetensors"] == (tiny_llama_dir / "model.safetensors").read_bytes()
+    assert files["taxonomy-model-f16.gguf"][:4] == b"GGUF"
+    card = files["README.md"].decode()
+    meta = parse_front_matter(card)
+    assert all(meta.get(key) for key in REQUIRED_METADATA)
+    assert meta["base_model"] == "acme/tiny-base"
+    metrics = meta["model-index"][0]["results"][0]["metrics"]
+    assert metrics == [{"type": "accuracy", "name": "accuracy", "value": 0.6}]
+    assert "[#41](https://github.com/acme/taxonomy/pull/41)" in card
+    assert "Title of work: Planets" in card
+    assert "| knowledge | 1,200 |" in card
+    record = json.loads(files["release.json"])
+    assert record["taxonomy_sha"] == SHA1 and record["headline"]["value"] == 0.6
+
+
+def test_republishing_the_same_taxonomy_sha_changes_nothing(hub, tiny_llama_dir):
+    first = publish_release(tiny_llama_dir, _target(hub), _info(SHA1))
+    commits_before = len(hub.state.repos[REPO].commits)
+    next_day = replace(_info(SHA1), date=datetime(2026, 11, 26, tzinfo=UTC))  # a later run, same taxonomy
+    again = publish_release(tiny_llama_dir, _target(hub), next_day)
+    assert again.skipped and again.tag == first.tag and again.commit_sha == first.commit_sha
+    assert len(hub.state.repos[REPO].commits) == commits_before
+    assert list(hub.state.repos[REPO].tags) == [first.tag]
+    assert ("POST", f"/api/models/{REPO}/commit/main") not in hub.state.requests[-5:]
+
+
+def test_failed_upload_leaves_previous_release_intact_and_retry_succeeds(hub, tiny_llama_dir):
+    first = publish_release(tiny_llama_dir, _target(hub), _info(SHA1))
+    before = hub.files(REPO)
+    hub.fail_commit(1)
+    with pytest.raises(PublishError, match="previous release left as it was"):
+        publish_release(tiny_llama_dir, _target(hub), _info(SHA2, previous=SHA1, accuracy=0.7))
+    repo = hub.state.repos[REPO]
+    assert repo.branches["main"] == first.commit_sha
+    assert hub.files(REPO) == before
+    assert list(repo.tags) == [first.tag]
+
+    second = publish_release(tiny_llama_dir, _target(hub), _info(SHA2, previous=SHA1, accuracy=0.7))
+    assert second.tag == "v2026.11.25-2222222" and repo.branches["main"] == second.commit_sha
+    card = hub.files(REPO)["README.md"].decode()
+    assert f"/compare/{SHA1}...{SHA2}" in card
+    assert "| accuracy | 0.700 | [0.600, 0.800] | 0.600 | +0.100 | 0.400 |" in card
+    record = json.loads(hub.files(REPO)["release.json"])
+    assert record["history"][0]["tag"] == first.tag
+    # The earlier release is still whole at its tag.
+    assert json.loads(hub.files(REPO, first.tag)["release.json"])["taxonomy_sha"] == SHA1
+
+
+def test_files_dropped_from_a_release_are_deleted_on_main_only(hub, tiny_llama_dir):
+    first = publish_release(tiny_llama_dir, _target(hub), _info(SHA1))
+    publish_release(tiny_llama_dir, _target(hub), _info(SHA2, previous=SHA1, gguf_types=("f16",)))
+    assert "taxonomy-model-q8_0.gguf" not in hub.files(REPO)
+    assert "taxonomy-model-q8_0.gguf" in hub.files(REPO, first.tag)
+    assert ".gitattributes" in hub.files(REPO)
+
+
+def test_token_never_appears_in_logs_errors_card_or_files(hub, tiny_llama_dir, caplog, capsys):
+    caplog.set_level(logging.DEBUG)
+    publish_release(tiny_llama_dir, _target(hub), _info(SHA1))
+    hub.fail_commit(1)
+    with pytest.raises(PublishError) as err:
+        publish_release(tiny_llama_dir, _target(hub), _info(SHA2))
+    captured = capsys.readouterr()
+    assert TOKEN not in str(err.value)
+    assert TOKEN not in caplog.text and TOKEN not in captured.out + captured.err
+    assert all(TOKEN.encode() not in data for data in hub.files(REPO).values())
+
+
+def test_directory_target_has_the_same_layout_card_and_is_idempotent(tmp_path, tiny_llama_dir):
+    root = tmp_path / "releases-mirror"
+    result = publish_release(tiny_llama_dir, DirectoryTarget(root), _info(SHA1))
+    folder = root / "releases" / result.tag
+    assert {p.name for p in folder.iterdir()} == {f.replace("taxonomy-model", "releases-mirror")
+                                                  for f in RELEASE_FILES}
+    assert (root / "LATEST").read_text().strip() == result.tag
+    assert parse_front_matter((folder / "README.md").read_text())["license"] == "apache-2.0"
+    assert publish_release(tiny_llama_dir, DirectoryTarget(root), _info(SHA1)).skipped
+
+
+def test_directory_target_failure_keeps_latest_and_leaves_no_partial_release(tmp_path, tiny_llama_dir,
+                                                                             monkeypatch):
+    from fsspec.implementations.local import LocalFileSystem
+
+    root = tmp_path / "mirror"
+    first = publish_release(tiny_llama_dir, DirectoryTarget(root), _info(SHA1))
+    calls = {"n": 0}
+    original = LocalFileSystem.put_file
+
+    def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LocalFileSystem, "put_file", flaky)
+    with pytest.raises(PublishError, match="disk full"):
+        publish_release(tiny_llama_dir, DirectoryTarget(root), _info(SHA2))
+    assert (root / "LATEST").read_text().strip() == first.tag
+    assert sorted(p.name for p in (root / "releases").iterdir()) == [first.tag]
