@@ -150,7 +150,10 @@ def start(world: World) -> Stack:
     }
     arborist = [sys.executable, "-m", "bot.cli"]
     bot = world.procs.start("bot", [*arborist, "serve", "--host", LOOPBACK, "--port", str(port)], env)
-    wait_for_port(port, START_TIMEOUT_S, bot.alive)
+    try:
+        wait_for_port(port, START_TIMEOUT_S, bot.alive)
+    except (RuntimeError, TimeoutError) as exc:
+        raise RuntimeError(f"the bot did not start ({exc}); its log ends:\n{bot.log_tail()}") from None
     world.procs.start("worker", [*arborist, "worker"], env)
     bot_url = f"http://{LOOPBACK}:{port}"
     github.webhook_url = f"{bot_url}/webhook"

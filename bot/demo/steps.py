@@ -9,7 +9,7 @@ from bot.demo.repo import TaxonomyRepo
 from bot.demo.story import PR_BRANCH, TAXONOMY, World
 from bot.demo.timeline import StepFailed
 
-DOCS_REPO = "arborist-demo/botany-notes"
+DOCS_REPO = "arborist-demo/knowledge-docs"
 CHECK_TIMEOUT_S = 60  # a check run on a small PR takes well under a second; allow slow machines
 
 
