@@ -89,4 +89,12 @@ def rules_markdown() -> str:
     ]
     for rule in _RULES:
         lines.append(f"| `{rule.id}` | {rule.severity} | {'yes' if rule.upstream else ''} | {rule.description} |")
+    from dataclasses import fields
+
+    from lab.taxonomy.config import Limits
+
+    lines += ["", "## Limits (`validation.limits`)", "", "| setting | default |", "| --- | --- |"]
+    lines += [f"| `{f.name}` | {f.default} |" for f in fields(Limits)]
+    lines += ["", "Token counts use `validation.tokenizer` (a tokenizer.json) when set; otherwise an estimate:",
+              "the larger of 4/3 tokens per word and one token per 4 characters."]
     return "\n".join(lines) + "\n"

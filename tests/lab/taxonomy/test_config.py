@@ -1,0 +1,66 @@
+"""ValidationConfig: overrides apply, bad settings fail with a message naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.taxonomy import ValidationConfig
+
+from .conftest import SKILL, check, rules_of
+
+
+def test_severity_override_turns_a_warning_into_an_error_and_off_removes_it():
+    text = SKILL.replace("What insect makes honey?", "Which animal has a trunk and very big ears?")
+    assert {f.severity for f in check(text) if f.rule == "duplicate-question"} == {"warning"}
+    strict = ValidationConfig.from_mapping({"severity": {"duplicate-question": "error"}})
+    assert {f.severity for f in check(text, config=strict) if f.rule == "duplicate-question"} == {"error"}
+    quiet = ValidationConfig.from_mapping({"severity": {"duplicate-question": "off"}})
+    assert "duplicate-question" not in rules_of(check(text, config=quiet))
+
+
+def test_limits_override_changes_what_is_too_long():
+    config = ValidationConfig.from_mapping({"limits": {"qa_tokens": 3}})
+    assert "question-too-long" in rules_of(check(SKILL, config=config))
+
+
+@pytest.mark.parametrize("mapping, words", [
+    ({"severity": {"no-such-rule": "error"}}, "no-such-rule"),
+    ({"severity": {"schema": "fatal"}}, "schema"),
+    ({"severity": ["schema"]}, "severity"),
+    ({"limits": {"max_depth": "deep"}}, "max_depth"),
+    ({"limits": {"max_depth": True}}, "max_depth"),
+    ({"limits": {"max_depth": -1}}, "max_depth"),
+    ({"limits": {"speed": 1}}, "speed"),
+    ({"tokenizer": 3}, "tokenizer"),
+    ({"colour": "red"}, "colour"),
+    ("strict", "mapping"),
+])
+def test_bad_settings_are_rejected_with_the_key_named(mapping, words):
+    with pytest.raises(ValueError, match=words):
+        ValidationConfig.from_mapping(mapping)
+
+
+def test_empty_or_missing_section_gives_defaults():
+    assert ValidationConfig.from_mapping(None) == ValidationConfig()
+    assert ValidationConfig.from_mapping({}) == ValidationConfig()
+    assert ValidationConfig.from_mapping({"limits": {"near_duplicate": 1}}).limits.near_duplicate == 1.0
+
+
+def _word_level_tokenizer(folder) -> str:
+    """A tokenizer trained on the fly: one token per word, so counts are easy to predict."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.train_from_iterator(["what insect makes honey ?"], trainers.WordLevelTrainer(special_tokens=["[UNK]"]))
+    path = folder / "tokenizer.json"
+    tokenizer.save(str(path))
+    return str(path)
+
+
+def test_real_tokenizer_counts_are_used_when_configured(tmp_path):
+    path = _word_level_tokenizer(tmp_path)
+    config = ValidationConfig.from_mapping({"tokenizer": path, "limits": {"qa_tokens": 29}})
+    text = SKILL.replace("What insect makes honey?", "What insect makes honey? " * 6)
+    findings = [f for f in check(text, config=config) if f.rule == "question-too-long"]
+    assert [f.message for f in findings] == ["This question is 30 tokens; the limit is 29."]
