@@ -1,21 +1,34 @@
 """`python -m ci.generate`: synthetic data for the changed leaves of one PR, at one commit, as data.
 
-The argument parsing (`build_parser`, `parse_args`) and the reporting (`ci.report.Reporter`) are the
-stable contract the job executors rely on. The generation itself belongs to the generate work: until
-`run_generation` is filled in, the step reports a clear failure and exits 1; it never pretends.
+The step checks the PR head out as data (`ci.checkout`: no hooks, nothing executed), finds the
+leaves changed since the merge base with the default branch, validates them (and refuses, with the
+findings, when one is invalid), generates with the configured teacher, and reports a keep-rate table
+and samples per leaf. The repository config is read from the default branch, never from the PR.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
+import yaml
+
+from ci.checkout import HARDENING, CheckoutError, checkout_as_data, clone_url, git_env
 from ci.env import CiEnv, EnvError, github_client
 from ci.report import Reporter
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 MAX_SAMPLES = 1000  # a hard ceiling whatever the repository config says
+DEFAULT_SAMPLES = 10
+CONFIG_PATH = ".github/arborist.yml"
+GIT_TIMEOUT_S = 600
+LEAF_NAME = "qna.yaml"
 
 
 def _positive(text: str) -> int:
@@ -49,11 +62,139 @@ def make_reporter(args: argparse.Namespace, env: CiEnv) -> Reporter:
                     github=github_client(env))
 
 
+def _git(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(["git", *HARDENING, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        raise CheckoutError(f"git {args[0]} failed: {(result.stderr or result.stdout).strip()[-500:]}")
+    return result.stdout
+
+
+def fetch_base(tree: Path, repo: str, sha: str, env: CiEnv) -> str:
+    """Deepen the head checkout and fetch the default branch; return the merge base commit."""
+    url = clone_url(repo, env.git_url_template)
+    genv = git_env(env.git_token)
+    _git(["fetch", "--quiet", "--no-tags", "--unshallow", url, sha], tree, genv)
+    _git(["fetch", "--quiet", "--no-tags", url, "+HEAD:refs/arborist/base"], tree, genv)
+    return _git(["merge-base", sha, "refs/arborist/base"], tree, genv).strip()
+
+
+def changed_leaves(tree: Path, base: str, sha: str) -> list[str]:
+    """Leaves added or modified by the PR (three-dot diff from the merge base); deletions need no data."""
+    from lab.generate.leaves import changed_leaf_files
+
+    return [p.relative_to(tree).as_posix() for p in changed_leaf_files(tree, base, sha)]
+
+
+def repo_config(tree: Path) -> dict[str, Any]:
+    """The `generate` section of the default branch's config (empty when absent or unreadable)."""
+    try:
+        raw = _git(["show", f"refs/arborist/base:{CONFIG_PATH}"], tree, git_env(None))
+        data = yaml.safe_load(raw[:100_000])
+    except (CheckoutError, yaml.YAMLError):
+        return {}
+    section = data.get("generate") if isinstance(data, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
+def pick_leaves(requested: list[str], changed: list[str]) -> list[str]:
+    """`--leaf` narrows to the named leaves (or folders); anything not a changed leaf is ignored."""
+    if not requested:
+        return changed
+    wanted = [r.strip("/") for r in requested]
+    return [c for c in changed if any(c == w or c.startswith(w + "/") or c == f"{w}/{LEAF_NAME}" for w in wanted)]
+
+
+def data_link(env: CiEnv, job_id: int, out: Path) -> str:
+    """Where the full data is: the Actions run (artefact uploaded by the workflow), the bot, or a path."""
+    environ = os.environ
+    if environ.get("GITHUB_RUN_ID") and environ.get("GITHUB_REPOSITORY"):
+        server = environ.get("GITHUB_SERVER_URL", "https://github.com")
+        return f"{server}/{environ['GITHUB_REPOSITORY']}/actions/runs/{environ['GITHUB_RUN_ID']}"
+    template = environ.get("ARBORIST_ARTEFACT_URL_TEMPLATE")
+    if template:
+        return template.replace("{job_id}", str(job_id))
+    return f"`{out}` on the worker"
+
+
+def cache_dir(env: CiEnv) -> Path:
+    """ARBORIST_CACHE_DIR when set, else beside the step's other data (shared by every job on a runner)."""
+    configured = os.environ.get("ARBORIST_CACHE_DIR")
+    return Path(configured) if configured else env.data_dir / "sdg-cache"
+
+
+class _StepProgress:
+    """Forwards per-leaf progress to the reporter; rows are reported only as leaves finish."""
+
+    def __init__(self, reporter: Reporter, total_leaves: int) -> None:
+        self.reporter, self.total, self.done = reporter, total_leaves, 0
+
+    def leaf_started(self, leaf_id: str, total: int) -> None:
+        self.reporter.progress(f"generating {leaf_id} ({self.done + 1}/{self.total})", self.done / self.total)
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def leaf_finished(self, result: Any) -> None:
+        self.done += 1
+        self.reporter.progress(f"{result.leaf_id}: {result.rows} rows, {result.status}", self.done / self.total)
+
+
 def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> int:
-    """Check out `args.sha` as data, generate for the leaves, report. Not built yet: fails loudly."""
-    return reporter.fail("generation is not available yet",
-                         "This Arborist build has no synthetic data generation step: `ci.generate` was "
-                         f"asked for {args.repo}#{args.pr} at `{args.sha[:12]}` and did nothing.")
+    """Check out `args.sha` as data, find and validate the changed leaves, generate, report."""
+    from lab.generate import GenerateParams, generate_leaves, load_backend
+    from lab.generate.backends import BackendError, close_backend
+    from lab.generate.leaves import read_leaf
+    from lab.generate.markdown import render_manifest
+    from lab.models.resolve import TeacherNotFound
+    from lab.taxonomy import validate_paths
+    from lab.taxonomy.render import to_text
+
+    work = env.data_dir / "generate" / f"job-{args.job_id}"
+    shutil.rmtree(work, ignore_errors=True)
+    tree = work / "tree"
+    try:
+        reporter.progress(f"checking out {args.sha[:12]}", 0.0)
+        checkout_as_data(args.repo, args.sha, tree, token=env.git_token, url_template=env.git_url_template)
+        base = fetch_base(tree, args.repo, args.sha, env)
+        leaves = pick_leaves(args.leaf, changed_leaves(tree, base, args.sha))
+    except CheckoutError as exc:
+        return reporter.fail("could not read the pull request", str(exc))
+    if not leaves:
+        reporter.result("success", "no changed leaves", "This PR changes no `qna.yaml`, so there is nothing to generate.")
+        return 0
+    reports = validate_paths([tree / p for p in leaves], root=tree)
+    invalid = [r for r in reports if not r.valid]
+    if invalid:
+        return reporter.fail(f"{len(invalid)} changed leaf file(s) are invalid",
+                             "Fix these first (`lab validate` shows the same):\n\n```\n" + to_text(invalid) + "\n```")
+    config = repo_config(tree)
+    samples = args.samples or config.get("samples") or DEFAULT_SAMPLES
+    samples = min(int(samples), MAX_SAMPLES, int(config.get("max_samples") or MAX_SAMPLES))
+    teacher = str(config.get("teacher") or os.environ.get("ARBORIST_TEACHER") or "")
+    if not teacher:
+        return reporter.fail("no teacher model configured",
+                             f"Set `generate.teacher` in `{CONFIG_PATH}` or ARBORIST_TEACHER on the runner.")
+    reporter.progress(f"loading teacher for {len(leaves)} leaves", 0.0)
+    try:
+        backend = load_backend(teacher)
+    except (BackendError, TeacherNotFound) as exc:
+        return reporter.fail("could not load the teacher model", str(exc))
+    out = work / "out"
+    try:
+        manifest = generate_leaves([read_leaf(tree / p, tree) for p in leaves], backend, out,
+                                   GenerateParams(samples=samples, seed=args.pr), cache_dir=cache_dir(env),
+                                   progress=_StepProgress(reporter, len(leaves)))
+    finally:
+        close_backend(backend)
+    link = data_link(env, args.job_id, out)
+    summary = render_manifest(manifest, out, link)
+    failed = [r for r in manifest.leaves if r.status == "failed"]
+    conclusion = "failure" if failed or manifest.rows == 0 else "success"
+    title = f"{manifest.rows} synthetic rows for {len(leaves)} changed leaves"
+    links = {"artefacts": link} if link.startswith("http") else {}
+    reporter.result(conclusion, title, summary, links)
+    return 0 if conclusion == "success" else EXIT_FAILED
 
 
 def main(argv: list[str] | None = None) -> int:

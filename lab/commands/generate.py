@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_OUT = "generated"
+PIPE_WIDTH = 160  # columns of the summary table when stdout is not a terminal (logs, CI)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--docs-fallback-seeds", action="store_true",
                         help="knowledge: use the seed contexts when documents cannot be fetched")
     parser.add_argument("--offline", action="store_true", help="never download the teacher (HF_HUB_OFFLINE)")
+    parser.add_argument("--no-validate", action="store_true", help="skip validating the leaves first")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -44,45 +46,62 @@ def _params(args: argparse.Namespace):
     return params.with_overrides({k: True for k, v in flags.items() if v})
 
 
-def _select(args: argparse.Namespace):
-    from lab.generate.leaves import changed_leaf_files, expand, find_leaf_files, read_leaf
+def _select(args: argparse.Namespace) -> list[Path]:
+    from lab.generate.leaves import changed_leaf_files, expand, find_leaf_files
 
     root = Path(args.taxonomy) if args.taxonomy else None
     if args.leaves:
-        files = expand(args.leaves)
-    elif args.changed:
-        files = changed_leaf_files(root or Path.cwd(), args.changed)
-    else:
-        files = find_leaf_files(root or Path.cwd())
-    return [read_leaf(f, root) for f in files]
+        return expand(args.leaves)
+    if args.changed:
+        return changed_leaf_files(root or Path.cwd(), args.changed)
+    return find_leaf_files(root or Path.cwd())
+
+
+def _invalid(files: list[Path], root: Path | None) -> str:
+    """The findings of leaves validation rejects, as text ('' when all are valid)."""
+    from lab.taxonomy import validate_paths
+    from lab.taxonomy.render import to_text
+
+    bad = [r for r in validate_paths(files, root=root) if not r.valid]
+    return to_text(bad) if bad else ""
+
+
+def _error(message: str) -> None:
+    print(f"lab generate: {message}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from lab.generate.backends import BackendError, close_backend, load_backend
-    from lab.generate.leaves import LeafSelectionError
+    from lab.generate.leaves import LeafSelectionError, read_leaf
     from lab.generate.progress import RichProgress, summary_table
     from lab.generate.runner import generate_leaves
     from lab.models.resolve import TeacherNotFound
 
     err = Console(stderr=True)
     if not args.teacher:
-        err.print("lab generate: name a teacher with --teacher (or set ARBORIST_TEACHER)")
+        _error("name a teacher with --teacher (or set ARBORIST_TEACHER)")
         return 2
+    root = Path(args.taxonomy) if args.taxonomy else None
     try:
         params = _params(args)
-        leaves = _select(args)
+        files = _select(args)
+        problems = "" if args.no_validate else _invalid(files, root)
+        if problems:
+            _error("fix these leaves first (or pass --no-validate):\n" + problems)
+            return 2
+        leaves = [read_leaf(f, root) for f in files]
     except (ValueError, LeafSelectionError) as exc:
-        err.print(f"lab generate: {exc}", markup=False)
+        _error(str(exc))
         return 2
     if not leaves:
-        err.print("lab generate: no leaves to generate (nothing found or nothing changed)")
+        _error("no leaves to generate (nothing found or nothing changed)")
         return 0
     try:
         backend = load_backend(args.teacher, offline=args.offline or None)
     except (BackendError, TeacherNotFound) as exc:
-        err.print(f"lab generate: cannot load the teacher: {exc}", markup=False)
+        _error(f"cannot load the teacher: {exc}")
         return 1
     try:
         if args.quiet:
@@ -92,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
                 manifest = generate_leaves(leaves, backend, args.out, params, cache_dir=args.cache_dir, progress=progress)
     finally:
         close_backend(backend)
-    Console().print(summary_table(manifest))
-    Console().print(f"data in {Path(args.out).resolve()} (manifest.json, *_train_msgs.jsonl, leaves/)")
+    console = Console() if sys.stdout.isatty() else Console(width=PIPE_WIDTH)
+    console.print(summary_table(manifest))
+    console.print(f"data in {Path(args.out).resolve()} (manifest.json, *_train_msgs.jsonl, leaves/)")
     failed = [r for r in manifest.leaves if r.status == "failed"]
     return 1 if failed or manifest.rows == 0 else 0
 

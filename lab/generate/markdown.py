@@ -1,0 +1,86 @@
+"""Render a generation manifest as Markdown for a PR: keep rates, timings, and a few samples per leaf.
+
+Everything shown comes from a teacher fed with PR content, so it is treated as hostile text: HTML
+is escaped, @mentions and #references are defused, each sample is cut short, and the whole body is
+kept under GitHub's comment limit with a note saying what was left out.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from lab.generate.runner import LeafResult, Manifest
+
+SAMPLES_PER_LEAF = 3
+SAMPLE_CHARS = 400  # per message shown
+BODY_LIMIT = 60_000  # characters: GitHub allows 65,536 per comment; the caller adds a frame around this
+
+
+def _safe(text: str, limit: int = SAMPLE_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text).replace("@", "@\u200b").replace("#", "#\u200b").replace("`", "&#96;")
+
+
+def read_samples(out_dir: Path, result: LeafResult, k: int = SAMPLES_PER_LEAF) -> list[dict]:
+    """The first `k` rows of a leaf's dataset, read lazily (the file may be large)."""
+    path = out_dir / result.dataset
+    rows: list[dict] = []
+    if not path.is_file():
+        return rows
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if len(rows) >= k:
+                break
+            if line.strip():
+                rows.append(json.loads(line))
+    return rows
+
+
+def leaf_section(result: LeafResult, samples: list[dict]) -> str:
+    """A collapsible section: status, the filter table, and the samples."""
+    lines = [f"<details><summary><code>{html.escape(result.leaf)}</code>: {result.rows} rows, "
+             f"keep rate {result.keep_rate:.0%}, {result.status}</summary>", ""]
+    if result.message:
+        lines += [f"> {_safe(result.message, 600)}", ""]
+    if result.filters:
+        lines += ["| filter | seen | kept |", "| --- | ---: | ---: |"]
+        lines += [f"| {name} | {f['seen']} | {f['kept']} |" for name, f in result.filters.items()]
+        lines.append("")
+    for i, row in enumerate(samples, 1):
+        user = next((m["content"] for m in row["messages"] if m["role"] == "user"), "")
+        answer = next((m["content"] for m in row["messages"] if m["role"] == "assistant"), "")
+        lines += [f"**Sample {i}**", "", f"> **Q:** {_safe(user)}", ">", f"> **A:** {_safe(answer)}", ""]
+    lines += ["</details>", ""]
+    return "\n".join(lines)
+
+
+def render_manifest(manifest: Manifest, out_dir: Path, data_link: str = "", limit: int = BODY_LIMIT) -> str:
+    """The whole report. Sections that do not fit are replaced by a one-line note, never cut mid-tag."""
+    tokens = sum(r.completion_tokens for r in manifest.leaves)
+    busy = sum(r.seconds for r in manifest.leaves if r.status != "cached") or 0.0
+    rate = f"{tokens / busy:.1f}" if busy else "n/a"
+    head = [f"**{manifest.rows} rows** from {len(manifest.leaves)} leaves with `{html.escape(manifest.teacher)}` "
+            f"in {manifest.seconds:.1f} s ({rate} tokens/s).", "",
+            "| leaf | kind | status | rows | keep rate | tokens/s | seconds |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    head += [f"| `{html.escape(r.leaf_id)}` | {r.kind} | {r.status} | {r.rows} | {r.keep_rate:.0%} | "
+             f"{r.tokens_per_s:.1f} | {r.seconds:.1f} |" for r in manifest.leaves]
+    head.append("")
+    tail = [f"Full data: {data_link}" if data_link else "", ""]
+    body = "\n".join(head)
+    budget = limit - len(body) - len("\n".join(tail)) - 200
+    omitted = 0
+    for result in manifest.leaves:
+        section = leaf_section(result, read_samples(out_dir, result))
+        if len(section) <= budget:
+            body += "\n" + section
+            budget -= len(section) + 1
+        else:
+            omitted += 1
+    if omitted:
+        body += f"\n_{omitted} leaf section(s) left out to stay within GitHub's comment size; see the full data._\n"
+    return body + "\n" + "\n".join(tail)

@@ -1,0 +1,119 @@
+"""`python -m ci.generate` against a local taxonomy repository: checkout as data, diff, validate, generate, report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.jobs.steplines import Result, parse_line
+from ci.generate import main, pick_leaves
+
+LEAF = b"""version: 2
+created_by: tester
+task_description: Give a synonym of an English word.
+seed_examples:
+  - question: What is a synonym for happy?
+    answer: Joyful.
+  - question: Give me a word that means the same as quick.
+    answer: Rapid.
+  - question: Which word can replace big in a sentence?
+    answer: Large.
+  - question: Name a synonym of the adjective cold.
+    answer: Chilly.
+  - question: Suggest another word for tired.
+    answer: Exhausted.
+"""
+ATTRIBUTION = (b"Title of work: Synonyms\nLink to work: https://example.org/synonyms\n"
+               b"License of the work: CC-BY-4.0\nCreator names: tester\n")
+CONFIG = b"generate:\n  samples: 2\n  teacher: scripted\n"
+NEW_LEAF = "compositional_skills/linguistics/synonyms/qna.yaml"
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(cwd), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commit(repo: Path, files: dict[str, bytes], message: str) -> str:
+    for name, data in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(data)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def taxonomy(tmp_path, monkeypatch):
+    """A repo `acme/taxonomy` with config and one leaf on main; returns (repo path, make_pr)."""
+    repo = tmp_path / "git" / "acme" / "taxonomy.git"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, {".github/arborist.yml": CONFIG, "README.md": b"taxonomy\n"}, "base")
+    monkeypatch.setenv("ARBORIST_GIT_URL_TEMPLATE", (tmp_path / "git").as_uri() + "/{repo}.git")
+    monkeypatch.setenv("ARBORIST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ARBORIST_REPORT", "stdout")
+    monkeypatch.delenv("ARBORIST_CACHE_DIR", raising=False)
+    monkeypatch.delenv("GITHUB_RUN_ID", raising=False)
+
+    def make_pr(files: dict[str, bytes]) -> str:
+        git(repo, "checkout", "-q", "-b", f"pr-{len(files)}-{abs(hash(tuple(files)))}")
+        sha = commit(repo, files, "contribution")
+        git(repo, "checkout", "-q", "main")
+        commit(repo, {"README.md": b"taxonomy, moved on\n"}, "main moves on after the PR branched")
+        return sha
+
+    return repo, make_pr
+
+
+def run_step(capsys, sha: str, *extra: str) -> tuple[int, Result]:
+    code = main(["--repo", "acme/taxonomy", "--pr", "7", "--sha", sha, "--job-id", "3", *extra])
+    results = [r for r in map(parse_line, capsys.readouterr().out.splitlines()) if isinstance(r, Result)]
+    assert len(results) == 1
+    return code, results[0]
+
+
+def test_changed_leaf_gets_samples_keep_rates_and_a_data_location(taxonomy, capsys, tmp_path):
+    _, make_pr = taxonomy
+    sha = make_pr({NEW_LEAF: LEAF, NEW_LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION})
+    code, result = run_step(capsys, sha)
+    assert code == 0 and result.conclusion == "success", result.summary
+    assert result.title == "2 synthetic rows for 1 changed leaves"
+    assert "<details><summary><code>compositional_skills/linguistics/synonyms/qna.yaml</code>: 2 rows" in result.summary
+    assert "**Sample 2**" in result.summary and "| parse:question |" in result.summary
+    out = tmp_path / "data" / "generate" / "job-3" / "out"
+    assert str(out) in result.summary
+    rows = [json.loads(x) for x in (out / "skills_train_msgs.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and rows[0]["metadata"]["leaf"] == NEW_LEAF
+
+
+def test_invalid_changed_leaf_is_refused_with_its_findings(taxonomy, capsys, tmp_path):
+    _, make_pr = taxonomy
+    sha = make_pr({NEW_LEAF: b"version: 2\ncreated_by: x\nseed_examples: not a list\n"})
+    code, result = run_step(capsys, sha)
+    assert code == 1 and result.conclusion == "failure"
+    assert "invalid" in result.title and NEW_LEAF in result.summary
+    assert not (tmp_path / "data" / "generate" / "job-3" / "out").exists()
+
+
+def test_pr_without_leaf_changes_has_nothing_to_generate(taxonomy, capsys):
+    _, make_pr = taxonomy
+    sha = make_pr({"docs/notes.md": b"just docs\n"})
+    code, result = run_step(capsys, sha)
+    assert code == 0 and result.title == "no changed leaves"
+
+
+def test_unknown_commit_fails_with_a_readable_reason(taxonomy, capsys):
+    code, result = run_step(capsys, "0" * 40)
+    assert code == 1 and result.title == "could not read the pull request"
+
+
+def test_leaf_arguments_narrow_to_changed_leaves_only():
+    changed = ["compositional_skills/a/qna.yaml", "compositional_skills/b/c/qna.yaml"]
+    assert pick_leaves([], changed) == changed
+    assert pick_leaves(["compositional_skills/b"], changed) == ["compositional_skills/b/c/qna.yaml"]
+    assert pick_leaves(["compositional_skills/a/qna.yaml", "knowledge/x"], changed) == changed[:1]
