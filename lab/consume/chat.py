@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_CONTEXT = 2048  # tokens, llama.cpp context window
@@ -34,9 +34,10 @@ class LlamaCppChat:
         self.max_tokens, self.temperature = max_tokens, temperature
 
     def reply(self, messages: list[Message]) -> str:
-        out = self.llm.create_chat_completion(messages=messages, max_tokens=self.max_tokens,
-                                              temperature=self.temperature, top_k=1 if self.temperature == 0 else 40)
-        return (out["choices"][0]["message"]["content"] or "").strip()
+        out: Any = self.llm.create_chat_completion(messages=messages,  # type: ignore[arg-type]
+                                                   max_tokens=self.max_tokens, temperature=self.temperature,
+                                                   top_k=1 if self.temperature == 0 else 40)
+        return str(out["choices"][0]["message"]["content"] or "").strip()
 
 
 def _trained_context(gguf_path: Path) -> int | None:
@@ -63,14 +64,14 @@ class TransformersChat:
     def reply(self, messages: list[Message]) -> str:
         import torch
 
-        prompt = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        prompt = str(self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
         ids = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids
         sample = self.temperature > 0
         with torch.no_grad():
             out = self.model.generate(ids, max_new_tokens=self.max_tokens, do_sample=sample,
                                       temperature=self.temperature if sample else None,
                                       pad_token_id=self.tokenizer.pad_token_id)
-        return self.tokenizer.decode(out[0][ids.shape[1]:], skip_special_tokens=True).strip()
+        return str(self.tokenizer.decode(out[0][ids.shape[1]:], skip_special_tokens=True)).strip()
 
 
 def find_gguf(path: Path, quant: str | None = None) -> Path:

@@ -154,11 +154,11 @@ def render_card(info: ReleaseInfo, tag: str, repo_id: str, files: list[str],
     if info.attributions:
         lines.append("The knowledge in this release comes from these sources, as their contributors recorded them:")
         lines.append("")
-        for leaf, text in sorted(info.attributions.items()):
+        for source, text in sorted(info.attributions.items()):
             body = text.strip()
             if len(body) > MAX_ATTRIBUTION_CHARS:
                 body = body[:MAX_ATTRIBUTION_CHARS] + "\n[…truncated]"
-            lines += [f"### `{_cell(leaf).replace('`', '')}`", "", _fence(body), ""]
+            lines += [f"### `{_cell(source).replace('`', '')}`", "", _fence(body), ""]
     else:
         lines += ["_No attribution files were included._", ""]
     return "\n".join(lines)

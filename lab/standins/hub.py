@@ -345,7 +345,7 @@ class HubStandIn:
 
     def __init__(self, token: str | None = None, port: int = 0, host: str = "127.0.0.1"):
         self.state = HubState(token=token)
-        handler = type("Handler", (_Handler,), {"state": self.state, "base_url": ""})
+        handler: type[_Handler] = type("Handler", (_Handler,), {"state": self.state, "base_url": ""})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self.url = f"http://{host}:{self._server.server_address[1]}"
