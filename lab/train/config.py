@@ -55,6 +55,7 @@ class TrainConfig:
     dtype: str = "auto"  # "auto": bfloat16 on GPU, float32 on CPU
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
     boundaries: str = "auto"  # packed-sample isolation: "mask4d" (block-diagonal mask) or "position_ids" (varlen)
+    cpu_threads: int = 0  # CPU intra-op threads; 0 = torch's default (1 is fastest for tiny models on busy cores)
     memory_headroom: float = 0.9  # refuse to start when the estimate exceeds this share of free memory
 
     def validate(self) -> TrainConfig:
@@ -77,6 +78,7 @@ class TrainConfig:
             (self.lr is None or self.lr > 0, "lr must be > 0"),
             (self.lora_r >= 1, "lora_r must be >= 1"),
             (0 < self.memory_headroom <= 1, "memory_headroom must be in (0, 1]"),
+            (self.cpu_threads >= 0, "cpu_threads must be >= 0"),
         ]
         errors = [message for ok, message in checks if not ok]
         if errors:

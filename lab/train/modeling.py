@@ -34,6 +34,8 @@ def pick_runtime(config: TrainConfig) -> Runtime:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(name)
+    if device.type == "cpu" and config.cpu_threads:
+        torch.set_num_threads(config.cpu_threads)
     on_gpu = device.type == "cuda"
     dtype_name = config.dtype if config.dtype != "auto" else ("bfloat16" if on_gpu else "float32")
     boundaries = config.boundaries

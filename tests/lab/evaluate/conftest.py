@@ -65,6 +65,6 @@ def trained_dir(tiny_llama_dir, taxonomy_root, tmp_path_factory) -> Path:
 
     work = tmp_path_factory.mktemp("trained")
     data = seed_training_data(taxonomy_root, work / "data")
-    config = TrainConfig(mode="stacked", knowledge_epochs=80, save_every_steps=1000)
+    config = TrainConfig(cpu_threads=1, mode="stacked", knowledge_epochs=80, save_every_steps=1000)
     summary = train(data, str(tiny_llama_dir), work / "out", config, RunOptions(progress=False, log=lambda s: None))
     return Path(summary["final"])

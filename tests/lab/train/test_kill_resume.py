@@ -15,7 +15,7 @@ from lab.train.trainer import RunOptions, train
 from tests.conftest import REPO_ROOT
 from tests.lab.train.conftest import comparable, read_metrics, write_data
 
-SETTINGS = {"knowledge_epochs": 3, "skills_epochs": 3, "max_tokens_per_micro_batch": 96, "max_seq_len": 64,
+SETTINGS = {"cpu_threads": 1, "knowledge_epochs": 3, "skills_epochs": 3, "max_tokens_per_micro_batch": 96, "max_seq_len": 64,
             "save_every_steps": 4}
 
 

@@ -59,7 +59,7 @@ def test_packed_sample_logits_equal_the_sample_run_alone(tiny_llama_dir, boundar
     from lab.train.modeling import load_model, pick_runtime, row_logits
     from lab.train.tokenize import tokenize_messages
 
-    config = TrainConfig(boundaries=boundaries)
+    config = TrainConfig(cpu_threads=1, boundaries=boundaries)
     runtime = pick_runtime(config)
     model = load_model(str(tiny_llama_dir), config, runtime).eval()
     tokenizer = AutoTokenizer.from_pretrained(tiny_llama_dir)

@@ -28,7 +28,7 @@ def _answer(model_dir, question: str) -> str:
 
 @pytest.mark.slow
 def test_loss_falls_and_the_trained_model_answers_a_seed_question_the_base_cannot(tiny_llama_dir, data_dir, tmp_path):
-    config = TrainConfig(mode="stacked", knowledge_epochs=60, log_every_steps=5)
+    config = TrainConfig(cpu_threads=1, mode="stacked", knowledge_epochs=60, log_every_steps=5)
     summary = train(data_dir, str(tiny_llama_dir), tmp_path / "out", config, QUIET)
     losses = [m["loss"] for m in read_metrics(tmp_path / "out")]
     assert losses[-1] < 0.5 * losses[0]
@@ -44,7 +44,7 @@ def test_phases_run_in_order_and_phase2_starts_from_phase1_final_checkpoint(tiny
     loaded = []
     real = ckpt.load_weights
     monkeypatch.setattr(ckpt, "load_weights", lambda model, path: (loaded.append(path), real(model, path)))
-    config = TrainConfig(knowledge_epochs=2, skills_epochs=2, replay_share=0.5, save_every_steps=1, keep_checkpoints=1)
+    config = TrainConfig(cpu_threads=1, knowledge_epochs=2, skills_epochs=2, replay_share=0.5, save_every_steps=1, keep_checkpoints=1)
     summary = train(data_dir, str(tiny_llama_dir), tmp_path / "out", config, QUIET)
     metrics = read_metrics(tmp_path / "out")
     assert [m["phase"] for m in metrics] == ["phase1"] * 2 + ["phase2"] * 2
@@ -65,7 +65,7 @@ def test_lora_changes_only_adapter_weights_and_the_merged_model_matches(tiny_lla
 
     from lab.train.modeling import load_model, pick_runtime
 
-    config = TrainConfig(method="lora", mode="stacked", knowledge_epochs=5, lora_modules_to_save=["lm_head"])
+    config = TrainConfig(cpu_threads=1, method="lora", mode="stacked", knowledge_epochs=5, lora_modules_to_save=["lm_head"])
     summary = train(data_dir, str(tiny_llama_dir), tmp_path / "out", config, QUIET)
     assert summary["trainable_parameters"] < summary["parameters"]
     base = AutoModelForCausalLM.from_pretrained(tiny_llama_dir)
@@ -88,18 +88,18 @@ def test_lora_changes_only_adapter_weights_and_the_merged_model_matches(tiny_lla
 
 
 def test_a_run_that_does_not_fit_is_refused_before_training(tiny_llama_dir, data_dir, tmp_path):
-    config = TrainConfig(memory_headroom=1e-9)
+    config = TrainConfig(cpu_threads=1, memory_headroom=1e-9)
     with pytest.raises(MemoryError, match="GiB"):
         train(data_dir, str(tiny_llama_dir), tmp_path / "out", config, QUIET)
     assert not (tmp_path / "out" / "phase1").exists()
 
 
 def test_an_existing_run_needs_resume_and_resume_needs_the_same_config(tiny_llama_dir, data_dir, tmp_path):
-    config = TrainConfig(knowledge_epochs=1, skills_epochs=1)
+    config = TrainConfig(cpu_threads=1, knowledge_epochs=1, skills_epochs=1)
     train(data_dir, str(tiny_llama_dir), tmp_path / "out", config, QUIET)
     with pytest.raises(ValueError, match="--resume"):
         train(data_dir, str(tiny_llama_dir), tmp_path / "out", config, QUIET)
-    other = TrainConfig(knowledge_epochs=1, skills_epochs=1, seed=7)
+    other = TrainConfig(cpu_threads=1, knowledge_epochs=1, skills_epochs=1, seed=7)
     with pytest.raises(ValueError, match="different"):
         train(data_dir, str(tiny_llama_dir), tmp_path / "out", other, RunOptions(resume=True, progress=False, log=lambda s: None))
 
@@ -118,7 +118,7 @@ def test_a_run_stopped_mid_phase_resumes_to_the_same_loss_curve(tiny_llama_dir, 
 
     many = [(f"Question number {i}?", f"Answer {i} is here.") for i in range(24)]
     data = write_data(tmp_path / "data", knowledge=many, skills=many[:8])
-    config = TrainConfig(knowledge_epochs=2, skills_epochs=2, max_tokens_per_micro_batch=128, max_seq_len=64,
+    config = TrainConfig(cpu_threads=1, knowledge_epochs=2, skills_epochs=2, max_tokens_per_micro_batch=128, max_seq_len=64,
                          grad_accum=2, save_every_steps=3)
     train(data, str(tiny_llama_dir), tmp_path / "straight", config, QUIET)
     straight = read_metrics(tmp_path / "straight")

@@ -1,0 +1,147 @@
+"""`python -m ci.retrain` against a local taxonomy repository and a tiny student, end to end on CPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.jobs.steplines import Result, parse_line
+from ci.retrain import NOTE_MARKER, prs_from_subjects
+from tests.conftest import REPO_ROOT
+
+FACTS = [("What is the capital of France?", "Paris is the capital of France."),
+         ("How many legs does a spider have?", "A spider has eight legs."),
+         ("What colour is grass in spring?", "Grass is green in spring."),
+         ("Which planet is called the red one?", "Mars is the red planet."),
+         ("What do bees make from nectar?", "Bees make honey from nectar.")]
+WORDS = [("What is a synonym for happy?", "Joyful."), ("Give me a word that means the same as quick.", "Rapid."),
+         ("Which word can replace big in a sentence?", "Large."), ("Name a synonym of the adjective cold.", "Chilly."),
+         ("Suggest another word for tired.", "Exhausted.")]
+CONFIG = b"generate:\n  samples: 3\n  teacher: scripted\nretrain:\n  gate:\n    min_effect: 0.01\n"
+TRAIN = {"cpu_threads": 1, "mode": "stacked", "knowledge_epochs": 20, "save_every_steps": 5, "heldout_share": 0.1}
+ATTRIBUTION = b"Title of work: facts\nLink to work: https://example.org\nLicense of the work: CC-BY-4.0\nCreator names: t\n"
+
+
+def leaf(description: str, pairs: list[tuple[str, str]]) -> bytes:
+    seeds = "".join(f"  - question: {q}\n    answer: {a}\n" for q, a in pairs)
+    return f"version: 2\ncreated_by: tester\ntask_description: {description}\nseed_examples:\n{seeds}".encode()
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(cwd), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commit(repo: Path, files: dict[str, bytes], message: str) -> str:
+    for name, data in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(data)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def retrain_env(tmp_path, monkeypatch, tiny_llama_dir):
+    """acme/taxonomy with a merged PR (#5) and a squashed one (#7); the runner's settings in the environment."""
+    repo = tmp_path / "git" / "acme" / "taxonomy.git"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, {".github/arborist.yml": CONFIG, "README.md": b"taxonomy\n"}, "base")
+    git(repo, "checkout", "-q", "-b", "facts")
+    commit(repo, {"compositional_skills/trivia/facts/qna.yaml": leaf("Answer trivia.", FACTS),
+                  "compositional_skills/trivia/facts/attribution.txt": ATTRIBUTION}, "add facts")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "facts", "-m", "Merge pull request #5 from alice/facts")
+    sha = commit(repo, {"compositional_skills/linguistics/synonyms/qna.yaml": leaf("Give synonyms.", WORDS),
+                        "compositional_skills/linguistics/synonyms/attribution.txt": ATTRIBUTION},
+                 "Add synonyms leaf (#7)")
+    train_config = tmp_path / "train.json"
+    train_config.write_text(json.dumps(TRAIN))
+    settings = {"ARBORIST_GIT_URL_TEMPLATE": (tmp_path / "git").as_uri() + "/{repo}.git",
+                "ARBORIST_DATA_DIR": str(tmp_path / "data"), "ARBORIST_REPORT": "stdout",
+                "ARBORIST_BASE_MODEL": str(tiny_llama_dir), "ARBORIST_TEACHER": "scripted",
+                "ARBORIST_TRAIN_CONFIG": str(train_config), "ARBORIST_RELEASE_DIR": str(tmp_path / "releases")}
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    return sha, tmp_path, settings
+
+
+def _result(out: str) -> Result:
+    results = [r for r in map(parse_line, out.splitlines()) if isinstance(r, Result)]
+    assert len(results) == 1, out[-2000:]
+    return results[0]
+
+
+def test_pr_numbers_come_from_merge_and_squash_subjects():
+    subjects = ["Merge pull request #12 from a/b", "Fix typo (#15)", "plain commit", "Merge pull request #12 again",
+                "Merge branch 'main'", "Mention (#3) in the middle"]
+    assert prs_from_subjects(subjects) == [12, 15]
+
+
+@pytest.mark.slow
+def test_retrain_trains_evaluates_gates_publishes_and_notes_each_pr(retrain_env, capsys):
+    from bot.github.fake import FakeGitHub
+    from ci.env import CiEnv
+    from ci.report import Reporter
+    from ci.retrain import parse_args, run_retrain
+
+    sha, tmp, _ = retrain_env
+    args = parse_args(["--repo", "acme/taxonomy", "--sha", sha, "--job-id", "4"])
+    github = FakeGitHub()
+    code = run_retrain(args, CiEnv.from_environ(), Reporter("acme/taxonomy", 4, kind="retrain"), notes_client=github)
+    result = _result(capsys.readouterr().out)
+    assert code == 0 and result.conclusion == "success", result.summary
+    work = tmp / "data" / "retrain" / sha
+    report = json.loads((work / "report.json").read_text())
+    rouge = report["metrics"]["rouge_l"]
+    assert rouge["delta"]["verdict"] in {"improved", "no change", "regressed"} and len(rouge["delta"]["ci"]) == 2
+    assert report["gate"]["decision"] == "pass" and report["baseline_kind"] == "the base model"
+    assert (work / "report.md").is_file() and (work / "train" / "final" / "config.json").is_file()
+    latest = (tmp / "releases" / "LATEST").read_text().strip()
+    record = json.loads((tmp / "releases" / "releases" / latest / "release.json").read_text())
+    assert record["taxonomy_sha"] == sha and {leaf["pr_number"] for leaf in record["leaves"]} == {5, 7}
+    for number in (5, 7):
+        notes = github.comments_on("acme/taxonomy", number)
+        assert len(notes) == 1 and NOTE_MARKER in notes[0].body and latest in notes[0].body
+
+
+@pytest.mark.slow
+def test_a_killed_retrain_resumes_and_finishes(retrain_env):
+    sha, tmp, settings = retrain_env
+    command = [sys.executable, "-m", "ci.retrain", "--repo", "acme/taxonomy", "--sha", sha, "--job-id", "9"]
+    env = {**os.environ, **settings}
+    proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    checkpoints = tmp / "data" / "retrain" / sha / "train" / "stacked"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(checkpoints.glob("checkpoint-*/state.json")):
+        assert proc.poll() is None, proc.stdout.read()
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert not (tmp / "releases" / "LATEST").exists()
+    again = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "resuming from checkpoint-" in again.stderr
+    assert _result(again.stdout).conclusion == "success"
+    assert (tmp / "releases" / "LATEST").is_file()
+
+
+def test_an_invalid_leaf_stops_the_run_before_training(retrain_env, capsys):
+    from ci.retrain import main
+
+    sha, tmp, _ = retrain_env
+    repo = tmp / "git" / "acme" / "taxonomy.git"
+    bad = commit(repo, {"compositional_skills/broken/qna.yaml": b"version: 2\ncreated_by: x\nseed_examples: [\n"}, "broken (#8)")
+    assert main(["--repo", "acme/taxonomy", "--sha", bad, "--job-id", "5"]) == 1
+    result = _result(capsys.readouterr().out)
+    assert result.conclusion == "failure" and "invalid" in result.title
+    assert not (tmp / "data" / "retrain" / bad / "train").exists()
