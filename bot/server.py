@@ -1,0 +1,166 @@
+"""The FastAPI app: POST /webhook, GET /healthz, GET /metrics; a worker thread does the handling.
+
+Intake answers within milliseconds (verify, record, enqueue); the `Worker` thread builds a
+Context per delivery with that installation's client and runs the router. Deliveries accepted but
+not handled before a shutdown stay `queued` in SQLite and are re-queued at the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bot.context import ClientFactory, Context, Event
+from bot.deliveries import DeliveryStore, Pending
+from bot.metrics import Metrics
+from bot.router import Router
+from bot.settings import Settings
+from bot.webhook import accept
+
+LOG = logging.getLogger("arborist.server")
+DRAIN_SECONDS = 20.0  # how long shutdown waits for queued deliveries before leaving them for next start
+
+
+class Worker:
+    """One background thread that handles queued deliveries in order."""
+
+    def __init__(self, store: DeliveryStore, router: Router, client_factory: ClientFactory, settings: Settings,
+                 metrics: Metrics, jobs: Any = None, queue_size: int = 1000):
+        self.store, self.router, self.client_factory = store, router, client_factory
+        self.settings, self.metrics, self.jobs = settings, metrics, jobs
+        self.queue: queue.Queue[Pending | None] = queue.Queue(maxsize=queue_size)
+        self._thread: threading.Thread | None = None
+        self.idle = threading.Event()
+        self.idle.set()
+
+    def start(self) -> None:
+        for pending in self.store.pending():  # left over from a previous run
+            self.submit(pending)
+        self._thread = threading.Thread(target=self._run, name="arborist-worker", daemon=True)
+        self._thread.start()
+
+    def submit(self, pending: Pending) -> bool:
+        try:
+            self.queue.put_nowait(pending)
+        except queue.Full:
+            return False
+        self.idle.clear()
+        self.metrics.set("arborist_queue_depth", self.queue.qsize())
+        return True
+
+    def stop(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Drain what is queued (bounded), then stop; anything left stays `queued` in the store."""
+        if self._thread is None:
+            return
+        deadline = time.monotonic() + timeout
+        while not self.queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            self.queue.put(None, timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Full:
+            LOG.warning("shutdown: %d deliveries left queued for the next start", self.queue.qsize())
+        self._thread.join(timeout=max(0.1, deadline - time.monotonic()) + 5)
+        self._thread = None
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """For tests and the demo: block until every submitted delivery has been handled."""
+        return self.idle.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            try:
+                self.handle(item)
+            finally:
+                self.metrics.set("arborist_queue_depth", self.queue.qsize())
+                if self.queue.empty():
+                    self.idle.set()
+
+    def handle(self, pending: Pending) -> None:
+        try:
+            payload = json.loads(pending.body)
+            event = Event.from_delivery(pending.event, pending.delivery_id, payload)
+            ctx = Context(github=self.client_factory(event.installation_id), settings=self.settings,
+                          metrics=self.metrics, jobs=self.jobs)
+            outcomes = self.router.dispatch(event, ctx)
+        except Exception as exc:  # noqa: BLE001 - a broken delivery is recorded, the worker lives on
+            LOG.exception("delivery %s (%s) failed before its handlers ran", pending.delivery_id, pending.event)
+            self.store.finish(pending.delivery_id, "failed", f"{type(exc).__name__}: {exc}")
+            self.metrics.delivery(pending.event, "failed")
+            return
+        failed = [o for o in outcomes if not o.ok]
+        self.store.finish(pending.delivery_id, "failed" if failed else "done", "; ".join(o.error for o in failed))
+        self.metrics.delivery(pending.event, "failed" if failed else "handled")
+
+
+def create_app(settings: Settings, client_factory: ClientFactory, *, router: Router | None = None,
+               store: DeliveryStore | None = None, metrics: Metrics | None = None, jobs: Any = None,
+               on_started: Callable[[Worker], None] | None = None):
+    """Build the ASGI app; the worker starts and stops with the app's lifespan."""
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, PlainTextResponse
+
+    router = router or Router()
+    metrics = metrics or Metrics()
+    store = store or DeliveryStore(settings.deliveries_db)
+    worker = Worker(store, router, client_factory, settings, metrics, jobs, settings.queue_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        worker.start()
+        if on_started:
+            on_started(worker)
+        try:
+            yield
+        finally:
+            worker.stop()
+
+    app = FastAPI(title="Arborist", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.worker, app.state.store, app.state.metrics = worker, store, metrics
+
+    def wanted(event: str, action: str | None) -> bool:
+        return bool(router.handlers(event, action))
+
+    @app.post("/webhook")
+    async def webhook(request: Request) -> JSONResponse:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > settings.max_body_bytes:
+            metrics.delivery("-", "too_large")
+            return JSONResponse({"error": f"body larger than {settings.max_body_bytes} bytes"}, status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():  # bounded even when Content-Length lies or is absent
+            body += chunk
+            if len(body) > settings.max_body_bytes:
+                metrics.delivery("-", "too_large")
+                return JSONResponse({"error": f"body larger than {settings.max_body_bytes} bytes"}, status_code=413)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        decision = accept(headers, bytes(body), secret=settings.webhook_secret,
+                          max_body_bytes=settings.max_body_bytes, record=store.record, wanted=wanted)
+        if decision.enqueue is not None:
+            event, delivery, raw = decision.enqueue
+            if not worker.submit(Pending(delivery, event, raw)):
+                store.forget(delivery)
+                metrics.delivery(event, "queue_full")
+                return JSONResponse({"error": "busy: too many deliveries queued; redeliver later"},
+                                    status_code=503, headers={"Retry-After": "30"})
+        metrics.delivery(decision.event, decision.outcome)
+        return JSONResponse(decision.body, status_code=decision.status)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "queued": worker.queue.qsize()}
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> PlainTextResponse:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return app
