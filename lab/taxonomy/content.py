@@ -40,18 +40,20 @@ def seed_texts(data: Any) -> list[tuple[str, tuple, Any]]:
     return out
 
 
-def questions_of(loaded: Loaded) -> list[Question]:
+def questions_of(loaded: Loaded, texts: list[tuple[str, tuple, Any]] | None = None) -> list[Question]:
     """The file's questions with their positions (text values only)."""
-    return [Question(value, *loaded.where(path)) for name, path, value in seed_texts(loaded.data)
+    texts = seed_texts(loaded.data) if texts is None else texts
+    return [Question(value, *loaded.where(path)) for name, path, value in texts
             if name == "question" and isinstance(value, str)]
 
 
-def length_issues(loaded: Loaded, kind: str, config: ValidationConfig) -> list[Issue]:
+def length_issues(loaded: Loaded, kind: str, config: ValidationConfig,
+                  texts: list[tuple[str, tuple, Any]] | None = None) -> list[Issue]:
     """Knowledge contexts under `context_tokens`; questions and answers at most `qa_tokens`."""
     count, unit = counter_for(config.tokenizer)
     limits = config.limits
     issues = []
-    for name, path, value in seed_texts(loaded.data):
+    for name, path, value in seed_texts(loaded.data) if texts is None else texts:
         if not isinstance(value, str):
             continue
         if name == "context":
@@ -72,9 +74,9 @@ def length_issues(loaded: Loaded, kind: str, config: ValidationConfig) -> list[I
     return issues
 
 
-def duplicate_issues(loaded: Loaded, config: ValidationConfig) -> list[Issue]:
+def duplicate_issues(questions: list[Question], config: ValidationConfig) -> list[Issue]:
     issues = []
-    for later, earlier, exact in within_leaf(questions_of(loaded), config.limits.near_duplicate):
+    for later, earlier, exact in within_leaf(questions, config.limits.near_duplicate):
         if exact:
             issues.append(Issue("duplicate-question", later.line, later.col,
                                 f"This question repeats the one on line {earlier.line}.",

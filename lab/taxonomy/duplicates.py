@@ -48,10 +48,14 @@ def within_leaf(questions: list[Question], threshold: float) -> list[tuple[Quest
             out.append((question, seen[key], True))
             continue
         seen[key] = question
-        words = question.words
-        if len(words) >= MIN_NEAR_WORDS:
+        words = frozenset(key.split())
+        size = len(words)
+        if size >= MIN_NEAR_WORDS:
             for earlier, earlier_words in sets:
-                if len(earlier_words) >= MIN_NEAR_WORDS and similarity(words, earlier_words) >= threshold:
+                other = len(earlier_words)
+                # Jaccard >= t needs min/max size >= t: skip pairs that cannot qualify
+                if other >= MIN_NEAR_WORDS and min(size, other) >= threshold * max(size, other) and \
+                        similarity(words, earlier_words) >= threshold:
                     out.append((question, earlier, False))
                     break
         sets.append((question, words))

@@ -14,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from lab.taxonomy.fastschema import Check, compile_schema
 from lab.taxonomy.findings import Issue
 from lab.taxonomy.loader import Loaded
 from lab.taxonomy.yamlhints import implicit_type_message
@@ -54,6 +55,12 @@ def validator(kind: str, version: int) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+@cache
+def fast_check(kind: str, version: int) -> Check:
+    """The compiled yes/no check for one schema (see lab.taxonomy.fastschema)."""
+    return compile_schema(load_schema(f"{kind}_v{version}"))
+
+
 def dotted(path: tuple) -> str:
     """seed_examples[2].answer — how people read a position in the file."""
     out = ""
@@ -64,6 +71,8 @@ def dotted(path: tuple) -> str:
 
 def schema_issues(loaded: Loaded, kind: str, version: int) -> list[Issue]:
     """Validate loaded data against its schema; one Issue per problem, pointing at its line."""
+    if fast_check(kind, version)(loaded.data):
+        return []  # the common case; jsonschema only explains rejected files
     issues: list[Issue] = []
     for error in validator(kind, version).iter_errors(loaded.data):
         issues.extend(_explain(error, loaded, kind, version))

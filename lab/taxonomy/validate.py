@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lab.taxonomy.attribution import ATTRIBUTION, attribution_issues
 from lab.taxonomy.config import ValidationConfig
-from lab.taxonomy.content import document_issues, duplicate_issues, length_issues, questions_of
+from lab.taxonomy.content import document_issues, duplicate_issues, length_issues, questions_of, seed_texts
 from lab.taxonomy.duplicates import Question, QuestionIndex
 from lab.taxonomy.findings import FileReport, Finding, Issue
 from lab.taxonomy.leaf import TAXONOMY_ROOTS
@@ -74,10 +74,12 @@ def check_file(path: str, data: bytes, read: Reader, config: ValidationConfig) -
                                 f"version {version} files need one.", "Add attribution.txt in the same folder with "
                                 "`Title of work:`, `Link to work:`, `License of the work:` and `Creator names:`."))
         extra = _findings(attribution_path, attribution, config)
-    issues.extend(length_issues(loaded, kind, config))
-    issues.extend(duplicate_issues(loaded, config))
+    texts = seed_texts(content)
+    questions = questions_of(loaded, texts)
+    issues.extend(length_issues(loaded, kind, config, texts))
+    issues.extend(duplicate_issues(questions, config))
     issues.extend(document_issues(loaded))
-    return _findings(path, issues, config) + extra, questions_of(loaded)
+    return _findings(path, issues, config) + extra, questions
 
 
 def _findings(path: str, issues: Iterable[Issue], config: ValidationConfig) -> list[Finding]:

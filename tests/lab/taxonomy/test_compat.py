@@ -121,3 +121,19 @@ def test_in_process_lint_reports_exactly_what_yamllint_reports(shared_fixtures):
         assert ours == theirs, path
         compared += 1
     assert compared > 700
+
+
+def test_fast_schema_check_agrees_with_jsonschema_on_every_corpus_file(shared_fixtures):
+    from lab.taxonomy.config import Limits
+    from lab.taxonomy.loader import load_yaml
+    from lab.taxonomy.schema import SUPPORTED, fast_check, validator
+
+    compared = 0
+    for path in _corpus_files(shared_fixtures):
+        loaded = load_yaml(path.read_bytes(), Limits(max_file_bytes=10_000_000))
+        if loaded.fatal or not isinstance(loaded.data, dict):
+            continue
+        for kind, version in SUPPORTED:
+            assert fast_check(kind, version)(loaded.data) == validator(kind, version).is_valid(loaded.data), path
+            compared += 1
+    assert compared > 3000
