@@ -18,19 +18,24 @@ ATTRIBUTION_PATH = "compositional_skills/writing/plain_words/attribution.txt"
 KNOWLEDGE_PATH = "knowledge/science/tides/qna.yaml"
 
 _EXAMPLES = [
-    ("The committee deliberated extensively before reaching a consensus.", "The group talked a lot and then agreed."),
-    ("Precipitation is anticipated throughout the afternoon.", "It will probably rain this afternoon."),
-    ("The vehicle sustained considerable damage in the collision.", "The car was badly damaged in the crash."),
-    ("Remuneration will be disbursed on a fortnightly basis.", "You will be paid every two weeks."),
-    ("The edifice was constructed in the nineteenth century.", "The building was built in the 1800s."),
+    ("The committee deliberated extensively before reaching a consensus.", "Say this in plain words.",
+     "The group talked a lot and then agreed."),
+    ("Precipitation is anticipated throughout the afternoon.", "How would you put this simply?",
+     "It will probably rain this afternoon."),
+    ("The vehicle sustained considerable damage in the collision.", "Rewrite this for a child.",
+     "The car was badly damaged in the crash."),
+    ("Remuneration will be disbursed on a fortnightly basis.", "What does this sentence mean?",
+     "You will be paid every two weeks."),
+    ("The edifice was constructed in the nineteenth century.", "Make this sentence easier to read.",
+     "The building was built in the 1800s."),
 ]
 
 
 def valid_skill() -> str:
     lines = ["version: 3", "created_by: arborist-tests", "task_description: Rewrite formal sentences in plain words",
              "seed_examples:"]
-    for context, answer in _EXAMPLES:
-        lines += [f"  - context: {context}", "    question: Say this in plain words.", f"    answer: {answer}"]
+    for context, question, answer in _EXAMPLES:
+        lines += [f"  - context: {context}", f"    question: {question}", f"    answer: {answer}"]
     return "\n".join(lines) + "\n"
 
 
@@ -42,7 +47,8 @@ def broken_skill() -> tuple[str, int]:
     return "\n".join(text) + "\n", bad_line
 
 
-ATTRIBUTION = "Title of work: examples written for Arborist's tests\nLicense of the work: Apache-2.0\n"
+ATTRIBUTION = ("Title of work: Plain words examples\nLink to work: https://example.org/plain-words\n"
+               "License of the work: Apache-2.0\nCreator names: Arborist tests\n")
 
 
 # ---- a stand-in for lab.taxonomy, used until the real one lands -----------------------------------
