@@ -13,6 +13,7 @@ SHORT_SHA = 7
 RECORD_FILE = "release.json"  # recorded in every release: how re-publishing is detected
 RECORD_VERSION = 1
 MAX_HISTORY = 200  # releases remembered in release.json
+BULKY_EVALUATION_KEYS = ("items",)  # per-question answers stay in the CI artefacts, not in every release
 TAG_CHARS = re.compile(r"[^A-Za-z0-9._\-]")
 
 
@@ -114,7 +115,7 @@ def build_record(info: ReleaseInfo, tag: str, previous: dict[str, Any] | None, f
         "base_model": info.base_model,
         "data_counts": dict(info.data_counts),
         "headline": headline(info.evaluation),
-        "evaluation": info.evaluation,
+        "evaluation": {k: v for k, v in info.evaluation.items() if k not in BULKY_EVALUATION_KEYS},
         "leaves": [asdict(leaf) for leaf in info.leaves],
         "files": sorted(files),
         "history": history[:MAX_HISTORY],

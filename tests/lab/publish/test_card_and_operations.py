@@ -55,6 +55,11 @@ def test_card_without_evaluation_or_previous_release_says_so():
 
 @pytest.mark.parametrize("report, expected", [
     ({"accuracy": 0.5, "n": 40}, [("accuracy", 0.5, None, None)]),
+    ({"metrics": {"rouge_l": {"value": 0.42, "ci": [0.3, 0.5], "n": 12, "baseline": 0.2,  # `lab evaluate`
+                              "delta": {"value": 0.22, "ci": [0.1, 0.3], "verdict": "better"}},
+                  "exact_match": {"value": 0.25, "ci": [0.0, 0.5], "n": 12}},
+      "items": [{"question": "q", "answer": "a"}], "gate": {"passed": True}},
+     [("rouge_l", 0.42, (0.3, 0.5), 0.2), ("exact_match", 0.25, (0.0, 0.5), None)]),
     ({"metrics": {"rouge_l": {"mean": 0.3, "ci_low": 0.2, "ci_high": 0.4}}}, [("rouge_l", 0.3, (0.2, 0.4), None)]),
     ({"scores": {"win_rate": {"value": 0.7, "ci": [0.6, 0.8], "baseline": {"value": 0.5}}}},
      [("win_rate", 0.7, (0.6, 0.8), 0.5)]),
@@ -71,6 +76,13 @@ def test_tag_format_is_configurable_and_sanitised():
     assert format_tag(_info(tag_format="release/{date:%Y%m%d} {sha}")) == "release-20261125-" + _info().taxonomy_sha
     with pytest.raises(PublishError, match="tag_format"):
         format_tag(_info(tag_format="{nope}"))
+
+
+def test_release_record_keeps_metrics_but_not_per_question_answers():
+    record = build_record(_info(evaluation={"metrics": {"rouge_l": {"value": 0.4}}, "items": [{"q": 1}] * 500}),
+                          "v1", None, ["README.md"])
+    assert record["evaluation"] == {"metrics": {"rouge_l": {"value": 0.4}}}
+    assert record["headline"] == {"name": "rouge_l", "value": 0.4, "ci": None}
 
 
 def test_release_history_detects_an_old_taxonomy_sha():
