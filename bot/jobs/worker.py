@@ -33,6 +33,7 @@ PROGRESS_PUBLISH_S = 5.0  # at most one GitHub edit per this many seconds for pr
 PUBLISH_TRIES = 4  # a final state is published with retries (GitHub 5xx, rate limits)
 PUBLISH_BACKOFF_S = 1.0  # doubled after each failed try
 LOG_TAIL_CHARS = 3000  # the end of the log shown in a failure report
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 SECRET_HINTS = ("TOKEN", "SECRET", "KEY", "PASSWORD")  # env names whose values are masked in logs
 
 CommandFor = Callable[[Job], list[str]]
@@ -53,6 +54,17 @@ def ci_command(job: Job, python: str = sys.executable) -> list[str]:
     if job.check_run_id:
         cmd += ["--check-run-id", str(job.check_run_id)]
     return cmd
+
+
+def _die_with_parent() -> None:
+    """In the step's process (Linux): SIGKILL it when the worker dies, so a killed worker leaves no orphan."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the lease still expires and the job is claimed again
 
 
 def secrets_in(env: Mapping[str, str]) -> list[str]:
@@ -143,6 +155,7 @@ class Worker:
         with open(log_path, "w", encoding="utf-8") as log:
             proc = subprocess.Popen(self.command_for(job), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True, text=True,
+                                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,
                                     encoding="utf-8", errors="replace", bufsize=1)
             reader = threading.Thread(target=self._read, args=(job, proc, log, secrets, outcome), daemon=True)
             beat_stop = threading.Event()
