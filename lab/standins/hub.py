@@ -138,6 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
                 except HubError as exc:
                     self._send_json({"error": exc.message, **exc.extra}, exc.status,
                                     {"X-Error-Code": exc.code or "", "X-Error-Message": exc.message})
+                except (ValueError, KeyError, TypeError) as exc:  # malformed JSON/NDJSON or missing fields
+                    self._send_json({"error": f"bad request: {type(exc).__name__}"}, 400)
                 return
         self._send_json({"error": f"no route for {method} {url.path}"}, 404)
 
@@ -376,3 +378,27 @@ class HubStandIn:
         with self.state.lock:
             commit = self.state.repos[repo_id].resolve(rev)
             return dict(commit.files) if commit else {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m lab.standins.hub --port 8765`: serve until Ctrl-C (token from $HUB_STANDIN_TOKEN, if set)."""
+    import argparse
+    import os
+    import time
+
+    parser = argparse.ArgumentParser(description="a local stand-in of the Hugging Face Hub API")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args(argv)
+    hub = HubStandIn(token=os.environ.get("HUB_STANDIN_TOKEN") or None, port=args.port, host=args.host).start()
+    print(hub.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        hub.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

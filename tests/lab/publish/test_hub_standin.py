@@ -71,3 +71,34 @@ def test_injected_commit_failure_leaves_branch_unchanged(hub):
                           parent_commit=first.oid)
     assert err.value.response.status_code == 412
     assert hub.files("org/model")["a.txt"] == b"three"
+
+
+def test_malformed_commit_body_gets_a_400_and_changes_nothing(hub):
+    import httpx
+
+    _api(hub).create_repo("org/model")
+    head = hub.state.repos["org/model"].branches["main"]
+    response = httpx.post(f"{hub.url}/api/models/org/model/commit/main", content=b"{not json\n",
+                          headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 400
+    escape = b'{"key":"header","value":{"summary":"x"}}\n{"key":"file","value":{"path":"../x","content":""}}\n'
+    response = httpx.post(f"{hub.url}/api/models/org/model/commit/main", content=escape,
+                          headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 400 and "invalid path" in response.json()["error"]
+    assert hub.state.repos["org/model"].branches["main"] == head
+
+
+def test_the_stand_in_runs_as_a_process_and_prints_its_url():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "lab.standins.hub"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        import httpx
+
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/api/whoami-v2").json()["name"] == "arborist-bot"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
