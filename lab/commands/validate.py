@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _config(args: argparse.Namespace):
     from lab.taxonomy.config import ValidationConfig
 
-    section = {}
+    section: dict = {}
     if args.config:
         import yaml
 

@@ -81,6 +81,8 @@ def _limits(raw: Any) -> Limits:
         if key not in types:
             raise ValueError(f"validation.limits: unknown key {key!r}; allowed: {sorted(types)}")
         want_float = types[key] in (float, "float")
+        if not want_float and isinstance(value, float) and value.is_integer():
+            value = int(value)  # 500.0 from a YAML or JSON number is the integer 500
         ok = isinstance(value, int | float) if want_float else isinstance(value, int)
         if isinstance(value, bool) or not ok:
             kind = "a number" if want_float else "an integer"

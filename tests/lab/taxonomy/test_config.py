@@ -30,6 +30,7 @@ def test_limits_override_changes_what_is_too_long():
     ({"limits": {"max_depth": "deep"}}, "max_depth"),
     ({"limits": {"max_depth": True}}, "max_depth"),
     ({"limits": {"max_depth": -1}}, "max_depth"),
+    ({"limits": {"max_depth": 2.5}}, "max_depth"),
     ({"limits": {"speed": 1}}, "speed"),
     ({"tokenizer": 3}, "tokenizer"),
     ({"colour": "red"}, "colour"),
@@ -44,6 +45,7 @@ def test_empty_or_missing_section_gives_defaults():
     assert ValidationConfig.from_mapping(None) == ValidationConfig()
     assert ValidationConfig.from_mapping({}) == ValidationConfig()
     assert ValidationConfig.from_mapping({"limits": {"near_duplicate": 1}}).limits.near_duplicate == 1.0
+    assert ValidationConfig.from_mapping({"limits": {"max_depth": 8.0}}).limits.max_depth == 8
 
 
 def _word_level_tokenizer(folder) -> str:
