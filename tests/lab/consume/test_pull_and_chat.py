@@ -66,6 +66,10 @@ def test_lab_pull_then_lab_chat_work_and_offline_mode_uses_the_cache(published, 
     assert lab_main(["chat", gguf_file, "--prompt", QUESTION, "--max-tokens", "24"]) == 0
     assert capsys.readouterr().out.strip() == ANSWER
 
+    assert lab_main(["chat", REPO, "--release", release.tag, "--endpoint", hub.url, "--cache-dir", cache,
+                     "--prompt", QUESTION, "--max-tokens", "24"]) == 0  # a repo id: pulled (hf), then chat
+    assert capsys.readouterr().out.strip().splitlines()[-1] == ANSWER
+
     hub.stop()  # the Hub goes away: the cache still serves the pulled release
     assert lab_main(["pull", REPO, "--release", release.tag, "--format", "gguf", "--cache-dir", cache,
                      "--endpoint", hub.url, "--offline"]) == 0
