@@ -76,7 +76,7 @@ class AppAuth:
         url = f"{self.base_url}/app/installations/{installation_id}/access_tokens"
 
         def post() -> InstallationToken:
-            headers = {"Authorization": f"Bearer {make_jwt(self.app_id, self._key, self.clock())}",
+            headers = {"Authorization": f"Bearer {make_jwt(self.app_id, self._key, time.time())}",
                        "Accept": "application/vnd.github+json", "User-Agent": USER_AGENT,
                        "X-GitHub-Api-Version": "2022-11-28"}
             response = self.session.post(url, headers=headers, timeout=self.timeout)
