@@ -24,6 +24,11 @@ QUANT_BLOCK = 32  # q8_0 quantises rows in blocks of 32 values
 DEFAULT_ROPE_THETA = 10000.0
 DEFAULT_CONTEXT = 2048  # tokens, when the config names no max_position_embeddings
 GPT2_PRE_TOKENIZER = "gpt-2"  # the ByteLevel regex of tokenizers' default byte-level BPE
+# Split regexes of well-known byte-level BPE families -> llama.cpp's pre-tokenizer names.
+KNOWN_SPLIT_REGEXES = {
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+":
+        "llama-bpe",
+}
 
 
 class GGUFExportError(ValueError):
@@ -141,6 +146,7 @@ def _add_tokenizer(writer, src: Path, config: dict[str, Any]) -> None:
     model = tok.get("model") or {}
     if model.get("type") != "BPE":
         raise GGUFExportError(f"only byte-level BPE tokenizers are supported, not {model.get('type')!r}")
+    pre = _pre_tokenizer_name(tok.get("pre_tokenizer"))
     vocab: dict[str, int] = dict(model["vocab"])
     special: set[int] = set()
     for added in tok.get("added_tokens") or []:
@@ -156,7 +162,7 @@ def _add_tokenizer(writer, src: Path, config: dict[str, Any]) -> None:
     merges = [m if isinstance(m, str) else " ".join(m) for m in model.get("merges") or []]
 
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre(GPT2_PRE_TOKENIZER)
+    writer.add_tokenizer_pre(pre)
     writer.add_token_list(tokens)
     writer.add_token_types([int(t) for t in types])
     writer.add_token_merges(merges)
@@ -182,6 +188,24 @@ def _add_tokenizer(writer, src: Path, config: dict[str, Any]) -> None:
     template = _chat_template(src, tok_config)
     if template:
         writer.add_chat_template(template)
+
+
+def _pre_tokenizer_name(pre: dict[str, Any] | None) -> str:
+    """llama.cpp's name for the pre-tokenizer; refuse what would silently tokenize differently."""
+    steps = (pre or {}).get("pretokenizers") if (pre or {}).get("type") == "Sequence" else [pre or {}]
+    types = [step.get("type") for step in steps or []]
+    if "ByteLevel" not in types:
+        raise GGUFExportError(
+            f"tokenizer pre-tokenizer {types or None} is not byte-level BPE (a SentencePiece-style vocabulary?); "
+            "convert it with llama.cpp's convert_hf_to_gguf.py instead")
+    splits = [step for step in steps or [] if step.get("type") == "Split"]
+    if not splits:
+        return GPT2_PRE_TOKENIZER
+    pattern = (splits[0].get("pattern") or {}).get("Regex", "")
+    if pattern in KNOWN_SPLIT_REGEXES:
+        return KNOWN_SPLIT_REGEXES[pattern]
+    raise GGUFExportError("tokenizer uses a pre-tokenizer regex this exporter does not know; "
+                          "convert it with llama.cpp's convert_hf_to_gguf.py instead")
 
 
 def _iter_tensors(src: Path) -> Iterator[tuple[str, Any]]:

@@ -103,3 +103,61 @@ def test_export_refuses_non_llama_and_unknown_dtype(tiny_llama_dir, tmp_path):
     with pytest.raises(GGUFExportError, match="Llama"):
         export_gguf(other, tmp_path / "x.gguf")
     assert not (tmp_path / "x.gguf").exists()
+
+
+def _copy_with_pre_tokenizer(src, dst, pre_tokenizer):
+    import json
+    import shutil
+
+    shutil.copytree(src, dst)
+    data = json.loads((dst / "tokenizer.json").read_text())
+    data["pre_tokenizer"] = pre_tokenizer
+    (dst / "tokenizer.json").write_text(json.dumps(data))
+    return dst
+
+
+def test_llama3_style_split_regex_tokenizes_like_transformers(tiny_llama_dir, tmp_path):
+    import llama_cpp
+    from transformers import AutoTokenizer
+
+    from lab.models.gguf_export import KNOWN_SPLIT_REGEXES
+
+    pattern = next(p for p, name in KNOWN_SPLIT_REGEXES.items() if name == "llama-bpe")
+    model_dir = _copy_with_pre_tokenizer(tiny_llama_dir, tmp_path / "l3", {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]})
+    text = "<|user|>\nI'LL pay 1234567 dollars, isn't it?  ok\n\n\ttab ü✓<|end|>"
+    expected = AutoTokenizer.from_pretrained(model_dir)(text, add_special_tokens=False).input_ids
+    llm = llama_cpp.Llama(str(export_gguf(model_dir, tmp_path / "l3.gguf")), vocab_only=True, verbose=False)
+    assert llm.metadata["tokenizer.ggml.pre"] == "llama-bpe"
+    assert llm.tokenize(text.encode(), add_bos=False, special=True) == expected
+
+
+def test_sentencepiece_style_or_unknown_pre_tokenizers_are_refused(tiny_llama_dir, tmp_path):
+    spm = _copy_with_pre_tokenizer(tiny_llama_dir, tmp_path / "spm",
+                                   {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first"})
+    with pytest.raises(GGUFExportError, match="not byte-level BPE"):
+        export_gguf(spm, tmp_path / "spm.gguf")
+    odd = _copy_with_pre_tokenizer(tiny_llama_dir, tmp_path / "odd", {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": r"\d+"}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]})
+    with pytest.raises(GGUFExportError, match="regex"):
+        export_gguf(odd, tmp_path / "odd.gguf")
+
+
+def test_tied_embeddings_export_without_an_output_tensor_and_still_agree(tiny_llama_dir, tmp_path):
+    import gguf
+    import llama_cpp
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama_dir, tie_word_embeddings=True)
+    model.tie_weights()
+    tied = tmp_path / "tied"
+    model.save_pretrained(tied)
+    AutoTokenizer.from_pretrained(tiny_llama_dir).save_pretrained(tied)
+    path = export_gguf(tied, tmp_path / "tied.gguf")
+    assert "output.weight" not in {t.name for t in gguf.GGUFReader(path).tensors}
+    prompt = _chat_prompt(tied)
+    ids, hf_out = _hf_greedy(tied, prompt)
+    llm = llama_cpp.Llama(str(path), n_ctx=256, verbose=False, seed=0)
+    assert _cpp_greedy(llm, ids) == hf_out
