@@ -35,7 +35,7 @@ class GGUFExportError(ValueError):
     """The model directory cannot be converted (unsupported architecture, missing files)."""
 
 
-def export_gguf(hf_model_dir: str | Path, out_path: str | Path, dtype: str = "f32") -> Path:
+def export_gguf(hf_model_dir: str | Path, out_path: str | Path, dtype: str = "f32", progress: bool = False) -> Path:
     """Write `hf_model_dir` (a Llama checkpoint saved by transformers) as a GGUF at `out_path`."""
     import gguf
 
@@ -70,7 +70,7 @@ def export_gguf(hf_model_dir: str | Path, out_path: str | Path, dtype: str = "f3
         writer.add_tensor(name, data, raw_dtype=qtype)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
-    writer.write_tensors_to_file(progress=False)
+    writer.write_tensors_to_file(progress=progress)
     writer.close()
     tmp.replace(out)  # a reader never sees half a file
     return out

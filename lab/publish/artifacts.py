@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sys
 from pathlib import Path
 
 log = logging.getLogger("lab.publish")
@@ -81,5 +82,5 @@ def stage_release(model_dir: str | Path, staging: Path, stem: str, gguf_types: t
     for dtype in gguf_types:
         log.info("exporting GGUF (%s)", dtype)
         target = staging / gguf_name(stem, dtype)
-        files[target.name] = export_gguf(weights, target, dtype=dtype)
+        files[target.name] = export_gguf(weights, target, dtype=dtype, progress=sys.stderr.isatty())
     return files
