@@ -48,13 +48,15 @@ class AppAuth:
     """Caches one installation token per installation id; thread-safe."""
 
     def __init__(self, base_url: str, app_id: int, private_key: str, *, timeout: float = 10.0,
-                 policy: RetryPolicy | None = None, clock: Callable[[], float] = time.time, session=None):
+                 policy: RetryPolicy | None = None, clock: Callable[[], float] = time.time, session=None,
+                 metrics=None):
         import requests
 
         self.base_url = base_url.rstrip("/")
         self.app_id, self._key, self.timeout = app_id, private_key, timeout
         self.policy = policy or RetryPolicy()
         self.clock = clock
+        self.metrics = metrics
         self.session = session or requests.Session()
         self._tokens: dict[int, InstallationToken] = {}
         self._lock = threading.Lock()
@@ -80,6 +82,8 @@ class AppAuth:
                        "Accept": "application/vnd.github+json", "User-Agent": USER_AGENT,
                        "X-GitHub-Api-Version": "2022-11-28"}
             response = self.session.post(url, headers=headers, timeout=self.timeout)
+            if self.metrics is not None:
+                self.metrics.github_call("access_token", response.status_code)
             if response.status_code != 201:
                 raise _HTTPError(response.status_code, dict(response.headers), response.text[:500])
             data = response.json()
@@ -93,12 +97,19 @@ class AppAuth:
             return None
 
         try:
-            token = call_with_retries(post, self.policy, classify)
+            token = call_with_retries(post, self.policy, classify, self._on_retry)
         except _HTTPError as exc:
+            if self.metrics is not None:
+                self.metrics.github_error("access_token")
             raise AuthError(f"installation {installation_id}: token exchange answered {exc.status}: "
                             f"{exc.body[:200]}") from None
         self.exchanges += 1
         return token
+
+
+    def _on_retry(self, reason: str, wait: float) -> None:
+        if self.metrics is not None:
+            self.metrics.github_retry(reason)
 
 
 class _HTTPError(Exception):

@@ -23,7 +23,7 @@ def app_client_factory(settings: Any, metrics: Any = None, policy: RetryPolicy |
     """settings: bot.settings.Settings (github_url, app_id, private_key, http_timeout)."""
     policy = policy or RetryPolicy()
     auth = AppAuth(settings.github_url, settings.app_id, settings.private_key, timeout=settings.http_timeout,
-                   policy=policy)
+                   policy=policy, metrics=metrics)
 
     def factory(installation_id: int | None) -> GitHubClient:
         if installation_id is None:

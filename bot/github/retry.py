@@ -19,7 +19,7 @@ SECONDARY_DEFAULT_WAIT = 60.0  # GitHub: without Retry-After, wait at least a mi
 
 @dataclass
 class RetryPolicy:
-    max_attempts: int = 5  # calls in all, the first included
+    max_attempts: int = 8  # calls in all, the first included
     base_delay: float = 0.5  # seconds; doubles per attempt (with jitter)
     max_delay: float = 30.0  # seconds, cap for one backoff wait
     max_total_wait: float = 120.0  # seconds slept across all retries of one call
