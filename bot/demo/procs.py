@@ -71,7 +71,7 @@ class Processes:
     def start(self, name: str, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        log = open(log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+        log = open(log_path, "wb")  # noqa: SIM115 - the child owns it for its lifetime
         try:
             proc = subprocess.Popen(
                 argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

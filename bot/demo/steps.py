@@ -214,7 +214,7 @@ def _release_note(world: World):
 def _first_line(text: str, limit: int = 110) -> str:
     for line in text.splitlines():
         line = line.strip().lstrip("#").strip()
-        if line and not line.startswith("<!--"):
+        if line and not line.startswith(("<!--", ">")):
             return line[:limit]
     return ""
 
