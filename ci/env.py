@@ -25,7 +25,7 @@ class EnvError(RuntimeError):
 @dataclass(frozen=True)
 class CiEnv:
     report: str = "stdout"  # "stdout" (a local worker relays) or "github" (edit GitHub directly)
-    api_url: str = DEFAULT_API_URL  # ARBORIST_GITHUB_API_URL
+    api_url: str = DEFAULT_API_URL  # ARBORIST_GITHUB_API_URL, else ARBORIST_GITHUB_URL (the bot's)
     token: str | None = None  # ARBORIST_GITHUB_TOKEN, else GITHUB_TOKEN; never printed (repr hides it)
     git_url_template: str | None = None  # ARBORIST_GIT_URL_TEMPLATE, e.g. file:///srv/git/{repo}
     git_token: str | None = None  # ARBORIST_GIT_TOKEN, else the API token; for fetching the taxonomy
@@ -42,7 +42,8 @@ class CiEnv:
         if report not in REPORT_MODES:
             raise EnvError(f"ARBORIST_REPORT must be one of {', '.join(REPORT_MODES)}, not {report!r}")
         token = env.get("ARBORIST_GITHUB_TOKEN") or env.get("GITHUB_TOKEN") or None
-        return cls(report=report, api_url=(env.get("ARBORIST_GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
+        api_url = env.get("ARBORIST_GITHUB_API_URL") or env.get("ARBORIST_GITHUB_URL") or DEFAULT_API_URL
+        return cls(report=report, api_url=api_url.rstrip("/"),
                    token=token, git_url_template=env.get("ARBORIST_GIT_URL_TEMPLATE") or None,
                    git_token=env.get("ARBORIST_GIT_TOKEN") or token,
                    data_dir=Path(env.get("ARBORIST_DATA_DIR") or ".arborist"))
@@ -54,8 +55,7 @@ def github_client(env: CiEnv) -> GitHubClient | None:
         return None
     if not env.token:
         raise EnvError("ARBORIST_REPORT=github needs ARBORIST_GITHUB_TOKEN or GITHUB_TOKEN")
-    try:
-        from bot.github.client import client_from_token  # the PyGithub adapter (bot engineer)
-    except ImportError as exc:
-        raise EnvError(f"the PyGithub adapter is not available: {exc}") from None
-    return client_from_token(env.token, base_url=env.api_url)
+    from bot.github.pygithub_client import PyGithubClient
+
+    token = env.token
+    return PyGithubClient(env.api_url, lambda: token)

@@ -243,6 +243,15 @@ class JobStore:
                  *((owner,) if owner is not None else ())))
             return self._get(db, job_id) if cur.rowcount == 1 else None
 
+    def release(self, job_id: int, owner: str, reason: str) -> Job | None:
+        """A worker shutting down gives its job back: queued again, the attempt not counted."""
+        now = self.clock()
+        with self._tx() as db:
+            cur = db.execute("UPDATE jobs SET state = ?, attempts = MAX(attempts - 1, 0), reason = ?, lease_owner = NULL,"
+                             " lease_expires = NULL, progress = '', fraction = NULL, updated_at = ? WHERE id = ?"
+                             " AND state = ? AND lease_owner = ?", (QUEUED, reason, now, job_id, RUNNING, owner))
+            return self._get(db, job_id) if cur.rowcount == 1 else None
+
     def start_external(self, job_id: int, run_id: int | None, log_url: str = "") -> Job | None:
         """The actions executor saw the workflow start: queued -> running, no lease (GitHub runs it)."""
         now = self.clock()

@@ -82,6 +82,7 @@ class StepOutcome:
     returncode: int | None = None
     result: Result | None = None
     cancelled: bool = False
+    released: bool = False  # the worker is shutting down: the job goes back to the queue
     timed_out: bool = False
     lease_lost: bool = False
     log_tail: str = ""
@@ -103,9 +104,16 @@ class Worker:
         self.store = self.service.store
         self.settings = self.service.settings
         self._stop = threading.Event()
+        self._shutdown = threading.Event()
 
     # ---- the loop ----------------------------------------------------------------------------------
     def stop(self) -> None:
+        """Claim nothing more; finish the current job."""
+        self._stop.set()
+
+    def shutdown(self) -> None:
+        """Claim nothing more, stop the current step and give its job back to the queue (SIGTERM)."""
+        self._shutdown.set()
         self._stop.set()
 
     def run_forever(self, max_jobs: int | None = None) -> int:
@@ -209,7 +217,10 @@ class Worker:
     def _heartbeat(self, job: Job, proc: subprocess.Popen, stop: threading.Event, outcome: StepOutcome) -> None:
         while not stop.wait(self.settings.heartbeat_s):
             current = self.store.heartbeat(job.id, self.worker_id, self.settings.lease_s)
-            if current is None:
+            if self._shutdown.is_set():
+                LOG.info("job %s: worker shutting down; stopping the step and releasing the job", job.id)
+                outcome.released = True
+            elif current is None:
                 LOG.error("job %s: lease lost; stopping the step", job.id)
                 outcome.lease_lost = True
             elif current.cancel_requested:
@@ -225,6 +236,11 @@ class Worker:
         """Write the one result (fenced on our lease) and publish it; None if the lease was lost."""
         if outcome.lease_lost:
             return None
+        if outcome.released:
+            released = self.store.release(job.id, self.worker_id, "its worker was stopped; waiting for another")
+            if released is not None:
+                self._publish(released, tries=1)
+            return released
         if not outcome.cancelled and self.store.get(job.id).cancel_requested:
             outcome.cancelled = True  # asked between the last heartbeat and the step's exit
         result = outcome.result
