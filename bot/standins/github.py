@@ -640,7 +640,7 @@ def add_core_routes(app: Any, state: GitHubState) -> None:
         if role is None:
             return _error(404, f"{login} is not a user")  # GitHub: 404 for non-collaborators
         legacy = {"maintain": "write", "triage": "read"}.get(role, role)
-        user = {**user_json(base(request), login), "permissions": {
+        user = {**user_json(base(request), login), "role_name": role, "permissions": {
             "admin": role == "admin", "maintain": role in ("admin", "maintain"),
             "push": role in ("admin", "maintain", "write"), "triage": role != "read", "pull": True}}
         return {"permission": legacy, "role_name": role, "user": user}
