@@ -1,0 +1,37 @@
+"""The registry is the one source of /help, the README table and docs/commands.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.commands.registry import COMMANDS, lookup, render_doc, render_help, render_table
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "commands.md"
+
+
+def test_committed_commands_doc_matches_the_registry():
+    assert DOC.read_text() == render_doc(), "docs/commands.md is stale: python -m bot.commands.registry > docs/commands.md"
+
+
+def test_every_spec_is_complete_and_its_handler_resolves():
+    for spec in COMMANDS:
+        assert spec.usage.startswith(f"/{spec.name}") and spec.description and spec.examples
+        assert callable(spec.resolve())
+        assert lookup(spec.name.upper()) is spec
+
+
+def test_every_example_parses_under_its_own_spec():
+    from bot.commands.parser import find_command, parse_arguments
+
+    for spec in COMMANDS:
+        for example in spec.examples:
+            found = find_command(example)
+            assert found is not None and found.name == spec.name
+            parse_arguments(found.arg_text, spec.args)  # raises if an example is wrong
+
+
+def test_table_and_help_list_every_command_once():
+    table = render_table()
+    for spec in COMMANDS:
+        assert sum(line.startswith(f"| `/{spec.name}") for line in table.splitlines()) == 1
+    assert table in render_help()
