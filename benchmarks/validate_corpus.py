@@ -132,7 +132,8 @@ def main() -> int:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # yamllint
     logging.disable(logging.CRITICAL)
     size = sum(p.stat().st_size for p in files)
-    print(f"corpus: {len(files)} files, {size / 1e6:.2f} MB under {root}")
+    print(f"corpus: {len(files)} files, {size / 1e6:.2f} MB under {root}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     ours_run(root, files[:100])  # warm-up: imports, compiled schemas
     parse_only(files[:100])
     ours_times, parse_times, ours = [], [], {}

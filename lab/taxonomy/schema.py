@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from lab.taxonomy.fastschema import Check, compile_schema
 from lab.taxonomy.findings import Issue
 from lab.taxonomy.loader import Loaded
 from lab.taxonomy.yamlhints import implicit_type_message
 from schemas import load_schema
+
+if TYPE_CHECKING:  # jsonschema is imported only when a file fails the fast check (start-up time)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FOLDERS = ("compositional_skills", "knowledge")  # folders that name the schema, as upstream
 SUPPORTED = {("compositional_skills", 1), ("compositional_skills", 2), ("compositional_skills", 3), ("knowledge", 3)}
@@ -50,6 +51,8 @@ def schema_kind(path: str, data: Mapping[str, Any]) -> str:
 @cache
 def validator(kind: str, version: int) -> Draft202012Validator:
     """A compiled validator for one schema (built once per process)."""
+    from jsonschema import Draft202012Validator
+
     schema = load_schema(f"{kind}_v{version}")
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

@@ -75,4 +75,4 @@ def test_validate_starts_fast_and_imports_no_ml_library():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     assert "HEAVY [] 0" in result.stdout, result.stderr
-    assert elapsed < 3.0  # generous for 2 busy cores; the benchmark records the real figure (~0.3 s)
+    assert elapsed < 5.0  # generous for 2 busy cores; the benchmark records the real figure (~0.3 s)

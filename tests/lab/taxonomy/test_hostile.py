@@ -47,7 +47,7 @@ HOSTILE = {
 def test_hostile_file_gives_findings_quickly_without_raising(name):
     started = time.perf_counter()
     findings = check(HOSTILE[name])
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 5.0  # a hang guard, generous for 2 busy cores
     assert any(f.severity == "error" for f in findings), findings
     assert all(f.message for f in findings)
 
@@ -126,7 +126,7 @@ def test_fifo_named_qna_yaml_does_not_hang(tree):
     os.mkfifo(fifo)
     started = time.perf_counter()
     reports = validate_paths([fifo], root=tree)
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 5.0  # a hang guard, generous for 2 busy cores
     assert [f.rule for f in reports[0].findings] == ["not-a-file"]
 
 
