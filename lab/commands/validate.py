@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 FORMATS = ("text", "json", "github", "sarif")
+TAXONOMY_ROOTS = ("knowledge", "compositional_skills", "foundational_skills")
 PROGRESS_FROM = 200  # files; smaller runs finish before a progress bar would help
 
 
@@ -60,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"lab validate: {exc}", file=sys.stderr)
         return 2
-    paths = args.paths or [args.taxonomy or Path(".")]
-    reports = _with_progress(paths, args.taxonomy, config)
+    root = args.taxonomy
+    if root is None and not args.paths and any(Path(name).is_dir() for name in TAXONOMY_ROOTS):
+        root = Path(".")  # run inside a taxonomy checkout: validate it all, duplicates across it included
+    paths = args.paths or [root or Path(".")]
+    reports = _with_progress(paths, root, config)
     if args.quiet:
         reports = [FileReport(r.path, [f for f in r.findings if f.severity == "error"]) for r in reports]
     if args.format == "json":

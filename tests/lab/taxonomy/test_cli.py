@@ -76,3 +76,13 @@ def test_validate_starts_fast_and_imports_no_ml_library():
     elapsed = time.perf_counter() - started
     assert "HEAVY [] 0" in result.stdout, result.stderr
     assert elapsed < 5.0  # generous for 2 busy cores; the benchmark records the real figure (~0.3 s)
+
+
+def test_without_arguments_a_taxonomy_checkout_is_validated_as_a_whole(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    shutil.copytree(EXAMPLES, tmp_path / "tax")
+    monkeypatch.chdir(tmp_path / "tax")
+    assert main(["validate", "--format", "json"]) == 0
+    paths = [f["path"] for f in json.loads(capsys.readouterr().out)["files"]]
+    assert paths == sorted(paths) and len(paths) == 3 and all(not p.startswith("/") for p in paths)
