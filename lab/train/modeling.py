@@ -143,41 +143,58 @@ def check_memory(model: Any, config: TrainConfig, device: Any) -> tuple[int, int
     return needed, free
 
 
-def row_tensors(row: PackedRow, runtime: Runtime) -> dict[str, Any]:
-    """Model inputs for one packed row; the mask is block-diagonal causal when boundaries == 'mask4d'."""
+def batch_tensors(rows: list[PackedRow], runtime: Runtime) -> dict[str, Any]:
+    """Model inputs and targets for packed rows, padded to the longest row.
+
+    With boundaries == 'mask4d' the mask is block-diagonal causal (padding attends only to itself, so
+    no softmax row is empty); with 'position_ids' only the restarting positions mark the samples,
+    for attention kernels that derive varlen boundaries from them.
+    """
     import torch
 
     device = runtime.device
-    ids = torch.tensor([row.input_ids], device=device)
-    positions = torch.tensor([row.position_ids], device=device)
-    inputs: dict[str, Any] = {"input_ids": ids, "position_ids": positions}
-    if runtime.boundaries == "mask4d":
+    width = max(len(row.input_ids) for row in rows)
+    ids = torch.zeros((len(rows), width), dtype=torch.long)
+    positions = torch.zeros((len(rows), width), dtype=torch.long)
+    targets = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+    segments = torch.full((len(rows), width), -1, dtype=torch.long)
+    for b, row in enumerate(rows):
         n = len(row.input_ids)
-        segment = torch.repeat_interleave(torch.arange(len(row.lengths)), torch.tensor(row.lengths)).to(device)
-        same = segment[:, None] == segment[None, :]
-        causal = torch.ones(n, n, dtype=torch.bool, device=device).tril()
-        allowed = same & causal
-        dtype = runtime.compute_dtype if runtime.device.type == "cuda" else torch.float32
-        mask = torch.zeros(n, n, dtype=dtype, device=device)
+        ids[b, :n] = torch.tensor(row.input_ids)
+        positions[b, :n] = torch.tensor(row.position_ids)
+        targets[b, :n] = torch.tensor(row.targets)
+        segments[b, :n] = torch.repeat_interleave(torch.arange(len(row.lengths)), torch.tensor(row.lengths))
+    inputs: dict[str, Any] = {"input_ids": ids.to(device), "position_ids": positions.to(device)}
+    if runtime.boundaries == "mask4d":
+        same = segments[:, :, None] == segments[:, None, :]
+        causal = torch.ones(width, width, dtype=torch.bool).tril()
+        pad_self = (segments[:, :, None] < 0) & torch.eye(width, dtype=torch.bool)
+        allowed = (same & (segments[:, :, None] >= 0) & causal) | pad_self
+        dtype = runtime.compute_dtype if device.type == "cuda" else torch.float32
+        mask = torch.zeros(allowed.shape, dtype=dtype)
         mask.masked_fill_(~allowed, torch.finfo(dtype).min)
-        inputs["attention_mask"] = mask[None, None]
-    return inputs
+        inputs["attention_mask"] = mask[:, None].to(device)
+    return {"inputs": inputs, "targets": targets.to(device)}
+
+
+def batch_logits(model: Any, rows: list[PackedRow], runtime: Runtime) -> tuple[Any, Any]:
+    """(logits, targets) of packed rows."""
+    import torch
+
+    tensors = batch_tensors(rows, runtime)
+    use_autocast = runtime.device.type == "cuda" and runtime.compute_dtype != torch.float32
+    with torch.autocast(runtime.device.type, dtype=runtime.compute_dtype, enabled=use_autocast):
+        return model(**tensors["inputs"]).logits, tensors["targets"]
 
 
 def row_logits(model: Any, row: PackedRow, runtime: Runtime) -> Any:
-    import torch
-
-    inputs = row_tensors(row, runtime)
-    use_autocast = runtime.device.type == "cuda" and runtime.compute_dtype != torch.float32
-    with torch.autocast(runtime.device.type, dtype=runtime.compute_dtype, enabled=use_autocast):
-        return model(**inputs).logits
+    return batch_logits(model, [row], runtime)[0]
 
 
-def row_loss_sum(model: Any, row: PackedRow, runtime: Runtime) -> Any:
-    """Summed cross-entropy over the row's assistant targets (divide by the step's target count)."""
-    import torch
+def batch_loss_sum(model: Any, rows: list[PackedRow], runtime: Runtime) -> Any:
+    """Summed cross-entropy over the rows' assistant targets (divide by the step's target count)."""
     import torch.nn.functional as F
 
-    logits = row_logits(model, row, runtime)[0]
-    targets = torch.tensor(row.targets, device=runtime.device)
-    return F.cross_entropy(logits.float(), targets, ignore_index=IGNORE, reduction="sum")
+    logits, targets = batch_logits(model, rows, runtime)
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE,
+                           reduction="sum")

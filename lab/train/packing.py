@@ -1,7 +1,8 @@
 """Multipack-style sequence packing: samples go into micro-batches of at most a token budget.
 
 Bins are filled first-fit-decreasing (lengths sorted longest first, each sample into the first bin
-with room), which leaves bins nearly full, so almost no compute goes to padding. A packed row keeps
+with room), which leaves bins nearly full, so almost no compute goes to padding. A micro-batch is a few
+packed rows (one long row where a varlen attention kernel makes long rows cheap). A packed row keeps
 its samples apart: position ids restart at 0 for each sample, a block-diagonal causal mask (or a
 varlen attention kernel fed those position ids) stops attention across samples, and no target is
 taken across a boundary. Everything here is plain Python on lists, so it is cheap to test.
@@ -48,20 +49,21 @@ def first_fit_decreasing(lengths: list[int], capacity: int, order: list[int] | N
     return bins
 
 
-def plan_micro_batches(lengths: list[int], capacity: int, epochs: int, seed: int) -> list[list[int]]:
-    """The whole phase's micro-batches (sample indices), epoch after epoch, shuffled per epoch (seeded).
+def plan_micro_batches(lengths: list[int], row_tokens: int, rows_per_batch: int, epochs: int, seed: int) -> list[list[list[int]]]:
+    """The whole phase's micro-batches, epoch after epoch: each a list of packed rows (lists of sample indices).
 
-    The plan is a pure function of its inputs, so a resumed run rebuilds it and continues at the
-    saved micro-batch position.
+    Samples are packed into rows of at most `row_tokens` (first-fit-decreasing), rows are shuffled per
+    epoch (seeded) and grouped `rows_per_batch` to a micro-batch. The plan is a pure function of its
+    inputs, so a resumed run rebuilds it and continues at the saved position.
     """
-    plan: list[list[int]] = []
+    plan: list[list[list[int]]] = []
     for epoch in range(epochs):
         rng = random.Random(seed * 1_000_003 + epoch)
         order = list(range(len(lengths)))
         rng.shuffle(order)
-        bins = first_fit_decreasing(lengths, capacity, order)
-        rng.shuffle(bins)
-        plan.extend(bins)
+        rows = first_fit_decreasing(lengths, row_tokens, order)
+        rng.shuffle(rows)
+        plan.extend(rows[i : i + rows_per_batch] for i in range(0, len(rows), rows_per_batch))
     return plan
 
 
@@ -78,12 +80,22 @@ def pack_row(samples: list[Tokenized]) -> PackedRow:
     return PackedRow(ids, positions, targets, [len(s.input_ids) for s in samples])
 
 
-def packing_efficiency(lengths: list[int], plan: list[list[int]], capacity: int) -> float:
-    """Share of the planned token budget that holds real tokens (1.0 = no padding at all)."""
-    if not plan:
+def packing_efficiency(lengths: list[int], plan: list[list[list[int]]], row_tokens: int) -> float:
+    """Share of the planned rows' capacity that holds real tokens (bin fill; 1.0 = every row full)."""
+    rows = [row for batch in plan for row in batch]
+    if not rows:
         return 0.0
-    used = sum(lengths[i] for batch in plan for i in batch)
-    return used / (len(plan) * capacity)
+    return sum(lengths[i] for row in rows for i in row) / (len(rows) * row_tokens)
+
+
+def non_padding_share(lengths: list[int], plan: list[list[list[int]]]) -> float:
+    """Share of computed tokens that are real: rows of a micro-batch are padded to its longest row."""
+    real = computed = 0
+    for batch in plan:
+        sizes = [sum(lengths[i] for i in row) for row in batch]
+        real += sum(sizes)
+        computed += max(sizes, default=0) * len(sizes)
+    return real / computed if computed else 0.0
 
 
 def padded_efficiency(lengths: list[int], batch_size: int) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 from lab.train import checkpoint as ckpt
 from lab.train.config import TrainConfig
 from lab.train.data import HELDOUT_FILE, Phase, load_data_dir, mix_phases, split_heldout, write_messages
-from lab.train.packing import pack_row, packing_efficiency, plan_micro_batches
+from lab.train.packing import non_padding_share, pack_row, packing_efficiency, plan_micro_batches
 from lab.train.schedule import append_metrics, make_scheduler, peak_flops, truncate_metrics
 from lab.train.tokenize import tokenize_records
 
@@ -77,7 +77,7 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
     """Train one phase (resuming if it has a checkpoint) and return its summary."""
     import torch
 
-    from lab.train.modeling import row_loss_sum
+    from lab.train.modeling import batch_loss_sum
 
     config: TrainConfig = ctx["config"]
     runtime, model, tokenizer, options, out = ctx["runtime"], ctx["model"], ctx["tokenizer"], ctx["options"], ctx["out"]
@@ -86,15 +86,17 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
     if not samples:
         raise ValueError(f"{phase.name}: no sample has an assistant token left after truncation")
     lengths = [len(s.input_ids) for s in samples]
-    capacity = config.max_tokens_per_micro_batch
-    plan = plan_micro_batches(lengths, capacity, phase.epochs, config.seed + index)
+    row_tokens, rows_per_batch = _row_shape(config, runtime)
+    plan = plan_micro_batches(lengths, row_tokens, rows_per_batch, phase.epochs, config.seed + index)
     total_steps = -(-len(plan) // config.grad_accum)
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
     summary = {
         "samples": len(samples), "dropped_truncated": dropped, "counts": phase.counts, "epochs": phase.epochs,
         "steps": total_steps, "micro_batches": len(plan),
-        "packing_efficiency": round(packing_efficiency(lengths, plan, capacity), 4),
+        "row_tokens": row_tokens, "rows_per_micro_batch": rows_per_batch,
+        "packing_efficiency": round(packing_efficiency(lengths, plan, row_tokens), 4),
+        "non_padding_share": round(non_padding_share(lengths, plan), 4),
     }
     trainable = [p for p in model.parameters() if p.requires_grad]
     lr = config.peak_lr(sum(p.numel() for p in model.parameters()))
@@ -121,11 +123,13 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
     final = None
     for step in range(start, total_steps):
         began = time.perf_counter()
-        rows = [pack_row([samples[i] for i in plan[m]]) for m in range(step * config.grad_accum, min(len(plan), (step + 1) * config.grad_accum))]
+        micro = [[pack_row([samples[i] for i in row]) for row in plan[m]]
+                 for m in range(step * config.grad_accum, min(len(plan), (step + 1) * config.grad_accum))]
+        rows = [row for batch in micro for row in batch]
         n_targets = sum(row.n_targets for row in rows)
         step_loss = 0.0
-        for row in rows:
-            loss = row_loss_sum(model, row, runtime) / max(1, n_targets)
+        for batch in micro:
+            loss = batch_loss_sum(model, batch, runtime) / max(1, n_targets)
             loss.backward()
             step_loss += float(loss.detach())
         if config.max_grad_norm > 0:
@@ -165,6 +169,14 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
             time.sleep(options.step_delay_s)
     bar.close()
     return summary | {"checkpoint": str(final)}
+
+
+def _row_shape(config: TrainConfig, runtime: Any) -> tuple[int, int]:
+    """(tokens per packed row, rows per micro-batch). A varlen kernel makes one long row free; with an
+    explicit mask, attention costs the square of the row length, so rows stay at max_seq_len."""
+    if runtime.boundaries == "position_ids" and runtime.attn_implementation == "flash_attention_2":
+        return config.max_tokens_per_micro_batch, 1
+    return config.max_seq_len, max(1, config.max_tokens_per_micro_batch // config.max_seq_len)
 
 
 def _write_final(model: Any, tokenizer: Any, out: Path) -> Path:

@@ -8,6 +8,7 @@ import pytest
 
 from lab.train.packing import (
     first_fit_decreasing,
+    non_padding_share,
     pack_row,
     packing_efficiency,
     padded_efficiency,
@@ -27,18 +28,20 @@ def test_bins_stay_within_budget_and_hold_every_sample_once():
 def test_packing_fills_at_least_95_percent_where_padding_wastes_far_more():
     rng = random.Random(1)
     lengths = [rng.randint(30, 500) for _ in range(400)]
-    plan = plan_micro_batches(lengths, 2048, epochs=1, seed=0)
-    assert packing_efficiency(lengths, plan, 2048) >= 0.95
+    plan = plan_micro_batches(lengths, 1024, rows_per_batch=2, epochs=1, seed=0)
+    assert packing_efficiency(lengths, plan, 1024) >= 0.95
+    assert non_padding_share(lengths, plan) >= 0.95
     assert padded_efficiency(lengths, batch_size=8) < 0.8
 
 
 def test_plan_is_deterministic_and_reshuffled_per_epoch():
     rng = random.Random(2)
     lengths = [rng.randint(10, 100) for _ in range(50)]
-    a = plan_micro_batches(lengths, 256, epochs=2, seed=5)
-    assert a == plan_micro_batches(lengths, 256, epochs=2, seed=5)
-    assert a != plan_micro_batches(lengths, 256, epochs=2, seed=6)
-    assert sorted(i for b in a for i in b) == sorted(list(range(50)) * 2)
+    a = plan_micro_batches(lengths, 256, 2, epochs=2, seed=5)
+    assert a == plan_micro_batches(lengths, 256, 2, epochs=2, seed=5)
+    assert a != plan_micro_batches(lengths, 256, 2, epochs=2, seed=6)
+    assert sorted(i for b in a for row in b for i in row) == sorted(list(range(50)) * 2)
+    assert all(1 <= len(b) <= 2 for b in a)
 
 
 def test_targets_never_cross_a_sample_boundary():
@@ -78,3 +81,11 @@ def test_packed_sample_logits_equal_the_sample_run_alone(tiny_llama_dir, boundar
     assert torch.allclose(packed, alone, atol=1e-5)
     second = slice(len(samples[0].input_ids), len(ids))
     assert not torch.allclose(plain[second], alone[second], atol=1e-3)
+    # several rows in one micro-batch, padded to the longest: each row still equals its samples alone
+    from lab.train.modeling import batch_logits
+
+    with torch.no_grad():
+        logits, _ = batch_logits(model, [pack_row(samples[:1]), pack_row(samples[1:])], runtime)
+    n0 = len(samples[0].input_ids)
+    assert torch.allclose(logits[0, :n0], alone[:n0], atol=1e-5)
+    assert torch.allclose(logits[1, : len(ids) - n0], alone[n0:], atol=1e-5)
