@@ -33,7 +33,7 @@ def _github(environ: dict[str, str]) -> tuple[Any, Any]:
 
     env = dict(environ)
     env.setdefault("ARBORIST_WEBHOOK_SECRET", WORKER_SECRET_PLACEHOLDER)
-    factory = app_client_factory(load_settings(env))
+    factory: Any = app_client_factory(load_settings(env))
     clients: dict[int | None, Any] = {}
 
     def client_for(job):

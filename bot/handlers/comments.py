@@ -39,8 +39,9 @@ def on_pr_synchronize(event: Event, ctx: Context) -> None:
         return
     pull = event.payload.get("pull_request") or {}
     new_sha = str((pull.get("head") or {}).get("sha") or event.payload.get("after") or "")
-    if new_sha:
-        ctx.jobs.supersede(ctx.github, event.repo, int(pull.get("number") or event.payload.get("number")), new_sha)
+    number = pull.get("number") or event.payload.get("number")
+    if new_sha and isinstance(number, int):
+        ctx.jobs.supersede(ctx.github, event.repo, number, new_sha)
 
 
 def on_pr_closed(event: Event, ctx: Context) -> None:
@@ -49,5 +50,6 @@ def on_pr_closed(event: Event, ctx: Context) -> None:
         return
     pull = event.payload.get("pull_request") or {}
     word = "merged" if pull.get("merged") else "closed"
-    ctx.jobs.cancel_pr(ctx.github, event.repo, int(pull.get("number") or event.payload.get("number")),
-                       f"the pull request was {word}")
+    number = pull.get("number") or event.payload.get("number")
+    if isinstance(number, int):
+        ctx.jobs.cancel_pr(ctx.github, event.repo, number, f"the pull request was {word}")

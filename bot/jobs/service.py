@@ -103,9 +103,10 @@ class JobService:
         if created:
             job = self._open_on_github(github, job)
             self.executor.submit(github, job)
-        elif before and before[-1].sha != sha and before[-1].check_run_id:
+        elif before and before[-1].sha != sha and before[-1].check_run_id is not None:
             # The check run belongs to the old SHA: close it as superseded, open one on the new SHA.
             old = before[-1]
+            assert old.check_run_id is not None
             github.update_check_run(repo, old.check_run_id, conclusion="cancelled", status="completed",
                                     output=render_check_output(Job(**{**old.__dict__, "state": CANCELLED,
                                                                       "reason": f"coalesced into {sha[:12]}"})))

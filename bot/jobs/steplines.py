@@ -64,10 +64,12 @@ def parse_line(line: str) -> Progress | Result | None:
                 return None
             if prefix == PROGRESS_PREFIX:
                 fraction = data.get("fraction")
-                ok = isinstance(fraction, int | float) and not isinstance(fraction, bool)
-                return Progress(str(data.get("text", ""))[:500], max(0.0, min(1.0, float(fraction))) if ok else None)
-            links = data.get("links") if isinstance(data.get("links"), dict) else {}
-            conclusion = data.get("conclusion") if data.get("conclusion") in ("success", "failure") else "failure"
+                if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+                    return Progress(str(data.get("text", ""))[:500], None)
+                return Progress(str(data.get("text", ""))[:500], max(0.0, min(1.0, float(fraction))))
+            raw_links = data.get("links")
+            links: dict = raw_links if isinstance(raw_links, dict) else {}
+            conclusion = "success" if data.get("conclusion") == "success" else "failure"
             return Result(conclusion, str(data.get("title", ""))[:200], truncate(str(data.get("summary", ""))),
                           {str(k): str(v) for k, v in links.items() if str(v).startswith(("https://", "http://"))})
     return None

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.github.protocol import GitHubClient
-from bot.jobs.model import CANCELLED, FAILED, SUCCEEDED, Job
+from bot.jobs.model import CANCELLED, FAILED, QUEUED, SUCCEEDED, Job
 from bot.jobs.service import JobService
 from bot.jobs.steplines import Progress, Result, parse_line
 
@@ -32,6 +32,7 @@ LOG = logging.getLogger("arborist.worker")
 PROGRESS_PUBLISH_S = 5.0  # at most one GitHub edit per this many seconds for progress
 PUBLISH_TRIES = 4  # a final state is published with retries (GitHub 5xx, rate limits)
 PUBLISH_BACKOFF_S = 1.0  # doubled after each failed try
+QUEUE_REFRESH = 10  # after a claim, this many waiting jobs get their queue position re-rendered
 LOG_TAIL_CHARS = 3000  # the end of the log shown in a failure report
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 SECRET_HINTS = ("TOKEN", "SECRET", "KEY", "PASSWORD")  # env names whose values are masked in logs
@@ -141,6 +142,7 @@ class Worker:
         job = self.store.claim(self.worker_id, self.settings.lease_s)
         if job is None:
             return None
+        self.refresh_queue()
         LOG.info("job %s (%s %s@%s): claimed, attempt %s", job.id, job.kind, job.repo, job.sha[:12], job.attempts)
         log_path = self.settings.log_dir / f"job-{job.id}-attempt-{job.attempts}.log"
         link = f"{self.settings.public_url.rstrip('/')}/jobs/{job.id}/log" if self.settings.public_url else str(log_path)
@@ -149,6 +151,11 @@ class Worker:
         outcome = self.run_step(job, log_path)
         final = self.finish(job, outcome)
         return final or self.store.get(job.id)
+
+    def refresh_queue(self) -> None:
+        """The jobs still waiting moved up one place: show their new positions (the first few)."""
+        for waiting in self.store.jobs(state=QUEUED)[:QUEUE_REFRESH]:
+            self._publish(waiting, tries=1)
 
     # ---- one step ----------------------------------------------------------------------------------
     def run_step(self, job: Job, log_path: Path) -> StepOutcome:
@@ -201,8 +208,9 @@ class Worker:
     def _read(self, job: Job, proc: subprocess.Popen, log, secrets: list[str], outcome: StepOutcome) -> None:
         last_publish = -1e18
         assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(redact(line, secrets))
+        for raw in proc.stdout:
+            line = redact(raw, secrets)  # a step that prints a token never gets it into a log or a comment
+            log.write(line)
             log.flush()
             parsed = parse_line(line)
             if isinstance(parsed, Result):
