@@ -118,3 +118,50 @@ def test_generate_on_the_standin_reacts_walks_one_comment_and_one_check_run(worl
         assert "ghs_" not in json.dumps(entry.get("body") or "")
     if faults:
         assert [e["status"] for e in state.log].count(502) == 2
+
+
+def pr_event_payload(state, number: int, action: str) -> dict:
+    pull = state.repos[REPO].pulls[number]
+    head = state.head_sha(REPO, pull["head_ref"])
+    return {"action": action, "number": number, "after": head,
+            "pull_request": {"number": number, "state": "open", "merged": False, "user": {"login": "first-timer"},
+                             "head": {"sha": head, "ref": pull["head_ref"]},
+                             "base": {"sha": state.head_sha(REPO, "main"), "ref": "main"}}}
+
+
+def deliver_event(client, bot_worker, event: str, payload: dict, delivery: str) -> None:
+    payload = {**payload, "repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": 1}}
+    body = body_of(payload)
+    assert client.post("/webhook", content=body, headers=delivery_headers(event, body, delivery)).status_code < 300
+    assert bot_worker.wait_idle(30)
+
+
+def command(client, bot_worker, state, number: int, text: str, delivery: str) -> None:
+    payload = comment_payload(text, "maya", number=number)
+    seed_comment(state, number, payload["comment"])
+    deliver(client, bot_worker, payload, delivery)
+
+
+def test_cancel_retry_and_supersede_over_http(world):
+    client, bot_worker, state, number, jobs, env = world
+    command(client, bot_worker, state, number, "/generate", "d-gen")
+    command(client, bot_worker, state, number, "/cancel", "d-cancel")
+    (job,) = jobs.store.jobs()
+    assert job.state == "cancelled"
+    (check,) = state.check_runs(REPO, name="arborist/generate")
+    assert check["conclusion"] == "cancelled"
+    command(client, bot_worker, state, number, "/retry", "d-retry")
+    job = jobs.store.get(job.id)
+    assert job.state == "queued"
+    runs = state.check_runs(REPO, name="arborist/generate")
+    assert len(runs) == 2 and runs[-1]["status"] == "queued"
+    old_head = job.sha
+    state.commit(REPO, "add-leaf", {LEAF: "version: 3\n# fixed\n"}, "fix")  # a new push to the PR branch
+    deliver_event(client, bot_worker, "pull_request", pr_event_payload(state, number, "synchronize"), "d-sync")
+    job = jobs.store.get(job.id)
+    assert job.state == "cancelled" and "superseded by a push" in job.reason
+    assert all(r["conclusion"] == "cancelled" for r in state.check_runs(REPO, head_sha=old_head, name="arborist/generate"))
+    status = [c for c in state.comments(REPO, number) if "arborist:status" in c["body"]]
+    assert len(status) == 1 and "superseded by a push" in status[0]["body"]
+    replies = [c for c in state.comments(REPO, number) if c["author"] == state.bot_login and c["body"].startswith("> /")]
+    assert replies == []  # every command was accepted: the status comment, edited, said it all
