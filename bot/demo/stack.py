@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 START_TIMEOUT_S = 60  # the bot imports FastAPI and the validator; slow machines need a while
 PULL_TIMEOUT_S = 120
 INSTALLATION_ID = 4242
+# lab.train overrides for the tiny student (a GPU runner keeps the defaults): enough passes over a few
+# dozen rows that a 2-layer model learns them, on 2 CPU cores in well under a minute.
+TRAIN_FAST = "knowledge_epochs: 12\nskills_epochs: 12\nmax_seq_len: 256\nmax_tokens_per_micro_batch: 1024\n"
+TRAIN_FULL = "knowledge_epochs: 20\nskills_epochs: 20\nmax_seq_len: 512\nmax_tokens_per_micro_batch: 2048\n"
 
 
 @dataclass
@@ -64,6 +68,14 @@ class Stack:
             job["error"] = job.get("reason", "")
             return job
         return None
+
+    def job_log_tail(self, job: dict[str, Any], lines: int = 12) -> str:
+        """The end of a job's log on the worker, to explain a failure without opening files."""
+        path = Path(str(job.get("log_url") or ""))
+        if not path.is_file() or self.data_dir not in path.parents:
+            return ""
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "\n".join(line for line in text[-lines:] if not line.startswith("::arborist-"))
 
     def hub_releases(self) -> list[str]:
         """Tags of the demo's model repository on the Hub stand-in."""
@@ -118,6 +130,8 @@ def start(world: World) -> Stack:
     key_path = world.work / "app-key.pem"
     key_path.write_bytes(github.private_key_pem)
     key_path.chmod(0o600)
+    train_config = world.work / "train.yaml"
+    train_config.write_text(TRAIN_FAST if world.options.fast else TRAIN_FULL)
     port = free_port()
     repo_root = Path(__file__).resolve().parents[2]
     env = {
@@ -135,11 +149,10 @@ def start(world: World) -> Stack:
         "ARBORIST_LEASE_S": "30",
         "ARBORIST_JOB_TIMEOUT_S": str(int(world.options.timeout_s)),
         "ARBORIST_GIT_URL_TEMPLATE": (world.work / "git").as_uri() + "/{repo}.git",
-        "ARBORIST_ALLOW_LOCAL_DOCS": "1",
         "ARBORIST_DOCS_CACHE": str(world.work / "docs-cache"),
         "ARBORIST_TEACHER": world.options.teacher,
         "ARBORIST_BASE_MODEL": str(world.student_dir),
-        "ARBORIST_FAST": "1" if world.options.fast else "0",
+        "ARBORIST_TRAIN_CONFIG": str(train_config),
         "HF_ENDPOINT": hub.url,
         "HF_TOKEN": hub_token,
         "HF_HUB_DISABLE_XET": "1",
@@ -148,6 +161,9 @@ def start(world: World) -> Stack:
         "TOKENIZERS_PARALLELISM": "false",
         "OMP_NUM_THREADS": "2",
     }
+    if "docs_mirror" in world.state:  # knowledge documents: the https URL in the leaf, served from disk
+        local, public = world.state["docs_mirror"]
+        env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{local}.insteadOf", "GIT_CONFIG_VALUE_0": public})
     arborist = [sys.executable, "-m", "bot.cli"]
     bot = world.procs.start("bot", [*arborist, "serve", "--host", LOOPBACK, "--port", str(port)], env)
     try:

@@ -10,6 +10,7 @@ from bot.demo.story import PR_BRANCH, TAXONOMY, World
 from bot.demo.timeline import StepFailed
 
 DOCS_REPO = "arborist-demo/knowledge-docs"
+DOCS_URL = f"https://github.com/{DOCS_REPO}"  # what the leaves say; git on the worker maps it to the local copy
 CHECK_TIMEOUT_S = 60  # a check run on a small PR takes well under a second; allow slow machines
 
 
@@ -20,9 +21,10 @@ def make_taxonomy(world: World) -> None:
     _, docs = leaves.knowledge_documents(files, "pending", "0" * 40)
     docs_repo = TaxonomyRepo(git_root, DOCS_REPO)
     docs_sha = docs_repo.create(docs or {"README.md": b"# Documents\n"})
-    files, _ = leaves.knowledge_documents(files, docs_repo.remote.as_uri(), docs_sha)
+    files, _ = leaves.knowledge_documents(files, DOCS_URL, docs_sha)
+    world.state["docs_mirror"] = (docs_repo.remote.as_uri(), DOCS_URL)
     files[".github/arborist.yml"] = leaves.arborist_config(
-        samples=2 if world.options.fast else 4, teacher=world.options.teacher)
+        samples=6 if world.options.fast else 12, teacher=world.options.teacher)
     repo = TaxonomyRepo(git_root, TAXONOMY)
     world.base_sha = repo.create(files)
     world.repo = repo
@@ -151,17 +153,17 @@ def maintainer_generate(world: World) -> None:
         if not seen or seen[-1] != status["body"]:
             seen.append(status["body"])
             world.artefacts.comment("generate status", status, edited=len(seen) > 1)
-            world.timeline.note(f"status comment #{status['id']}: {_first_line(status['body'])}")
+            world.timeline.note(f"status comment #{status['id']}: {_status_line(status['body'])}")
         return status if world.stack.job_finished("generate") else None
 
     status = world.wait_for("the generate job to finish", finished)
     final = gh.comment(status["id"]) or status
     if final["body"] != seen[-1]:
         world.artefacts.comment("generate status", final, edited=True)
-        world.timeline.note(f"status comment #{final['id']}: {_first_line(final['body'])}")
+        world.timeline.note(f"status comment #{final['id']}: {_status_line(final['body'])}")
     job = world.stack.job_finished("generate")
     if job.get("state") != "succeeded":
-        raise StepFailed("", f"the generate job ended {job.get('state')!r}: {job.get('error') or ''}")
+        raise StepFailed("", _job_failure(world, job))
     world.artefacts.data("generate", "generate-job", job)
 
 
@@ -179,7 +181,7 @@ def merge_and_release(world: World) -> None:
     job = world.wait_for("the retrain job to finish", lambda: world.stack.job_finished("retrain"))
     world.artefacts.data("retrain", "retrain-job", job)
     if job.get("state") != "succeeded":
-        raise StepFailed("", f"the retrain job ended {job.get('state')!r}: {job.get('error') or ''}")
+        raise StepFailed("", _job_failure(world, job))
     releases = world.wait_for("a release on the Hub", world.stack.hub_releases, 30)
     world.state["release"] = releases[-1]
     world.artefacts.data("release", "hub-release", releases[-1])
@@ -200,6 +202,17 @@ def pull_and_ask(world: World) -> None:
     world.timeline.note(f"Q: {leaves.TRAINED_QUESTION}\nA: {answer}")
     if not answer.strip():
         raise StepFailed("", "the released model gave an empty answer")
+
+
+def _job_failure(world: World, job: dict) -> str:
+    reason = f"the {job.get('kind')} job ended {job.get('state')!r}: {job.get('result_title') or job.get('error') or ''}"
+    tail = world.stack.job_log_tail(job)
+    return f"{reason}\n{tail}" if tail else reason
+
+
+def _status_line(body: str) -> str:
+    """The state line of a status comment (e.g. '🏃 **running** · `/generate` job #1 ...')."""
+    return next((line.strip() for line in body.splitlines() if "**" in line), _first_line(body))
 
 
 def _release_note(world: World):

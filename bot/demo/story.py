@@ -73,6 +73,13 @@ def _on_sigterm(signum, frame):  # noqa: ARG001 - signal handler signature
     raise KeyboardInterrupt
 
 
+def _keep_job_logs(src: Path, dest: Path) -> None:
+    """The worker's per-job logs outlive the temporary folder: they explain a failed job."""
+    if src.is_dir():
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+
+
 def play(options: DemoOptions) -> tuple[bool, str | None, str | None]:
     """Run every step; always clean up. Returns (ok, failed step, reason)."""
     from bot.demo import steps
@@ -100,6 +107,7 @@ def play(options: DemoOptions) -> tuple[bool, str | None, str | None]:
     finally:
         procs.close()
         signal.signal(signal.SIGTERM, previous)
+        _keep_job_logs(work / "arborist-data" / "logs", options.out / "logs" / "jobs")
         if not options.keep:
             shutil.rmtree(work, ignore_errors=True)
     ok = failed[0] is None
