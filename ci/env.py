@@ -29,7 +29,7 @@ class CiEnv:
     token: str | None = None  # ARBORIST_GITHUB_TOKEN, else GITHUB_TOKEN; never printed (repr hides it)
     git_url_template: str | None = None  # ARBORIST_GIT_URL_TEMPLATE, e.g. file:///srv/git/{repo}
     git_token: str | None = None  # ARBORIST_GIT_TOKEN, else the API token; for fetching the taxonomy
-    data_dir: Path = Path(".arborist")  # ARBORIST_DATA_DIR: caches and outputs of the step
+    data_dir: Path = Path("./arborist-data")  # ARBORIST_DATA_DIR: caches and outputs of the step
 
     def __repr__(self) -> str:
         return (f"CiEnv(report={self.report!r}, api_url={self.api_url!r}, token={'***' if self.token else None}, "
@@ -46,7 +46,7 @@ class CiEnv:
         return cls(report=report, api_url=api_url.rstrip("/"),
                    token=token, git_url_template=env.get("ARBORIST_GIT_URL_TEMPLATE") or None,
                    git_token=env.get("ARBORIST_GIT_TOKEN") or token,
-                   data_dir=Path(env.get("ARBORIST_DATA_DIR") or ".arborist"))
+                   data_dir=Path(env.get("ARBORIST_DATA_DIR") or "./arborist-data"))
 
 
 def github_client(env: CiEnv) -> GitHubClient | None:

@@ -13,7 +13,7 @@ EXECUTORS = ("local", "actions")
 @dataclass(frozen=True)
 class JobSettings:
     executor: str = "local"  # ARBORIST_EXECUTOR: "local" (arborist worker) or "actions" (workflow_dispatch)
-    data_dir: Path = Path(".arborist")  # ARBORIST_DATA_DIR: jobs.sqlite3 and logs/ live here
+    data_dir: Path = Path("./arborist-data")  # ARBORIST_DATA_DIR (as the bot's): jobs.sqlite3 and logs/ live here
     lease_s: float = 60.0  # ARBORIST_LEASE_S: seconds a claim lasts without a heartbeat
     heartbeat_s: float = 10.0  # ARBORIST_HEARTBEAT_S: seconds between lease renewals (well under lease_s)
     job_timeout_s: float = 6 * 3600.0  # ARBORIST_JOB_TIMEOUT_S: wall-clock limit of one ci step, seconds
