@@ -3,7 +3,8 @@
 The reference runs `yamllint -d "{extends: relaxed, rules: {line-length: disable}}"` for
 version >= 2 files; in that config the error-level rules are trailing-spaces,
 new-line-at-end-of-file and key-duplicates (duplicate keys are found by the loader for every
-version). empty-lines is a warning there and here. `# yamllint disable...` comments are honoured.
+version). empty-lines and the token spacing rules (lint_tokens) are warnings there and here.
+`# yamllint disable...` comments are honoured. yamllint's indentation warning is not reproduced.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from __future__ import annotations
 import re
 
 from lab.taxonomy.findings import Issue
+from lab.taxonomy.lint_tokens import token_issues
 
 TRAILING = re.compile(r"[ \t][ \t\x0b\x0c]*$", re.MULTILINE)
 BLANK_RUN = re.compile(r"\n\n\n\n+")  # four newlines = three blank lines in a row (max is 2)
 DIRECTIVE = re.compile(r"(?:^|[ \t])(# yamllint (disable-line|disable|enable)((?: rule:\S+)*)\s*)$")
 # our rule id -> yamllint's, for `# yamllint disable rule:...` comments
 YAMLLINT_IDS = {"trailing-spaces": "trailing-spaces", "newline-at-eof": "new-line-at-end-of-file",
-                "empty-lines": "empty-lines"}
+                "empty-lines": "empty-lines", "colons": "colons", "hyphens": "hyphens", "commas": "commas",
+                "brackets": "brackets", "braces": "braces"}
 
 
 def lint_issues(text: str) -> list[Issue]:
@@ -34,6 +37,7 @@ def lint_issues(text: str) -> list[Issue]:
         issues.append(Issue("newline-at-eof", text.count("\n") + 1, len(last) + 1,
                             "The file does not end with a newline.", "Add an empty line break at the very end."))
     issues.extend(_blank_lines(text))
+    issues.extend(token_issues(text))
     if "yamllint" in text and issues:
         issues = _apply_directives(text, issues)
     return issues

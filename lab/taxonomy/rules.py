@@ -46,6 +46,11 @@ _RULES = [
     Rule("trailing-spaces", "error", "spaces or tabs at the end of a line (yamllint)", True),
     Rule("newline-at-eof", "error", "the file does not end with a newline (yamllint)", True),
     Rule("empty-lines", "warning", "too many blank lines (yamllint)", True),
+    Rule("colons", "warning", "spaces around `:` (yamllint)", True),
+    Rule("hyphens", "warning", "more than one space after a list `-` (yamllint)", True),
+    Rule("commas", "warning", "spaces around `,` in `[a, b]` (yamllint)", True),
+    Rule("brackets", "warning", "more than one space inside `[ ]` (yamllint)", True),
+    Rule("braces", "warning", "more than one space inside `{ }` (yamllint)", True),
     Rule("line-endings", "warning", "Windows (CRLF) line endings", False),
     # attribution.txt (taxonomy CI requires it for version >= 2).
     Rule("attribution-missing", "error", "no `attribution.txt` next to a version >= 2 file", True),
