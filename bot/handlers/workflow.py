@@ -1,7 +1,8 @@
 """Follow jobs run by the `actions` executor through `workflow_job` and `workflow_run` events.
 
-The dispatched workflows name their run and their job "arborist <kind> job <id>" (the templates in
-`.github/taxonomy-workflows/`), which is how an event finds its job. Only events from the job's own
+The dispatched workflows name their run and their job "arborist <kind> job <id> at <sha>" (the
+templates in `.github/taxonomy-workflows/`), which is how an event finds its job; a run for an older
+SHA of a coalesced retrain job is ignored. Only events from the job's own
 repository count. The step on the runner writes its report into the status comment itself; the
 bot keeps that report, records the outcome in the store, and completes the check run (which only
 the App may update).
@@ -16,7 +17,7 @@ from typing import Any
 from bot.context import Context, Event
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job
 
-TITLE_RE = re.compile(r"\barborist (generate|retrain) job (\d{1,12})\b")
+TITLE_RE = re.compile(r"\barborist (generate|retrain) job (\d{1,12})(?: at ([0-9a-f]{40}))?\b")
 REPORT_RE = re.compile(r"<details open><summary>Report</summary>\n\n(.*)\n\n</details>", re.DOTALL)
 CONCLUSIONS = {"success": SUCCEEDED, "cancelled": CANCELLED}  # anything else is a failure
 
@@ -32,6 +33,10 @@ def job_for(text: str, event: Event, ctx: Context) -> Job | None:
         return None
     if job.repo != event.repo or job.kind != match.group(1):
         ctx.log.warning("workflow event for job %s from %s ignored (job belongs to %s)", job.id, event.repo, job.repo)
+        return None
+    if match.group(3) and match.group(3) != job.sha:
+        ctx.log.info("workflow event for job %s at %s ignored: the job moved to %s", job.id, match.group(3)[:12],
+                     job.sha[:12])
         return None
     return job
 

@@ -111,6 +111,7 @@ class JobService:
                                     output=render_check_output(Job(**{**old.__dict__, "state": CANCELLED,
                                                                       "reason": f"coalesced into {sha[:12]}"})))
             job = self._open_on_github(github, job)
+            self.executor.submit(github, job)  # actions: a run for the new SHA; GitHub keeps the newest pending
         return job, created
 
     def cancel_pr(self, github: GitHubClient, repo: str, pr: int, reason: str,

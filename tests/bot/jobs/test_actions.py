@@ -14,16 +14,18 @@ from bot.jobs.steplines import Result
 from tests.bot.jobs.world import HEAD, INSTALLATION, PR, REPO, comment_event, make_world, push_event
 
 
-def wf_job_event(job_id: int, action: str = "in_progress", repo: str = REPO, kind: str = "generate") -> Event:
-    payload = {"action": action, "workflow_job": {"name": f"arborist {kind} job {job_id}", "run_id": 9001,
+def wf_job_event(job_id: int, action: str = "in_progress", repo: str = REPO, kind: str = "generate",
+                 sha: str = HEAD) -> Event:
+    payload = {"action": action, "workflow_job": {"name": f"arborist {kind} job {job_id} at {sha}", "run_id": 9001,
                                                   "html_url": "https://github.com/acme/taxonomy/actions/runs/9001/job/1"},
                "repository": {"full_name": repo}, "installation": {"id": INSTALLATION}}
     return Event.from_delivery("workflow_job", "d-job", payload)
 
 
-def wf_run_event(job_id: int, conclusion: str = "success", repo: str = REPO, kind: str = "generate") -> Event:
+def wf_run_event(job_id: int, conclusion: str = "success", repo: str = REPO, kind: str = "generate",
+                 sha: str = HEAD) -> Event:
     payload = {"action": "completed", "workflow_run": {
-        "id": 9001, "display_title": f"arborist {kind} job {job_id}", "status": "completed", "conclusion": conclusion,
+        "id": 9001, "display_title": f"arborist {kind} job {job_id} at {sha}", "status": "completed", "conclusion": conclusion,
         "html_url": "https://github.com/acme/taxonomy/actions/runs/9001"},
         "repository": {"full_name": repo}, "installation": {"id": INSTALLATION}}
     return Event.from_delivery("workflow_run", "d-run", payload)
@@ -109,3 +111,20 @@ def test_retrain_is_dispatched_on_the_default_branch(tmp_path):
     (job,) = world.store.jobs()
     assert (dispatch.workflow, dispatch.ref, dispatch.inputs) == ("arborist-retrain.yml", "main",
                                                                   {"job_id": str(job.id), "sha": "e" * 40})
+
+
+def test_coalesced_retrain_dispatches_the_newest_sha_and_ignores_the_older_run(tmp_path):
+    world = make_world(tmp_path, executor="actions")
+    on_push(push_event("1" * 40), world.ctx)
+    on_push(push_event("2" * 40), world.ctx)
+    (job,) = world.store.jobs()
+    assert [d.inputs["sha"] for d in world.github.repo(REPO).dispatches] == ["1" * 40, "2" * 40]
+    assert {d.inputs["job_id"] for d in world.github.repo(REPO).dispatches} == {str(job.id)}
+    # GitHub's concurrency group cancels the older pending run: that event must not end the job
+    on_workflow_run(wf_run_event(job.id, "cancelled", kind="retrain", sha="1" * 40), world.ctx)
+    assert world.store.get(job.id).state == QUEUED
+    on_workflow_job(wf_job_event(job.id, kind="retrain", sha="2" * 40), world.ctx)
+    on_workflow_run(wf_run_event(job.id, "success", kind="retrain", sha="2" * 40), world.ctx)
+    assert world.store.get(job.id).state == SUCCEEDED
+    (current,) = world.github.check_runs(REPO, name="arborist/retrain", head_sha="2" * 40)
+    assert current.conclusion == "success"

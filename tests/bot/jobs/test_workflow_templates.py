@@ -53,9 +53,12 @@ def test_the_dispatched_inputs_are_what_the_template_declares_and_names_match_th
     job = Job(id=12, kind=kind, repo="o/r", sha="f" * 40, state="queued", pr=3 if kind == "generate" else None,
               status_comment_id=77, args={"samples": 4, "leaves": ["knowledge/a"]})
     assert set(dispatch_inputs(job)) <= declared
-    assert TITLE_RE.search(workflow["run-name"].replace("${{ inputs.job_id }}", "12")).group(2) == "12"
+    def fill(text: str) -> str:
+        return text.replace("${{ inputs.job_id }}", "12").replace("${{ inputs.sha }}", "f" * 40)
+
     (wf_job,) = workflow["jobs"].values()
-    assert TITLE_RE.search(wf_job["name"].replace("${{ inputs.job_id }}", "12")).groups() == (kind, "12")
+    for name in (workflow["run-name"], wf_job["name"]):
+        assert TITLE_RE.search(fill(name)).groups() == (kind, "12", "f" * 40)
 
 
 def _run_step(tmp_path: Path, kind: str, inputs: dict[str, str]) -> subprocess.CompletedProcess:
