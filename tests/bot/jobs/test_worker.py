@@ -270,3 +270,21 @@ def test_a_restarted_bot_and_worker_pick_up_queued_and_orphaned_running_jobs(tmp
     assert states[first.id] == (SUCCEEDED, 2)
     assert [s for s, _ in states.values()] == [SUCCEEDED, SUCCEEDED]
     assert QUEUED not in [s for s, _ in states.values()]
+
+
+def test_a_worker_shutting_down_stops_the_step_and_gives_the_job_back(tmp_path):
+    world = queued_world(tmp_path)
+    pid_file = tmp_path / "pid"
+    worker = worker_for(world, step(tmp_path, f'open({str(pid_file)!r}, "w").write(str(os.getpid()))\n'
+                                              'time.sleep(60)'))
+    runner = threading.Thread(target=worker.run_once)
+    runner.start()
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.shutdown()  # what SIGTERM does in `arborist worker`
+    runner.join(timeout=20)
+    (job,) = world.store.jobs()
+    assert (job.state, job.attempts, job.lease_owner) == (QUEUED, 0, None)
+    assert not _alive(int(pid_file.read_text()))
+    assert "position 1 in the queue" in world.status_comments()[0].body
