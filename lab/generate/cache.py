@@ -1,6 +1,7 @@
 """Content-addressed cache of generated rows: re-running on an unchanged leaf does no model work.
 
-The key hashes (leaf content hash, teacher id, prompt version, data-shaping parameters). An entry is
+The key hashes (leaf content hash and path, teacher id, prompt version, data-shaping parameters):
+the path too, because rows carry it in their metadata. An entry is
 a directory with `rows.jsonl` and `meta.json`, written under a temporary name and renamed into place,
 so a crash never leaves a half entry that looks complete.
 """
@@ -26,8 +27,10 @@ def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
     return Path(env.get("ARBORIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser()
 
 
-def cache_key(leaf_hash: str, teacher_id: str, params: dict[str, Any], prompt_version: str = PROMPT_VERSION) -> str:
-    blob = json.dumps({"leaf": leaf_hash, "teacher": teacher_id, "prompts": prompt_version, "params": params},
+def cache_key(leaf_hash: str, teacher_id: str, params: dict[str, Any], prompt_version: str = PROMPT_VERSION,
+              leaf_path: str = "") -> str:
+    blob = json.dumps({"leaf": leaf_hash, "path": leaf_path, "teacher": teacher_id, "prompts": prompt_version,
+                       "params": params},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -7,12 +7,14 @@ self-instruct and InstructLab use it to drop generated instructions that copy th
 from __future__ import annotations
 
 import re
+import sys
 
 TOKEN = re.compile(r"\w+")
 
 
 def tokens(text: str) -> tuple[str, ...]:
-    return tuple(TOKEN.findall(text.lower()))
+    """Lower-cased word tokens, interned: a leaf's dedupe index shares one copy of each word."""
+    return tuple(sys.intern(t) for t in TOKEN.findall(text.lower()))
 
 
 def lcs_length(a: tuple[str, ...], b: tuple[str, ...]) -> int:

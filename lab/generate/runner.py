@@ -115,7 +115,7 @@ def _result(leaf: Leaf, status: str, key: str, stats: LeafStats | None, seconds:
 def _generate_one(leaf: Leaf, backend: Backend, params: GenerateParams, cache: SdgCache, writer: DatasetWriter,
                   progress: Progress, docs: DocsSettings) -> LeafResult:
     started = time.perf_counter()
-    key = cache_key(leaf.content_hash, backend.teacher_id, params.cache_fields())
+    key = cache_key(leaf.content_hash, backend.teacher_id, params.cache_fields(), leaf_path=leaf.path)
     out = writer.open_leaf(leaf)
     try:
         hit = cache.lookup(key)
@@ -125,8 +125,9 @@ def _generate_one(leaf: Leaf, backend: Backend, params: GenerateParams, cache: S
                 out.write_line(dumps(row))
                 progress.advance()
             result = LeafResult(**{k: v for k, v in hit["result"].items() if k in LeafResult.__dataclass_fields__})
+            first = f" (first run: {result.status}; {result.message})" if result.status != "ok" else ""
             result.status, result.seconds = "cached", round(time.perf_counter() - started, 3)
-            result.message = "reused cached data: no model work"
+            result.message = "reused cached data: no model work" + first
             return result
         progress.leaf_started(leaf_id(leaf), params.samples)
         try:
@@ -184,6 +185,7 @@ def generate_leaves(leaves: Iterable[Leaf], backend: Backend, out_dir: Path | st
             progress.leaf_finished(result)
     manifest.seconds = round(time.perf_counter() - started, 3)
     tmp = out / f".{MANIFEST_FILE}.tmp"
-    tmp.write_text(json.dumps(manifest.to_json(), indent=2))
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(manifest.to_json(), fh, indent=2)
     tmp.replace(out / MANIFEST_FILE)
     return manifest

@@ -58,6 +58,15 @@ def test_rerun_on_unchanged_leaf_does_no_model_work_and_writes_the_same_rows(tmp
     assert (tmp_path / "a" / SKILLS_FILE).read_text() == (tmp_path / "b" / SKILLS_FILE).read_text()
 
 
+def test_same_content_at_another_path_is_generated_for_that_path(tmp_path):
+    leaves = [leaf_from_yaml(f"compositional_skills/{name}/qna.yaml", FREEFORM) for name in ("a", "b")]
+    backend = ScriptedBackend()
+    manifest = generate_leaves(leaves, backend, tmp_path / "out", GenerateParams(samples=2), cache_dir=tmp_path / "c")
+    assert [r.status for r in manifest.leaves] == ["ok", "ok"]
+    rows = read_jsonl(tmp_path / "out" / SKILLS_FILE)
+    assert [r["metadata"]["leaf"] for r in rows] == [leaves[0].path] * 2 + [leaves[1].path] * 2
+
+
 def test_edited_leaf_or_other_params_miss_the_cache(tmp_path, freeform_leaf):
     generate_leaves([freeform_leaf], ScriptedBackend(), tmp_path / "a", GenerateParams(samples=2),
                     cache_dir=tmp_path / "cache")
