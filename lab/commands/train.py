@@ -56,5 +56,6 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"lab train: {exc}", file=sys.stderr)
         return 1
-    print(f"final model: {summary['final']}")
+    if "final" in summary:  # under torchrun only rank 0 writes the final model
+        print(f"final model: {summary['final']}")
     return 0

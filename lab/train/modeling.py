@@ -27,12 +27,12 @@ class Runtime:
     attn_implementation: str
 
 
-def pick_runtime(config: TrainConfig) -> Runtime:
+def pick_runtime(config: TrainConfig, local_rank: int = 0) -> Runtime:
     import torch
 
     name = config.device
     if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
+        name = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
     device = torch.device(name)
     if device.type == "cpu" and config.cpu_threads:
         torch.set_num_threads(config.cpu_threads)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.train import checkpoint as ckpt
+from lab.train import distributed
 from lab.train.config import TrainConfig
 from lab.train.data import HELDOUT_FILE, Phase, load_data_dir, mix_phases, split_heldout, write_messages
 from lab.train.packing import non_padding_share, pack_row, packing_efficiency, plan_micro_batches
@@ -53,7 +54,8 @@ def _fingerprint(phases: list[Phase], base: str, config: TrainConfig) -> str:
     return digest.hexdigest()
 
 
-def _prepare_out(out: Path, fingerprint: str, resume: bool) -> None:
+def _check_out(out: Path, fingerprint: str, resume: bool) -> bool:
+    """Raise when `out` holds another run (or a run without --resume); True when it must be initialised."""
     run_file = out / RUN_FILE
     if run_file.is_file():
         saved = json.loads(run_file.read_text(encoding="utf-8")).get("fingerprint")
@@ -61,10 +63,14 @@ def _prepare_out(out: Path, fingerprint: str, resume: bool) -> None:
             raise ValueError(f"{out} already holds a run; pass --resume to continue it, or choose a new --out")
         if saved != fingerprint:
             raise ValueError(f"{out}: --resume with different data, base model or config than the saved run")
-        return
+        return False
+    return True
+
+
+def _init_out(out: Path, fingerprint: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / METRICS_FILE).unlink(missing_ok=True)
-    run_file.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
+    (out / RUN_FILE).write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
 
 
 def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
@@ -81,6 +87,9 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
 
     config: TrainConfig = ctx["config"]
     runtime, model, tokenizer, options, out = ctx["runtime"], ctx["model"], ctx["tokenizer"], ctx["options"], ctx["out"]
+    d: distributed.Dist = ctx["dist"]
+    forward = ctx["forward"]
+    per_step = config.grad_accum * d.world
     phase_dir = out / phase.name
     samples, dropped = tokenize_records(tokenizer, list(phase.samples), config.max_seq_len)
     if not samples:
@@ -88,7 +97,7 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
     lengths = [len(s.input_ids) for s in samples]
     row_tokens, rows_per_batch = _row_shape(config, runtime)
     plan = plan_micro_batches(lengths, row_tokens, rows_per_batch, phase.epochs, config.seed + index)
-    total_steps = -(-len(plan) // config.grad_accum)
+    total_steps = -(-len(plan) // per_step)
     if config.max_steps:
         total_steps = min(total_steps, config.max_steps)
     summary = {
@@ -107,31 +116,39 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
     if latest is not None:
         ckpt.load_weights(model, latest)
         start = ckpt.load_training_state(latest, optimizer, scheduler, runtime.device)["step"]
-        options.log(f"{phase.name}: resuming from {latest.name}")
+        if d.main:
+            options.log(f"{phase.name}: resuming from {latest.name}")
     else:
         if previous is not None:  # phase 2 starts from phase 1's selected (final) checkpoint
             ckpt.load_weights(model, previous)
         torch.manual_seed(config.seed + index)
-    truncate_metrics(out / METRICS_FILE, ctx["phase_names"], phase.name, start)
+    if d.main:
+        truncate_metrics(out / METRICS_FILE, ctx["phase_names"], phase.name, start)
     if start >= total_steps:
         return summary | {"checkpoint": str(latest)}
     model.train()
     peak = peak_flops(runtime.device)
     n_params = sum(p.numel() for p in model.parameters())
     window_tokens, window_time, losses = 0, 0.0, []
-    bar = _progress(total_steps, start, phase.name, options.progress)
+    bar = _progress(total_steps, start, phase.name, options.progress and d.main)
     final = None
     for step in range(start, total_steps):
         began = time.perf_counter()
-        micro = [[pack_row([samples[i] for i in row]) for row in plan[m]]
-                 for m in range(step * config.grad_accum, min(len(plan), (step + 1) * config.grad_accum))]
-        rows = [row for batch in micro for row in batch]
-        n_targets = sum(row.n_targets for row in rows)
+        indices = list(range(step * per_step, min(len(plan), (step + 1) * per_step)))
+        packed = {m: [pack_row([samples[i] for i in row]) for row in plan[m]] for m in indices}
+        n_targets = sum(row.n_targets for batch in packed.values() for row in batch)
         step_loss = 0.0
-        for batch in micro:
-            loss = batch_loss_sum(model, batch, runtime) / max(1, n_targets)
-            loss.backward()
+        my_tokens = 0
+        for m in distributed.my_share(indices, d):
+            batch = packed[m if m is not None else indices[0]]
+            loss = batch_loss_sum(forward, batch, runtime) / max(1, n_targets)
+            if m is None:
+                loss = loss * 0.0  # a filler pass, so every rank joins the same collectives
+            (loss * d.world).backward()  # DDP averages gradients over ranks; the loss is already global
             step_loss += float(loss.detach())
+            my_tokens += sum(len(row.input_ids) for row in batch) if m is not None else 0
+        step_loss = distributed.all_sum(step_loss, d, runtime.device)
+        step_tokens = int(distributed.all_sum(float(my_tokens), d, runtime.device))
         if config.max_grad_norm > 0:
             torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
         current_lr = scheduler.get_last_lr()[0]
@@ -141,13 +158,13 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
         if runtime.device.type == "cuda":
             torch.cuda.synchronize(runtime.device)
         elapsed = time.perf_counter() - began
-        window_tokens += sum(len(row.input_ids) for row in rows)
+        window_tokens += step_tokens
         window_time += elapsed
         losses.append(step_loss)
-        ctx["tokens"] += sum(len(row.input_ids) for row in rows)
+        ctx["tokens"] += step_tokens
         ctx["seconds"] += elapsed
         done = step + 1
-        if done % config.log_every_steps == 0 or done == total_steps:
+        if d.main and (done % config.log_every_steps == 0 or done == total_steps):
             tokens_per_s = window_tokens / window_time if window_time else 0.0
             record = {"step": done, "phase": phase.name, "loss": round(sum(losses) / len(losses), 6),
                       "lr": current_lr, "tokens_per_s": round(tokens_per_s, 1)}
@@ -157,9 +174,11 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
             options.log(f"{phase.name} step {done}/{total_steps} loss {record['loss']:.4f} lr {current_lr:.2e} tok/s {tokens_per_s:.0f}")
             window_tokens, window_time, losses = 0, 0.0, []
         if done % config.save_every_steps == 0 or done == total_steps:
-            state = {"phase": phase.name, "step": done, "total_steps": total_steps,
-                     "micro_batch_position": min(len(plan), done * config.grad_accum), "complete": done == total_steps}
-            final = ckpt.save_checkpoint(phase_dir, done, model, optimizer, scheduler, state, config.keep_checkpoints)
+            state = {"phase": phase.name, "step": done, "total_steps": total_steps, "world_size": d.world,
+                     "micro_batch_position": min(len(plan), done * per_step), "complete": done == total_steps}
+            if d.main:
+                final = ckpt.save_checkpoint(phase_dir, done, model, optimizer, scheduler, state, config.keep_checkpoints)
+            distributed.barrier(d)
         bar.update(1)
         ctx["steps_this_process"] += 1
         if options.stop_after_steps is not None and ctx["steps_this_process"] >= options.stop_after_steps and done < total_steps:
@@ -194,9 +213,9 @@ def _write_final(model: Any, tokenizer: Any, out: Path) -> Path:
 
 
 def train(data_dir: str | Path, base: str, out: str | Path, config: TrainConfig, options: RunOptions | None = None) -> dict[str, Any]:
-    """Run (or resume) a whole training run; returns the summary also written to train_summary.json."""
-    from lab.train.modeling import check_memory, count_parameters, load_model, load_tokenizer, pick_runtime
+    """Run (or resume) a whole training run; returns the summary also written to train_summary.json.
 
+    Under `torchrun --nproc_per_node N -m lab.cli train ...` every rank runs this; rank 0 writes."""
     options = options or RunOptions()
     config.validate()
     out = Path(out)
@@ -205,29 +224,51 @@ def train(data_dir: str | Path, base: str, out: str | Path, config: TrainConfig,
     skills, held_s = split_heldout(skills, config.heldout_share, config.seed + 7)
     phases = mix_phases(knowledge, skills, mode=config.mode, replay_share=config.replay_share,
                         knowledge_epochs=config.knowledge_epochs, skills_epochs=config.skills_epochs, seed=config.seed)
-    _prepare_out(out, _fingerprint(phases, base, config), options.resume)
-    write_messages(out / HELDOUT_FILE, held_k + held_s)
-    runtime = pick_runtime(config)
+    fingerprint = _fingerprint(phases, base, config)
+    d = distributed.setup()
+    try:
+        return _train(d, data_dir, base, out, config, options, phases, fingerprint, held_k + held_s)
+    finally:
+        distributed.teardown(d)
+
+
+def _train(d: distributed.Dist, data_dir: str | Path, base: str, out: Path, config: TrainConfig, options: RunOptions,
+           phases: list[Phase], fingerprint: str, heldout: list[dict[str, Any]]) -> dict[str, Any]:
+    from lab.train.modeling import check_memory, count_parameters, load_model, load_tokenizer, pick_runtime
+
+    fresh = _check_out(out, fingerprint, options.resume)
+    distributed.barrier(d)
+    if d.main:
+        if fresh:
+            _init_out(out, fingerprint)
+        write_messages(out / HELDOUT_FILE, heldout)
+    distributed.barrier(d)
+    runtime = pick_runtime(config, d.local_rank)
     tokenizer = load_tokenizer(base)
     model = load_model(base, config, runtime)
     needed, free = check_memory(model, config, runtime.device)
     total, trainable = count_parameters(model)
-    options.log(f"training {config.method} on {runtime.device} ({runtime.compute_dtype}), {trainable:,}/{total:,} "
-                f"parameters trainable, memory estimate {needed / 2**30:.2f} GiB of {free / 2**30:.1f} GiB free")
+    if d.main:
+        options.log(f"training {config.method} on {runtime.device} ({runtime.compute_dtype}) x{d.world}, {trainable:,}/"
+                    f"{total:,} parameters trainable, memory estimate {needed / 2**30:.2f} GiB of {free / 2**30:.1f} GiB free")
     ctx = {"config": config, "runtime": runtime, "model": model, "tokenizer": tokenizer, "options": options,
-           "out": out, "phase_names": [p.name for p in phases], "tokens": 0, "seconds": 0.0, "steps_this_process": 0}
+           "out": out, "phase_names": [p.name for p in phases], "tokens": 0, "seconds": 0.0, "steps_this_process": 0,
+           "dist": d, "forward": distributed.wrap(model, runtime, d)}
     summaries: dict[str, Any] = {}
     previous: Path | None = None
     for index, phase in enumerate(phases):
         summaries[phase.name] = _run_phase(ctx, index, phase, previous)
+        distributed.barrier(d)
         previous = ckpt.latest_checkpoint(out / phase.name)
     assert previous is not None
+    if not d.main:
+        return {"phases": summaries, "rank": d.rank}
     ckpt.load_weights(model, previous)  # the selected checkpoint of the last phase, whatever ran in this process
     final = _write_final(model, tokenizer, out)
     summary = {
-        "base": str(base), "method": config.method, "mode": config.mode, "device": str(runtime.device),
+        "base": str(base), "method": config.method, "mode": config.mode, "device": str(runtime.device), "world_size": d.world,
         "dtype": str(runtime.compute_dtype).replace("torch.", ""), "parameters": total, "trainable_parameters": trainable,
-        "phases": summaries, "heldout_samples": len(held_k) + len(held_s), "final": str(final),
+        "phases": summaries, "heldout_samples": len(heldout), "final": str(final),
         "tokens_per_s_this_process": round(ctx["tokens"] / ctx["seconds"], 1) if ctx["seconds"] else None,
         "config": config.to_dict(),
     }

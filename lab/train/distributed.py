@@ -1,0 +1,91 @@
+"""Multi-process training through the standard engine: `torchrun` starts the processes, torch.distributed
+(NCCL on GPUs, Gloo on CPU) connects them, DistributedDataParallel keeps the replicas in step.
+
+A single process (no WORLD_SIZE, or 1) is the default and touches none of this. Every rank builds
+the same deterministic plan; a step's micro-batches are dealt round-robin to the ranks, the loss is
+normalised by the step's global target count, so N ranks compute what one process with N times the
+gradient accumulation computes. Rank 0 alone writes files; the others wait at barriers.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+
+def setup(environ: dict[str, str] | None = None) -> Dist:
+    """Join the process group that torchrun describes in the environment (or stay single-process)."""
+    env = os.environ if environ is None else environ
+    world = int(env.get("WORLD_SIZE", "1") or 1)
+    if world <= 1:
+        return Dist()
+    import torch
+    import torch.distributed as dist
+
+    local_rank = int(env.get("LOCAL_RANK", "0"))
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(local_rank)
+        dist.init_process_group(backend)
+    return Dist(dist.get_rank(), dist.get_world_size(), local_rank)
+
+
+def wrap(model: Any, runtime: Any, d: Dist) -> Any:
+    """The module to call forward on: DDP around the model when several ranks train."""
+    if not d.active:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [runtime.device.index] if runtime.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+
+def my_share(indices: list[int], d: Dist) -> list[int | None]:
+    """This rank's micro-batches of a step, padded with None so every rank runs as many backward passes
+    (a collective that one rank skips would hang the others)."""
+    mine: list[int | None] = list(indices[d.rank :: d.world])
+    slots = -(-len(indices) // d.world) if indices else 0
+    return mine + [None] * (slots - len(mine))
+
+
+def all_sum(value: float, d: Dist, device: Any) -> float:
+    if not d.active:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor)
+    return float(tensor.item())
+
+
+def barrier(d: Dist) -> None:
+    if d.active:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def teardown(d: Dist) -> None:
+    if d.active:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()
