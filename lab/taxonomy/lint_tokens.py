@@ -6,6 +6,8 @@ scanners agree on. The settings are those of yamllint's `relaxed` preset.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 from yaml.tokens import (
     AliasToken,
@@ -22,6 +24,8 @@ from yaml.tokens import (
 
 from lab.taxonomy.findings import Issue
 
+# Every problem these rules report needs one of these in the text; most files have none, and skip the scan.
+MAY_HAVE_PROBLEM = re.compile(r"[\[{]|:[ \t]{2,}|[ \t]:|-[ \t]{2,}|^[ \t-]*\?(?:[ \t]|$)", re.MULTILINE)
 MAX_SPACES_INSIDE = 1  # relaxed: brackets and braces allow 0 or 1 space inside
 HINTS = {
     "colons": "Write `key: value` with exactly one space after the colon and none before it.",
@@ -91,6 +95,8 @@ def _check(token: Token, prev: Token | None, nxt: Token | None) -> list[Issue | 
 
 def token_issues(text: str) -> list[Issue]:
     """Spacing warnings yamllint's relaxed preset gives for this text (nothing if it does not scan)."""
+    if not MAY_HAVE_PROBLEM.search(text):
+        return []
     tokens: list[Token] = []
     try:
         for token in yaml.scan(text, Loader=yaml.CSafeLoader):

@@ -104,7 +104,6 @@ def load_yaml(data: bytes, limits: Limits) -> Loaded:
         out.fatal = True
         return out
     if len(text) > limits.max_line_chars:
-        start = 0
         for number, line_text in enumerate(text.split("\n"), 1):
             if len(line_text) > limits.max_line_chars:
                 out.issues.append(Issue("line-too-long", number, limits.max_line_chars + 1,
@@ -113,7 +112,6 @@ def load_yaml(data: bytes, limits: Limits) -> Loaded:
                                         "with a `|` or `>` block scalar."))
                 out.fatal = True
                 return out
-            start += len(line_text) + 1
     try:
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
     except yaml.MarkedYAMLError as exc:
