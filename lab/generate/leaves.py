@@ -7,7 +7,6 @@ taxonomy library's discovery, diff and validation where available.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,29 +37,21 @@ def relative_leaf_path(path: Path, root: Path | None) -> str:
 
 def find_leaf_files(root: Path) -> list[Path]:
     """Every qna.yaml under the taxonomy roots, in path order."""
+    from lab.taxonomy.discover import find_leaves
+
+    return [root / p for p in find_leaves(root)]
+
+
+def changed_leaf_files(root: Path, base: str, head: str | None = None) -> list[Path]:
+    """Leaves added, modified or renamed since merge-base(base, head) (head None: the working tree).
+    Deleted leaves need no data and are skipped."""
+    from lab.taxonomy.diff import DiffError, changed_leaves
+
     try:
-        from lab.taxonomy.discover import find_leaves  # type: ignore[import-not-found]
-
-        return sorted(root / p if not Path(p).is_absolute() else Path(p) for p in find_leaves(root))
-    except ImportError:
-        return sorted(p for top in TAXONOMY_ROOTS if (root / top).is_dir() for p in (root / top).rglob(LEAF_FILE))
-
-
-def changed_leaf_files(root: Path, base: str, head: str = "HEAD") -> list[Path]:
-    """Leaves added or modified between the merge base of `base` and `head` (deleted ones are skipped)."""
-    try:
-        from lab.taxonomy.diff import changed_leaves  # type: ignore[import-not-found]
-
-        found = [root / (getattr(c, "path", c)) for c in changed_leaves(root, base, head)]
-        return sorted(p for p in found if p.is_file())
-    except ImportError:
-        pass
-    try:
-        names = subprocess.run(["git", "-C", str(root), "diff", "--name-only", "--diff-filter=AMR", f"{base}...{head}"],
-                               check=True, capture_output=True, text=True, timeout=60).stdout.split("\n")
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        raise LeafSelectionError(f"cannot diff {base}...{head} in {root}: {getattr(exc, 'stderr', '') or exc}") from exc
-    return sorted(root / n for n in names if n.endswith(LEAF_FILE) and n.startswith(TAXONOMY_ROOTS) and (root / n).is_file())
+        changes = changed_leaves(root, base, head)
+    except DiffError as exc:
+        raise LeafSelectionError(f"cannot diff against {base} in {root}: {exc}") from exc
+    return sorted(root / c.path for c in changes if c.status != "deleted" and (root / c.path).is_file())
 
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,7 +99,8 @@ class LeafPipeline:
             and self._check("dedupe", self.dedupe.admit(f["context"]))]
         asked = self._ask([P.grounded_question_prompt(self.leaf, self._examples(), c) for c in contexts],
                           P.QUESTION_SCHEMA)
-        pending = [(f["question"], c, {}) for f, c in zip(asked, contexts, strict=True)
+        pending: list[tuple[str, str | None, dict[str, Any]]] = [
+            (f["question"], c, {}) for f, c in zip(asked, contexts, strict=True)
                    if f and self._question_ok(f["question"], dedupe=False)]
         return self._answers(pending)
 
@@ -141,7 +142,7 @@ class LeafPipeline:
     def _check(self, name: str, ok: bool) -> bool:
         return self.stats.filters.record(name, ok)
 
-    def _ask(self, prompts: list[Prompt], schema: dict[str, Any]) -> list[dict[str, str] | None]:
+    def _ask(self, prompts: Sequence[Prompt], schema: dict[str, Any]) -> list[dict[str, str] | None]:
         """Ask the teacher, count tokens, and parse every reply; failures are counted by reason."""
         if not prompts:
             return []

@@ -6,6 +6,7 @@ a transformers model directory, an OpenAI-compatible server and the scripted fak
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -43,7 +44,7 @@ class Backend(Protocol):
 
     def complete(
         self,
-        prompts: list[Prompt],
+        prompts: Sequence[Prompt],
         *,
         max_new_tokens: int,
         temperature: float,

@@ -7,6 +7,7 @@ asked for in the prompt; the pipeline counts what does not parse.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,8 @@ class TransformersBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(path).to(self.device).eval()
+        model: Any = AutoModelForCausalLM.from_pretrained(path)
+        self.model = model.to(self.device).eval()
         self.context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
         self.batch_size = batch_size
         self.teacher_id = teacher_id or f"hf:{path.name}"
@@ -42,17 +44,17 @@ class TransformersBackend:
 
     def _render(self, prompt: Prompt) -> str:
         if self.tokenizer.chat_template:
-            return self.tokenizer.apply_chat_template(as_messages(prompt), tokenize=False, add_generation_prompt=True)
+            return str(self.tokenizer.apply_chat_template(as_messages(prompt), tokenize=False, add_generation_prompt=True))
         return flatten(prompt) + "\n"
 
-    def complete(self, prompts: list[Prompt], *, max_new_tokens: int, temperature: float, seed: int,
+    def complete(self, prompts: Sequence[Prompt], *, max_new_tokens: int, temperature: float, seed: int,
                  schema: dict[str, Any] | None = None) -> list[Completion]:
         out: list[Completion] = []
         for start in range(0, len(prompts), self.batch_size):
             out.extend(self._batch(prompts[start:start + self.batch_size], max_new_tokens, temperature, seed + start))
         return out
 
-    def _batch(self, prompts: list[Prompt], max_new_tokens: int, temperature: float, seed: int) -> list[Completion]:
+    def _batch(self, prompts: Sequence[Prompt], max_new_tokens: int, temperature: float, seed: int) -> list[Completion]:
         torch = self._torch
         texts = [self._render(p) for p in prompts]
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
@@ -74,7 +76,7 @@ class TransformersBackend:
             length = row.index(eos) + 1 if eos in row else len(row)
             while length > 0 and row[length - 1] == self.tokenizer.pad_token_id and row[length - 1] != eos:
                 length -= 1
-            text = self.tokenizer.decode(row[:length], skip_special_tokens=True)
+            text = str(self.tokenizer.decode(row[:length], skip_special_tokens=True))
             out.append(Completion(text, prompt_tokens=int(sum(mask)), completion_tokens=length,
                                   finish_reason="stop" if eos in row else "length"))
         return out

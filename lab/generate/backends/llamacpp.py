@@ -9,6 +9,7 @@ with llama.cpp's OpenAI-compatible server (`--parallel N`) and use the HTTP back
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +54,16 @@ class LlamaCppBackend:
             self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
 
-    def complete(self, prompts: list[Prompt], *, max_new_tokens: int, temperature: float, seed: int,
+    def complete(self, prompts: Sequence[Prompt], *, max_new_tokens: int, temperature: float, seed: int,
                  schema: dict[str, Any] | None = None) -> list[Completion]:
         grammar = self._grammar(schema)
         out = []
         for i, prompt in enumerate(prompts):
             try:
-                reply = self.llm.create_chat_completion(
-                    messages=as_messages(prompt), max_tokens=max_new_tokens, temperature=temperature,
-                    seed=seed + i, grammar=grammar,
+                messages: Any = as_messages(prompt)
+                reply: Any = self.llm.create_chat_completion(
+                    messages=messages, max_tokens=max_new_tokens, temperature=temperature, seed=seed + i,
+                    grammar=grammar,
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 out.append(Completion("", finish_reason="error", error=str(exc)[:200]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -112,7 +113,7 @@ class OpenAIBackend:
                 time.sleep(wait)
         return Completion("", finish_reason="error", error=f"gave up after {self.max_retries + 1} attempts: {last}")
 
-    def complete(self, prompts: list[Prompt], *, max_new_tokens: int, temperature: float, seed: int,
+    def complete(self, prompts: Sequence[Prompt], *, max_new_tokens: int, temperature: float, seed: int,
                  schema: dict[str, Any] | None = None) -> list[Completion]:
         bodies = [self._body(p, max_new_tokens, temperature, seed + i, schema) for i, p in enumerate(prompts)]
         return list(self.pool.map(self._one, bodies))

@@ -42,7 +42,7 @@ class ScriptedBackend:
     def count_tokens(self, text: str) -> int:
         return len(text.split())  # one token per word: easy to reason about in tests
 
-    def complete(self, prompts: list[Prompt], *, max_new_tokens: int, temperature: float, seed: int,
+    def complete(self, prompts: Sequence[Prompt], *, max_new_tokens: int, temperature: float, seed: int,
                  schema: dict[str, Any] | None = None) -> list[Completion]:
         self.calls += 1
         stage = (schema or {}).get("title", "text")
@@ -58,10 +58,12 @@ class ScriptedBackend:
         return out
 
     def _scripted(self, stage: str, text: str) -> str:
-        if callable(self.script):
-            reply = self.script(stage, text, self._cursor)
+        script = self.script
+        if callable(script):
+            reply = script(stage, text, self._cursor)
         else:
-            reply = self.script[self._cursor % len(self.script)]
+            assert script is not None
+            reply = script[self._cursor % len(script)]
         self._cursor += 1
         return reply
 
