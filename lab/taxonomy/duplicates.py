@@ -39,7 +39,7 @@ def within_leaf(questions: list[Question], threshold: float) -> list[tuple[Quest
     """(later, earlier, exact) for each question that repeats or nearly repeats an earlier one."""
     out: list[tuple[Question, Question, bool]] = []
     seen: dict[str, Question] = {}
-    sets: list[tuple[Question, frozenset[str]]] = []
+    sets: list[tuple[Question, frozenset[str], int]] = []
     for question in questions:
         key = normalise(question.text)
         if not key:
@@ -50,15 +50,17 @@ def within_leaf(questions: list[Question], threshold: float) -> list[tuple[Quest
         seen[key] = question
         words = frozenset(key.split())
         size = len(words)
-        if size >= MIN_NEAR_WORDS:
-            for earlier, earlier_words in sets:
-                other = len(earlier_words)
-                # Jaccard >= t needs min/max size >= t: skip pairs that cannot qualify
-                if other >= MIN_NEAR_WORDS and min(size, other) >= threshold * max(size, other) and \
-                        similarity(words, earlier_words) >= threshold:
-                    out.append((question, earlier, False))
-                    break
-        sets.append((question, words))
+        if size < MIN_NEAR_WORDS:
+            continue
+        for earlier, earlier_words, other in sets:
+            # Jaccard >= t needs min/max size >= t: skip pairs that cannot qualify
+            if min(size, other) < threshold * max(size, other):
+                continue
+            shared = len(words & earlier_words)
+            if shared >= threshold * (size + other - shared):
+                out.append((question, earlier, False))
+                break
+        sets.append((question, words, size))
     return out
 
 
