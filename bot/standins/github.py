@@ -83,7 +83,8 @@ class GitHubState:
         self.installations: set[int] = set()
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation id, expiry)
         self.faults = Faults()
-        self.log: list[dict[str, Any]] = []  # every request: method, path, route, status, body, response
+        self.log: list[dict[str, Any]] = []  # every request: method, path, route, status, body, response, ms
+        self.changed = threading.Condition(self.lock)  # notified after every request: wait_until() sleeps on it
         self._ids = itertools.count(1_000_001)
 
     def next_id(self) -> int:
@@ -180,6 +181,11 @@ class GitHubState:
             self.faults.delay, self.faults.delay_next = seconds, count
 
     # ---- inspection -------------------------------------------------------------------------------
+    def wait_until(self, predicate, timeout: float = 30.0) -> bool:
+        """Block until predicate(state) is true (checked after each request), or the timeout passes."""
+        with self.changed:
+            return self.changed.wait_for(lambda: predicate(self), timeout)
+
     def comments(self, repo_name: str, number: int) -> list[dict[str, Any]]:
         with self.lock:
             return [c for c in self.repos[repo_name].comments.values() if c["issue_number"] == number]
@@ -355,6 +361,7 @@ def install_middleware(app: Any, state: GitHubState) -> None:
                                                                     "X-RateLimit-Reset": str(reset)})
         if delay:
             await asyncio.sleep(delay)
+        started = time.perf_counter()
         body = await request.body()
         entry: dict[str, Any] = {"method": request.method, "path": request.url.path,
                                  "query": dict(request.query_params), "body": None, "status": None, "response": None}
@@ -386,8 +393,10 @@ def install_middleware(app: Any, state: GitHubState) -> None:
                 entry["response"] = jsonlib.loads(raw)
             except ValueError:
                 entry["response"] = None
-        with state.lock:
+        entry["ms"] = (time.perf_counter() - started) * 1000
+        with state.changed:
             state.log.append(entry)
+            state.changed.notify_all()
         headers = dict(response.headers)
         headers.pop("content-length", None)
         headers.setdefault("x-ratelimit-limit", "5000")
