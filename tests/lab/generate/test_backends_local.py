@@ -85,3 +85,20 @@ def test_hub_repo_in_the_local_cache_loads_offline(tiny_gguf, tmp_path):
     resolved = resolve_teacher("acme/tiny-teacher:tiny.gguf", offline=True, cache_dir=cache)
     assert resolved.kind == "gguf" and resolved.location == str(snap / "tiny.gguf")
     assert resolved.teacher_id == f"hub:acme/tiny-teacher@{'a' * 40}:tiny.gguf"
+
+
+def test_knowledge_chunks_fit_the_gguf_teachers_window_by_its_own_tokenizer(gguf_backend, knowledge_leaf, tmp_path):
+    from lab.generate.documents import DocsSettings
+    from lab.generate.prompts import fixed_overhead_tokens, knowledge_prompt
+    from lab.generate.runner import knowledge_chunks
+
+    params = GenerateParams(chunk_answer_tokens=560, seeds_per_prompt=3)  # leaves ~100 tokens of a 1024 window
+    docs = DocsSettings(cache_dir=tmp_path / "docs", allow_local=True)
+    chunks = knowledge_chunks(knowledge_leaf, gguf_backend, params, docs)
+    assert len(chunks) > 1 and {source for source, _ in chunks} == {"mars.md"}
+    overhead = fixed_overhead_tokens(knowledge_leaf, list(knowledge_leaf.seeds), gguf_backend.count_tokens)
+    for _, chunk in chunks:
+        prompt = knowledge_prompt(knowledge_leaf, list(knowledge_leaf.seeds), chunk)
+        used = sum(gguf_backend.count_tokens(m["content"]) for m in prompt)
+        assert used <= overhead + gguf_backend.count_tokens(chunk)
+        assert overhead + gguf_backend.count_tokens(chunk) + params.chunk_answer_tokens <= gguf_backend.context_length
