@@ -29,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
     options = EvalOptions(min_effect=args.min_effect, allow_regression=args.allow_regression, seed=args.seed,
                           max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, heldout=args.heldout,
                           progress=sys.stderr.isatty())
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # per-checkpoint "Writing model shards" bars would drown the loss lines
     try:
         report = evaluate(args.model, args.taxonomy, args.baseline, options)
     except (OSError, ValueError) as exc:

@@ -45,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(resume=args.resume, stop_after_steps=args.stop_after_steps,
                          step_delay_s=args.debug_step_delay, progress=not args.no_progress and sys.stderr.isatty(),
                          log=lambda line: print(line, flush=True))
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # per-checkpoint "Writing model shards" bars would drown the loss lines
     try:
         summary = train(args.data, args.base, args.out, config, options)
     except StopRequested as exc:

@@ -24,7 +24,8 @@ def load(model_ref: str) -> tuple[Any, Any, Any]:
         raise ValueError(f"{model_ref}: the tokenizer has no chat template")
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_ref, dtype=dtype).to(device).eval()
+    model: Any = AutoModelForCausalLM.from_pretrained(model_ref, dtype=dtype)
+    model = model.to(device).eval()
     return model, tokenizer, device
 
 

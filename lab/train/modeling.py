@@ -73,7 +73,7 @@ def load_model(base: str, config: TrainConfig, runtime: Runtime) -> Any:
 
     torch.manual_seed(config.seed)
     base_dtype = torch.float32 if config.method == "full" else runtime.compute_dtype
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=base_dtype, attn_implementation=runtime.attn_implementation)
+    model: Any = AutoModelForCausalLM.from_pretrained(base, dtype=base_dtype, attn_implementation=runtime.attn_implementation)
     model.config.use_cache = False
     if config.method == "lora":
         from peft import LoraConfig, get_peft_model
