@@ -1,7 +1,8 @@
 """Settings and clients of a ci step, read once from the environment by the entry point.
 
 A step runs either under a local worker (`ARBORIST_REPORT=stdout`, the default: progress goes back
-as stdout lines and the worker edits GitHub) or on an Actions runner (`ARBORIST_REPORT=github`: the
+as stdout lines and the worker edits the status comment and check run; the worker also passes an
+installation token for the step's own calls) or on an Actions runner (`ARBORIST_REPORT=github`: the
 step edits the status comment itself with `ARBORIST_GITHUB_TOKEN` or `GITHUB_TOKEN`).
 """
 
@@ -50,11 +51,16 @@ class CiEnv:
 
 
 def github_client(env: CiEnv) -> GitHubClient | None:
-    """The GitHub client the step reports through, or None when a local worker relays its reports."""
-    if env.report != "github":
-        return None
+    """The step's GitHub client (for its own calls, e.g. notes on merged PRs), None without a token.
+
+    Under a local worker the worker passes an installation token, and the status comment and check
+    run are still the worker's to edit (`ci.report.Reporter` only edits them when ARBORIST_REPORT is
+    "github"); on an Actions runner the token is required.
+    """
     if not env.token:
-        raise EnvError("ARBORIST_REPORT=github needs ARBORIST_GITHUB_TOKEN or GITHUB_TOKEN")
+        if env.report == "github":
+            raise EnvError("ARBORIST_REPORT=github needs ARBORIST_GITHUB_TOKEN or GITHUB_TOKEN")
+        return None
     from bot.github.pygithub_client import PyGithubClient
 
     token = env.token

@@ -9,13 +9,15 @@ The protocol, decided here and read by `bot.jobs.worker`:
   "summary": "<markdown>", "links": {"artefacts": "https://..."}}`. The worker keeps the last one;
   the exit code still decides success (a step that prints "success" and exits 1 has failed).
 
-Under the `actions` executor there is no worker: the step is given a GitHub client (`ci.env`) and
-also edits the status comment itself through the `GitHubClient` seam. Every body is cut to GitHub's
+Under the `actions` executor there is no worker: `ARBORIST_REPORT=github`, and the step edits the
+status comment itself through the `GitHubClient` seam. Under a local worker the step may hold a
+client too (for its own calls), but the worker stays the one writer of the status comment and check run. Every body is cut to GitHub's
 65,536-character limit with a visible note. Tokens never appear in what is printed or posted.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -52,14 +54,21 @@ class Reporter:
     github: GitHubClient | None = None
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     clock: Callable[[], float] = time.monotonic
+    edit_status: bool | None = None  # edit comment/check run directly; None: only if ARBORIST_REPORT=github
     _last_edit: float = field(default=-1e18, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.edit_status is None:  # under a local worker the worker owns these edits (one writer)
+            self.edit_status = os.environ.get("ARBORIST_REPORT", "stdout") == "github"
+        if self.github is None:
+            self.edit_status = False
 
     def progress(self, text: str, fraction: float | None = None) -> None:
         """Say how far the step is; cheap to call often (GitHub edits are throttled)."""
         progress = Progress(text, fraction)
         print(format_progress(progress), file=self.stream, flush=True)
         now = self.clock()
-        if self.github is not None and now - self._last_edit >= PROGRESS_MIN_INTERVAL_S:
+        if self.edit_status and now - self._last_edit >= PROGRESS_MIN_INTERVAL_S:
             self._last_edit = now
             self._edit(state="running", progress=progress)
 
@@ -67,7 +76,7 @@ class Reporter:
         """Report the final outcome once; the caller then exits 0 (success) or non-zero (failure)."""
         result = Result(conclusion, title, truncate(summary), dict(links or {}))
         print(format_result(result), file=self.stream, flush=True)
-        if self.github is not None:
+        if self.edit_status:
             self._edit(state="succeeded" if conclusion == "success" else "failed", result=result)
         return result
 

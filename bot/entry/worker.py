@@ -41,12 +41,16 @@ def _github(environ: dict[str, str]) -> tuple[Any, Any]:
             clients[job.installation_id] = factory(job.installation_id)
         return clients[job.installation_id]
 
+    api_url = env.get("ARBORIST_GITHUB_API_URL") or env.get("ARBORIST_GITHUB_URL") or ""
+
     def extra_env_for(job) -> dict[str, str]:
-        """A fresh installation token for fetching the repository (sent as a header, never in a URL)."""
+        """A fresh installation token for the step: git fetches (as a header) and its own API calls."""
         if job.installation_id is None:
             return {}
         try:
-            return {"ARBORIST_GIT_TOKEN": factory.auth.token(job.installation_id)}
+            token = factory.auth.token(job.installation_id)
+            extra = {"ARBORIST_GIT_TOKEN": token, "ARBORIST_GITHUB_TOKEN": token}
+            return {**extra, "ARBORIST_GITHUB_API_URL": api_url} if api_url else extra
         except Exception as exc:  # noqa: BLE001 - a public repository still fetches without one
             logging.getLogger("arborist.worker").warning("no git token for job %s: %s", job.id, type(exc).__name__)
             return {}

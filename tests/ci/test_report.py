@@ -73,7 +73,7 @@ def test_reporter_with_github_edits_the_status_comment_and_check_run_throttled()
     run = github.create_check_run(REPO, "arborist/generate", "a" * 40, "queued")
     now = [0.0]
     reporter = Reporter(repo=REPO, job_id=3, pr=7, status_comment_id=comment.id, check_run_id=run.id,
-                        github=github, stream=io.StringIO(), clock=lambda: now[0])
+                        github=github, stream=io.StringIO(), clock=lambda: now[0], edit_status=True)
     reporter.progress("one", 0.1)
     reporter.progress("two", 0.2)  # within the throttle window: printed, not sent
     now[0] = 10.0
@@ -85,3 +85,15 @@ def test_reporter_with_github_edits_the_status_comment_and_check_run_throttled()
     assert len(body) <= COMMENT_LIMIT and "cut here" in body
     (check,) = github.check_runs(REPO)
     assert (check.status, check.conclusion) == ("completed", "success")
+
+
+def test_under_a_local_worker_the_step_never_edits_the_status_itself(monkeypatch):
+    monkeypatch.delenv("ARBORIST_REPORT", raising=False)
+    github = FakeGitHub()
+    reporter = Reporter(repo=REPO, job_id=3, pr=7, status_comment_id=11, check_run_id=12, github=github,
+                        stream=io.StringIO())
+    reporter.progress("working", 0.5)
+    reporter.result("success", "done")
+    assert github.calls == []  # the worker relays the lines; the client stays free for the step's own calls
+    monkeypatch.setenv("ARBORIST_REPORT", "github")
+    assert Reporter(repo=REPO, job_id=3, github=github).edit_status is True
