@@ -1,0 +1,68 @@
+"""Knowledge documents must be pinned, public and inside their repository; attribution.txt is hostile too."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.taxonomy.attribution import is_spdx_expression, spdx_suggestion
+from lab.taxonomy.content import pattern_escapes, repo_problem
+from lab.taxonomy.tokens import estimate_tokens
+
+from .conftest import SKILL, check, rules_of
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd", "http://github.com/a/b", "ssh://git@github.com/a/b", "git@github.com:a/b.git",
+    "https://localhost/a", "https://127.0.0.1/a", "https://10.1.2.3/a", "https://192.168.0.10/a",
+    "https://169.254.169.254/latest/meta-data", "https://[::1]/a", "https://[fe80::1]/a",
+    "https://user:secret@github.com/a/b", "https://intranet/a", "https://build.internal/a", "https://",
+])
+def test_unsafe_document_repositories_are_refused(url):
+    assert repo_problem(url)
+
+
+@pytest.mark.parametrize("url", ["https://github.com/instructlab/taxonomy", "https://gitlab.com/a/b.git",
+                                 "https://8.8.8.8/a"])
+def test_public_https_repositories_are_accepted(url):
+    assert repo_problem(url) is None
+
+
+@pytest.mark.parametrize("pattern, escapes", [
+    ("docs/*.md", False), ("*.md", False), ("a..b.md", False), ("../x.md", True), ("docs/../../x", True),
+    ("/etc/passwd", True), ("\\\\server\\share", True), ("C:/x.md", True), ("~/notes.md", True),
+    ("docs\\..\\x", True),
+])
+def test_patterns_that_leave_the_repository_are_found(pattern, escapes):
+    assert pattern_escapes(pattern) is escapes
+
+
+def test_credentials_in_a_repo_url_are_not_echoed_back():
+    from .conftest import KNOWLEDGE_PATH, knowledge_text
+
+    text = knowledge_text().replace("https://github.com/arborist-examples/astronomy-notes",
+                                    "https://bot:ghp_s3cr3t@github.com/arborist-examples/astronomy-notes")
+    findings = [f for f in check(text, path=KNOWLEDGE_PATH) if f.rule == "document-repo"]
+    assert findings and all("ghp_s3cr3t" not in f.message + f.hint for f in findings)
+
+
+@pytest.mark.parametrize("attribution, rule", [
+    (b"Title of work: x\x00\x00", "attribution-fields"),
+    (b"Title of work: \xff\xfe\n", "attribution-fields"),
+    (b"Title of work: x\n" * 20_000, "attribution-fields"),
+])
+def test_hostile_attribution_files_become_findings(attribution, rule):
+    findings = check(SKILL, attribution=attribution)
+    assert rule in rules_of(findings)
+    assert all(f.path.endswith("attribution.txt") for f in findings if f.rule == rule)
+
+
+def test_license_spelled_in_words_gets_the_spdx_id_suggested():
+    assert spdx_suggestion("CC BY-NC-SA 4.0") == "CC-BY-NC-SA-4.0"
+    assert spdx_suggestion("Apache License Version 2.0.") == "Apache-2.0"
+    assert is_spdx_expression("MIT OR Apache-2.0")
+    assert not is_spdx_expression("public domain")
+
+
+def test_token_estimate_counts_words_and_guards_text_without_spaces():
+    assert estimate_tokens("one two three") == 4
+    assert estimate_tokens("月" * 400) == 100
