@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default ./{DEFAULT_OUT})")
     parser.add_argument("--cache-dir", help="generated-data cache (default $ARBORIST_CACHE_DIR or ~/.cache/arborist/sdg)")
     parser.add_argument("--batch-size", type=int, help="prompts per backend call (default 8)")
+    parser.add_argument("--parallel", type=int, default=None,
+                        help="prompts in flight: llama.cpp contexts on shared weights, or HTTP requests (default 1 / 8)")
     parser.add_argument("--temperature", type=float)
     parser.add_argument("--max-new-tokens", type=int)
     parser.add_argument("--dedupe-threshold", type=float, help="ROUGE-L F1 counted as a near-duplicate (default 0.7)")
@@ -99,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         _error("no leaves to generate (nothing found or nothing changed)")
         return 0
     try:
-        backend = load_backend(args.teacher, offline=args.offline or None)
+        backend = load_backend(args.teacher, offline=args.offline or None, parallel=args.parallel,
+                               concurrency=args.parallel, batch_size=args.batch_size)
     except (BackendError, TeacherNotFound) as exc:
         _error(f"cannot load the teacher: {exc}")
         return 1

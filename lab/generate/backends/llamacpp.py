@@ -2,14 +2,19 @@
 
 Output is constrained by a grammar compiled from the stage's JSON Schema, so even a weak teacher
 returns parseable JSON. llama-cpp-python's high-level API decodes one sequence at a time in one
-context, so prompts of a batch run back to back; for many prompts in flight, serve the same GGUF
-with llama.cpp's OpenAI-compatible server (`--parallel N`) and use the HTTP backend.
+context; `parallel=N` opens N contexts on the same memory-mapped weights (the file's pages are
+shared, each context adds only its KV cache) and keeps N prompts in flight on a thread pool, which
+pays off on a many-core CPU. On a GPU each context would upload the weights again: there, serve the
+GGUF with llama.cpp's OpenAI-compatible server (`--parallel N`) and use the HTTP backend.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import queue
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +24,11 @@ DEFAULT_N_CTX = 4096  # tokens; capped by what the model was trained for
 
 
 class LlamaCppBackend:
-    OPTIONS = ("n_ctx", "n_gpu_layers", "n_threads", "chat_format")
+    OPTIONS = ("n_ctx", "n_gpu_layers", "n_threads", "chat_format", "parallel")
 
     def __init__(self, model_path: str | Path, *, teacher_id: str | None = None, n_ctx: int = DEFAULT_N_CTX,
-                 n_gpu_layers: int = -1, n_threads: int | None = None, chat_format: str | None = None) -> None:
+                 n_gpu_layers: int = -1, n_threads: int | None = None, chat_format: str | None = None,
+                 parallel: int = 1) -> None:
         try:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -32,11 +38,19 @@ class LlamaCppBackend:
             raise BackendError(f"GGUF file not found: {path}")
         trained = _trained_context(path)
         n_ctx = min(n_ctx, trained) if trained else n_ctx
+        parallel = max(1, parallel)
+        if n_threads is None and parallel > 1:
+            n_threads = max(1, (os.cpu_count() or 1) // parallel)
         try:
-            self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, n_threads=n_threads,
-                             chat_format=chat_format, verbose=False)
+            contexts = [Llama(model_path=str(path), n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, n_threads=n_threads,
+                              chat_format=chat_format, verbose=False) for _ in range(parallel)]
         except (ValueError, RuntimeError) as exc:
             raise BackendError(f"llama.cpp could not load {path.name}: {exc}") from exc
+        self.llm = contexts[0]
+        self._idle: queue.Queue = queue.Queue()
+        for context in contexts:
+            self._idle.put(context)
+        self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="llama") if parallel > 1 else None
         self.context_length = self.llm.n_ctx()
         self.teacher_id = teacher_id or f"gguf:{path.name}"
         self._grammars: dict[str, Any] = {}
@@ -57,29 +71,37 @@ class LlamaCppBackend:
     def complete(self, prompts: Sequence[Prompt], *, max_new_tokens: int, temperature: float, seed: int,
                  schema: dict[str, Any] | None = None) -> list[Completion]:
         grammar = self._grammar(schema)
-        out = []
-        for i, prompt in enumerate(prompts):
-            try:
-                messages: Any = as_messages(prompt)
-                reply: Any = self.llm.create_chat_completion(
-                    messages=messages, max_tokens=max_new_tokens, temperature=temperature, seed=seed + i,
-                    grammar=grammar,
-                )
-            except ValueError as exc:  # e.g. the prompt does not fit the context window
-                out.append(Completion("", finish_reason="error", error=str(exc)[:200]))
-                continue
-            choice = reply["choices"][0]
-            usage = reply.get("usage") or {}
-            out.append(Completion(choice["message"].get("content") or "",
-                                  prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                                  completion_tokens=int(usage.get("completion_tokens", 0)),
-                                  finish_reason=choice.get("finish_reason") or "stop"))
-        return out
+
+        def one(i: int) -> Completion:
+            return self._one(prompts[i], max_new_tokens, temperature, seed + i, grammar)
+
+        if self._pool is None:
+            return [one(i) for i in range(len(prompts))]
+        return list(self._pool.map(one, range(len(prompts))))
+
+    def _one(self, prompt: Prompt, max_new_tokens: int, temperature: float, seed: int, grammar: Any) -> Completion:
+        llm = self._idle.get()  # a context of our own while this prompt decodes
+        try:
+            messages: Any = as_messages(prompt)
+            reply: Any = llm.create_chat_completion(messages=messages, max_tokens=max_new_tokens,
+                                                    temperature=temperature, seed=seed, grammar=grammar)
+        except ValueError as exc:  # e.g. the prompt does not fit the context window
+            return Completion("", finish_reason="error", error=str(exc)[:200])
+        finally:
+            self._idle.put(llm)
+        choice = reply["choices"][0]
+        usage = reply.get("usage") or {}
+        return Completion(choice["message"].get("content") or "", prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                          completion_tokens=int(usage.get("completion_tokens", 0)),
+                          finish_reason=choice.get("finish_reason") or "stop")
 
     def close(self) -> None:
-        close = getattr(self.llm, "close", None)
-        if callable(close):
-            close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        while not self._idle.empty():
+            close = getattr(self._idle.get(), "close", None)
+            if callable(close):
+                close()
 
 
 def _without_max_length(schema: Any) -> Any:

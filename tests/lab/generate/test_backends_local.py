@@ -102,3 +102,17 @@ def test_knowledge_chunks_fit_the_gguf_teachers_window_by_its_own_tokenizer(gguf
         used = sum(gguf_backend.count_tokens(m["content"]) for m in prompt)
         assert used <= overhead + gguf_backend.count_tokens(chunk)
         assert overhead + gguf_backend.count_tokens(chunk) + params.chunk_answer_tokens <= gguf_backend.context_length
+
+
+def test_parallel_llama_contexts_give_the_same_replies_as_one(tiny_gguf):
+    prompts = [f"Ask question number {i} about a river." for i in range(6)]
+    one = load_backend(str(tiny_gguf))
+    two = load_backend(str(tiny_gguf), parallel=2)
+    try:
+        expected = one.complete(prompts, max_new_tokens=16, temperature=0.8, seed=11, schema=QUESTION_SCHEMA)
+        got = two.complete(prompts, max_new_tokens=16, temperature=0.8, seed=11, schema=QUESTION_SCHEMA)
+        assert [c.text for c in got] == [c.text for c in expected]
+        assert sum(c.completion_tokens for c in got) == sum(c.completion_tokens for c in expected) > 0
+    finally:
+        one.close()
+        two.close()
