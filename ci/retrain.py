@@ -322,14 +322,28 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
         body += "\n\nPublishing is not configured (`release.repo_id` or ARBORIST_RELEASE_DIR): nothing was released."
     if config_problems:
         body += "\n\nConfig problems (defaults used): " + "; ".join(config_problems)
-    (work / "result.json").write_text(json.dumps({"gate": gate, "release": release, "prs": prs}, indent=2))
-    if notes_client is not None and prs:
-        post_notes(notes_client, args.repo, prs, f"{NOTE_MARKER}\n### Retrain at `{args.sha[:12]}`\n\n{body}")
+    note = f"{NOTE_MARKER}\n### Retrain at `{args.sha[:12]}`\n\n{body}"
+    noted = post_notes(notes_client, args.repo, prs, note) if notes_client is not None and prs else []
+    (work / "result.json").write_text(json.dumps({"gate": gate, "release": release, "prs": prs, "noted": noted,
+                                                  "note": note}, indent=2))
     links = {"release": release["url"]} if release and release["url"].startswith("http") else {}
     title = (f"released {release['tag']}" if release else "gate passed, not released" if gate["passed"]
              else "gate blocked the release")
     reporter.result("success" if gate["passed"] else "failure", title, body, links)
     return 0 if gate["passed"] else EXIT_FAILED
+
+
+def notes_client(env: CiEnv, reporter: Reporter) -> Any:
+    """Who writes the PR notes: the reporter's client, else one from a token on the runner, else nobody
+    (the notes are then only in result.json for whoever relays them)."""
+    if reporter.github is not None:
+        return reporter.github
+    if env.token:
+        from bot.github.pygithub_client import PyGithubClient
+
+        token = env.token
+        return PyGithubClient(env.api_url, lambda: token)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -341,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     reporter.progress("starting", 0.0)
-    return run_retrain(args, env, reporter, notes_client=reporter.github)
+    return run_retrain(args, env, reporter, notes_client=notes_client(env, reporter))
 
 
 if __name__ == "__main__":

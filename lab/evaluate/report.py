@@ -69,16 +69,21 @@ def build_report(items: list[EvalItem], model: dict[str, Any], baseline: dict[st
             metrics["perplexity"]["baseline"] = _mean(base_ppl)
     domains: dict[str, Any] = {}
     for entry in leaves:
-        d = domains.setdefault(entry["domain"], {"leaves": 0, "n": 0, "_r": [], "_e": [], "_b": [], "verdicts": defaultdict(int)})
+        d = domains.setdefault(entry["domain"], {"leaves": 0, "n": 0, "_r": [], "_e": [], "_b": [], "_p": [],
+                                                 "verdicts": defaultdict(int)})
         d["leaves"] += 1
         d["n"] += entry["n"]
         d["_r"].append(entry["rouge_l"])
         d["_e"].append(entry["exact_match"])
+        if entry["perplexity"] is not None:
+            d["_p"].append(entry["perplexity"])
         if "baseline" in entry:
             d["_b"].append(entry["baseline"]["rouge_l"])
             d["verdicts"][entry["verdict"]] += 1
     for d in domains.values():
         d["rouge_l"], d["exact_match"] = _mean(d.pop("_r")), _mean(d.pop("_e"))
+        ppl_values = d.pop("_p")
+        d["perplexity"] = _mean(ppl_values) if ppl_values else None
         base = d.pop("_b")
         d["baseline_rouge_l"] = _mean(base) if base else None
         d["verdicts"] = dict(d["verdicts"])
@@ -118,9 +123,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         dci = delta.get("ci")
         lines.append(f"| {name} | {_fmt(m['value'])} | {f'{ci[0]:.3f}..{ci[1]:.3f}' if ci else '–'} | {_fmt(m.get('baseline'))} | "
                      f"{_fmt(delta.get('mean'))} | {f'{dci[0]:+.3f}..{dci[1]:+.3f}' if dci else '–'} | {delta.get('verdict', '–')} |")
-    lines += ["", "## Domains", "", "| domain | leaves | questions | ROUGE-L | exact match | baseline ROUGE-L |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += ["", "## Domains", "", "| domain | leaves | questions | ROUGE-L | exact match | perplexity | baseline ROUGE-L |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, d in sorted(report["domains"].items()):
-        lines.append(f"| {name} | {d['leaves']} | {d['n']} | {_fmt(d['rouge_l'])} | {_fmt(d['exact_match'])} | {_fmt(d['baseline_rouge_l'])} |")
+        lines.append(f"| {name} | {d['leaves']} | {d['n']} | {_fmt(d['rouge_l'])} | {_fmt(d['exact_match'])} | "
+                     f"{_fmt(d.get('perplexity'))} | {_fmt(d['baseline_rouge_l'])} |")
     lines += ["", "## Leaves", "", "| leaf | n | ROUGE-L | EM | perplexity | baseline ROUGE-L | change (95% CI) | verdict |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for e in report["leaves"]:

@@ -61,3 +61,19 @@ def test_lab_evaluate_writes_json_and_markdown_with_heldout_perplexity(trained_d
 def test_a_taxonomy_without_seed_questions_is_a_clear_error(tiny_llama_dir, tmp_path):
     with pytest.raises(ValueError, match="no leaf with seed questions"):
         evaluate(str(tiny_llama_dir), tmp_path, None, OPTIONS, log=lambda s: None)
+
+
+@pytest.mark.corpus
+def test_real_taxonomy_leaves_become_prompted_items_with_grounded_context(shared_fixtures):
+    from lab.evaluate.items import items_from_leaves, load_leaves
+
+    leaves, problems = load_leaves(shared_fixtures / "taxonomy")
+    items = items_from_leaves(leaves)
+    assert len(leaves) > 10 and len(items) >= len(leaves)
+    grounded = [i for i in items if i.kind == "grounded_skill"]
+    assert grounded, "the real taxonomy has grounded skills"
+    leaf_by_path = {leaf.path: leaf for leaf in leaves}
+    sample = grounded[0]
+    context = next(s.context for s in leaf_by_path[sample.leaf].seeds if s.question == sample.question)
+    assert sample.messages[-1]["role"] == "user" and sample.messages[-1]["content"].startswith(context)
+    assert all(i.messages[-1]["content"].endswith(i.question) for i in items)
