@@ -57,11 +57,15 @@ class Router:
                 module = importlib.import_module(module_name)
                 handler = getattr(module, func_name)
             except ModuleNotFoundError as exc:
-                if exc.name is None or not module_name.startswith(exc.name):
-                    raise  # the handler exists but one of its own imports is missing: a real bug
-                LOG.warning("route %s skipped: module %s does not exist", target, module_name)
+                if exc.name is not None and module_name.startswith(exc.name):
+                    LOG.warning("route %s skipped: module %s does not exist", target, module_name)
+                else:  # the module exists but cannot be imported: a real bug, loud, yet never a 500
+                    LOG.error("route %s skipped: importing %s failed: %s", target, module_name, exc)
             except AttributeError:
                 LOG.warning("route %s skipped: %s has no %s", target, module_name, func_name)
+            except Exception as exc:  # noqa: BLE001 - a broken handler module must not break intake
+                LOG.error("route %s skipped: importing %s failed: %s: %s", target, module_name,
+                          type(exc).__name__, exc)
             self._resolved[target] = handler
         return self._resolved[target]
 

@@ -16,7 +16,7 @@ import itertools
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -102,7 +102,7 @@ class GitHubState:
                 self.commit(full_name, default_branch, files or {}, "initial commit")
             return repo
 
-    def commit(self, repo_name: str, branch: str, files: dict[str, bytes | str | None], message: str = "update",
+    def commit(self, repo_name: str, branch: str, files: Mapping[str, bytes | str | None], message: str = "update",
                base: str | None = None) -> str:
         """Commit onto `branch` (created from `base` or the default branch); None deletes a file."""
         with self.lock:

@@ -68,3 +68,14 @@ def test_default_table_routes_pull_request_events_to_validation():
     assert "bot.handlers.pull_request:on_pull_request" in targets
     assert "bot.handlers.comments:on_pr_synchronize" in targets
     assert Router().targets("pull_request", "labeled") == []
+
+
+def test_handler_module_that_fails_to_import_is_skipped_loudly(tmp_path, monkeypatch, caplog):
+    (tmp_path / "broken_handler_mod.py").write_text("import not_a_real_dependency_xyz\n")
+    (tmp_path / "raising_handler_mod.py").write_text("raise RuntimeError('boom at import')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    router = Router([("push", None, "broken_handler_mod:on_push"), ("push", None, "raising_handler_mod:on_push"),
+                     ("push", None, f"{__name__}:record_a")])
+    with caplog.at_level(logging.ERROR, logger="arborist.router"):
+        assert [t for t, _ in router.handlers("push", None)] == [f"{__name__}:record_a"]
+    assert "not_a_real_dependency_xyz" in caplog.text and "boom at import" in caplog.text

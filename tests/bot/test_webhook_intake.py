@@ -157,3 +157,26 @@ def test_deliveries_left_queued_are_handled_at_next_start(tmp_path):
         assert app.state.worker.wait_idle(20)
         assert app.state.store.status("left-over") == "done"
     assert len(gh.check_runs(REPO)) == 1
+
+
+GATE = __import__("threading").Event()
+
+
+def blocking_handler(event, ctx) -> None:
+    GATE.wait(10)
+
+
+def test_full_queue_answers_503_and_forgets_the_delivery_so_a_redelivery_works(tmp_path):
+    GATE.clear()
+    router = Router([("push", None, f"{__name__}:blocking_handler")])
+    app = create_app(settings_for(tmp_path, queue_size=1), lambda i: FakeGitHub(), router=router)
+    payload = {"ref": "refs/heads/main", "installation": {"id": 1}, "repository": {"full_name": REPO}}
+    with TestClient(app) as client:
+        codes = [_post(client, "push", body_of(payload), delivery=f"p{i}").status_code for i in range(4)]
+        assert codes[0] == 202 and 503 in codes
+        refused = f"p{codes.index(503)}"
+        assert app.state.store.status(refused) is None
+        GATE.set()
+        assert app.state.worker.wait_idle(20)
+        assert _post(client, "push", body_of(payload), delivery=refused).status_code == 202
+        assert app.state.worker.wait_idle(20)
