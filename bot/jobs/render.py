@@ -30,7 +30,8 @@ def cut(body: str, limit: int = COMMENT_LIMIT) -> str:
 def progress_bar(fraction: float | None) -> str:
     if fraction is None:
         return ""
-    filled = round(max(0.0, min(1.0, fraction)) * BAR_WIDTH)
+    fraction = max(0.0, min(1.0, fraction))
+    filled = round(fraction * BAR_WIDTH)
     return f"`{'█' * filled}{'░' * (BAR_WIDTH - filled)}` {fraction:.0%}"
 
 
@@ -74,7 +75,7 @@ def job_lines(job: Job, queue_position: int | None = None) -> list[str]:
 
 def render_status_comment(job: Job, queue_position: int | None = None, history: list[Job] | None = None) -> str:
     """The PR's one status comment: the newest job in full, earlier ones as one line each."""
-    lines = [STATUS_MARKER, "### Arborist jobs", "", *job_lines(job, queue_position)]
+    lines = [STATUS_MARKER, "### Arborist jobs", "", "\n\n".join(job_lines(job, queue_position))]
     if job.result_md and job.state in (SUCCEEDED, FAILED):
         lines += ["", "<details open><summary>Report</summary>", "", job.result_md, "", "</details>"]
     earlier = [j for j in (history or []) if j.id != job.id][-10:]
@@ -107,8 +108,9 @@ def render_step_report(kind: str, job_id: int, state: str, progress: Any = None,
               progress=getattr(progress, "text", ""), fraction=getattr(progress, "fraction", None),
               result_title=getattr(result, "title", ""), result_md=getattr(result, "summary", ""),
               artifacts_url=(getattr(result, "links", None) or {}).get("artefacts", ""))
-    lines = [STATUS_MARKER, "### Arborist jobs", "", *job_lines(job)]
-    lines[3] = lines[3].replace(" · commit ``", "")
+    described = job_lines(job)
+    described[0] = described[0].replace(" · commit ``", "")
+    lines = [STATUS_MARKER, "### Arborist jobs", "", "\n\n".join(described)]
     if job.result_md:
         lines += ["", "<details open><summary>Report</summary>", "", job.result_md, "", "</details>"]
     return cut("\n".join(lines) + "\n")
