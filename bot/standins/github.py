@@ -521,7 +521,7 @@ def add_core_routes(app: Any, state: GitHubState) -> None:
             comment = repo.comments[comment_id]
             if comment["author"] != state.bot_login:
                 return _error(403, "Resource not accessible by integration")
-            comment.update(body=data["body"], updated_at=_now_iso(), edits=comment["edits"] + 1)
+            comment.update(body=data["body"], updated_at=_now_iso(), edits=comment.get("edits", 0) + 1)
             return comment_json(base(request), repo, comment)
 
     @r.post("/repos/{owner}/{name}/issues/comments/{comment_id}/reactions", status_code=201)

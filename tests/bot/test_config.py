@@ -72,3 +72,11 @@ def test_reference_lists_every_leaf_setting_with_its_default():
                 "retrain.gate.allow_regression", "executor.runs_on", "release.tag_format"):
         assert f"`{key}`" in text
     assert "`v{date}-{shortsha}`" in text
+
+
+def test_deploy_guide_carries_the_current_config_reference():
+    from tests.conftest import REPO_ROOT
+
+    text = (REPO_ROOT / "docs" / "deploy-app.md").read_text()
+    start, end = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
+    assert text.split(start)[1].split(end)[0] == render_config_reference()
