@@ -20,6 +20,7 @@ class Limits:
     max_line_chars: int = 20_000  # characters per line; the longest real line is about 9,000
     max_depth: int = 32  # nesting levels of mappings and lists; a valid file needs 5
     max_nodes: int = 100_000  # YAML values after alias expansion (the billion-laughs guard)
+    max_items: int = 1_000  # entries in one list or mapping; the most in a real file is 177
     context_tokens: int = 500  # a knowledge context must be fewer than this many tokens
     qa_tokens: int = 250  # a question or an answer may have at most this many tokens
     near_duplicate: float = 0.8  # word-set similarity (Jaccard, 0..1) from which questions are near-duplicates

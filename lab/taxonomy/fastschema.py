@@ -47,12 +47,36 @@ def json_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def freeze(value: Any) -> Any:
+    """A hashable stand-in with JSON equality: equal JSON values, equal results; True is not 1."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, dict):
+        return ("object", frozenset((freeze(k), freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("array", tuple(freeze(v) for v in value))
+    if isinstance(value, int | float):
+        return ("number", value)  # 1 == 1.0 and hash alike, as JSON Schema wants
+    return (type(value).__name__, value)
+
+
+def first_repeat(items: list) -> int | None:
+    """Index of the first item equal to an earlier one (linear time, unlike pairwise comparison)."""
+    seen: set[Any] = set()
+    for index, item in enumerate(items):
+        try:
+            key = freeze(item)
+            if key in seen:
+                return index
+            seen.add(key)
+        except TypeError:  # an unhashable oddity: fall back to comparing with what came before
+            if any(json_equal(item, other) for other in items[:index]):
+                return index
+    return None
+
+
 def _unique(items: list) -> bool:
-    for i in range(1, len(items)):
-        for j in range(i):
-            if json_equal(items[i], items[j]):
-                return False
-    return True
+    return first_repeat(items) is None
 
 
 def compile_schema(schema: dict[str, Any]) -> Check:

@@ -151,6 +151,7 @@ class _Builder:
     def __init__(self, limits: Limits, out: Loaded):
         self.max_nodes = limits.max_nodes
         self.max_depth = limits.max_depth
+        self.max_items = limits.max_items
         self.count = 0
         self.out = out
 
@@ -167,6 +168,11 @@ class _Builder:
                               f"Values are nested more than {self.max_depth} levels deep.",
                               "A qna.yaml needs only a few levels of nesting; check the indentation."))
         self.out.marks[path] = (mark.line + 1, mark.column + 1)
+        if not isinstance(node, ScalarNode) and len(node.value) > self.max_items:
+            raise _Stop(Issue("too-many-items", mark.line + 1, mark.column + 1,
+                              f"This list or mapping has {len(node.value):,} entries; the limit is "
+                              f"{self.max_items:,}.", "A leaf needs a few dozen seed examples at most; "
+                              "split the content into several leaves."))
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
         if isinstance(node, SequenceNode):

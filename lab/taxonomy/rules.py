@@ -33,6 +33,7 @@ _RULES = [
     Rule("yaml-syntax", "error", "the YAML cannot be parsed", True),
     Rule("nesting-depth", "error", "lists and mappings are nested deeper than `limits.max_depth`", False),
     Rule("too-many-values", "error", "more than `limits.max_nodes` values, counting what anchors and aliases repeat (billion laughs)", False),
+    Rule("too-many-items", "error", "a list or mapping has more than `limits.max_items` entries", False),
     Rule("empty-file", "error", "the file has no content", False),
     Rule("not-a-mapping", "error", "the top level must be `key: value` pairs", True),
     Rule("duplicate-key", "error", "the same key appears twice in one mapping (YAML keeps only the last)", False),

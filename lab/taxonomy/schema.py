@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from lab.taxonomy.fastschema import Check, compile_schema
+from lab.taxonomy.fastschema import Check, compile_schema, first_repeat
 from lab.taxonomy.findings import Issue
 from lab.taxonomy.loader import Loaded
 from lab.taxonomy.yamlhints import implicit_type_message
@@ -52,10 +52,17 @@ def schema_kind(path: str, data: Mapping[str, Any]) -> str:
 def validator(kind: str, version: int) -> Draft202012Validator:
     """A compiled validator for one schema (built once per process)."""
     from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.validators import extend
+
+    def unique_items(_validator, unique, instance, _schema):
+        """jsonschema compares dicts pairwise (quadratic); the same verdict in linear time."""
+        if unique and isinstance(instance, list) and first_repeat(instance) is not None:
+            yield ValidationError(f"{instance!r:.80} has non-unique elements")
 
     schema = load_schema(f"{kind}_v{version}")
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return extend(Draft202012Validator, {"uniqueItems": unique_items})(schema)
 
 
 @cache
@@ -130,13 +137,11 @@ def _explain(error: ValidationError, loaded: Loaded, kind: str, version: int) ->
         return [Issue("schema", line, col, f"`version` must be the number {value} here, not {instance!r}.",
                       f"Write `version: {value}` without quotes.")]
     if check == "uniqueItems":
-        seen: list[Any] = []
-        for index, item in enumerate(instance):
-            if item in seen:
-                dline, dcol = loaded.where((*path, index))
-                return [Issue("schema", dline, dcol, f"`{where}[{index}]` is an exact copy of an earlier entry.",
-                              "Remove the copy or change it into a new example.")]
-            seen.append(item)
+        index = first_repeat(instance)
+        if index is not None:
+            dline, dcol = loaded.where((*path, index))
+            return [Issue("schema", dline, dcol, f"`{where}[{index}]` is an exact copy of an earlier entry.",
+                          "Remove the copy or change it into a new example.")]
     return [Issue("schema", line, col, f"`{where}`: {error.message[-200:]}", "")]
 
 

@@ -28,6 +28,7 @@ STRICTER = {
     "empty-file": "the reference only warns about an empty file",
     "attribution-empty": "the reference only needs the file to exist",
     "too-many-values": "hostile-input bound",
+    "too-many-items": "hostile-input bound",
     "nesting-depth": "hostile-input bound",
     "line-too-long": "hostile-input bound",
     "file-too-large": "hostile-input bound",

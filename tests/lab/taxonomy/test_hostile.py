@@ -76,9 +76,11 @@ def test_oversized_file_is_not_parsed():
     assert rules_of(findings) == {"file-too-large"}
 
 
-def test_lists_past_the_value_limit_are_refused():
+def test_long_lists_and_too_many_values_overall_are_refused():
+    assert rules_of(check(HOSTILE["many_items"])) == {"too-many-items"}
+    many_small_lists = "a:\n" + "".join(f"  - [{', '.join(['x'] * 100)}]\n" for _ in range(30))
     config = ValidationConfig(limits=Limits(max_nodes=1_000))
-    assert "too-many-values" in rules_of(check(HOSTILE["many_items"], config=config))
+    assert rules_of(check(many_small_lists, config=config)) == {"too-many-values"}
 
 
 @pytest.fixture
@@ -144,3 +146,12 @@ def test_unreadable_file_is_a_finding(tree):
 def test_missing_path_is_a_finding(tmp_path):
     reports = validate_paths([tmp_path / "knowledge" / "nope" / "qna.yaml"], root=tmp_path)
     assert [f.rule for f in reports[0].findings] == ["not-a-file"]
+
+
+def test_many_identical_seed_examples_are_judged_in_linear_time():
+    items = "".join(f"  - question: q{i % 2}\n    answer: same\n" for i in range(999))
+    text = "version: 3\ncreated_by: x\ntask_description: y\nseed_examples:\n" + items + "  - question: z\n"
+    started = time.perf_counter()
+    findings = check(text)
+    assert time.perf_counter() - started < 5.0
+    assert any(f.rule == "schema" and "exact copy" in f.message for f in findings)

@@ -39,6 +39,7 @@ CASES: dict[str, tuple] = {
     "nesting-depth": ("version: 3\ncreated_by: " + "[" * 40 + "]" * 40 + "\n", {}, 2),
     "too-many-values": (BOMB, {}, 1),  # where the repeated content starts
     "empty-file": ("", {}, 1),
+    "too-many-items": (SKILL + "tags: [" + ", ".join(["x"] * 1001) + "]\n", {}, 15),
     "not-a-mapping": ("- version: 3\n- created_by: me\n", {}, 1),
     "duplicate-key": (_swap("answer: A zebra.\n", "answer: A zebra.\n    answer: A horse.\n"), {}, 9),
     "version-missing": (V1_SKILL, {}, 1),
