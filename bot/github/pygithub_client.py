@@ -27,6 +27,7 @@ from bot.github.retry import RetryPolicy, call_with_retries
 
 T = TypeVar("T")
 PER_PAGE = 100
+MAX_FILE_BYTES = 10 * 1024 * 1024  # never download more of one PR file; larger ones come back as a marker
 MAX_PAGES = 40  # 4,000 items: GitHub itself lists at most 3,000 files per PR
 
 
@@ -156,6 +157,7 @@ class PyGithubClient:
         return [PullFile(i["filename"], i["status"], i.get("previous_filename")) for i in items]
 
     def get_file(self, repo: str, path: str, ref: str) -> bytes | None:
+        """Contents API; files over 1 MB via the blob API; over MAX_FILE_BYTES: not downloaded."""
         from github import GithubException
 
         try:
@@ -166,7 +168,11 @@ class PyGithubClient:
             raise
         if not isinstance(d, dict) or d.get("type") != "file":
             return None
-        if d.get("encoding") == "base64" and d.get("content") is not None:
+        if int(d.get("size") or 0) > MAX_FILE_BYTES:
+            # A hostile PR may add a huge file: do not fetch it. Bytes of the cap's length + 1 make
+            # validation report "file-too-large" without the download.
+            return b"\0" * (MAX_FILE_BYTES + 1)
+        if d.get("encoding") == "base64" and d.get("content"):
             return base64.b64decode(d["content"])
         _, blob = self._request("get_blob", "GET", f"{self._repo(repo)}/git/blobs/{d['sha']}")  # files over 1 MB
         return base64.b64decode(blob["content"])

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 
 TOKEN_LIFETIME = 3600  # seconds, like GitHub's installation tokens
 MAX_ANNOTATIONS = 50  # per create/update request
+INLINE_CONTENT_BYTES = 1024 * 1024  # the contents API inlines files up to 1 MB; larger: blob API
 SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 URL_KEYS = ("events", "followers", "following", "gists", "organizations", "received_events", "repos",
             "starred", "subscriptions")
@@ -298,13 +299,20 @@ def check_run_json(base: str, repo: Repo, run: dict[str, Any], app_id: int, bot_
 
 def content_json(base: str, repo: Repo, path: str, ref: str, data: bytes) -> dict[str, Any]:
     api = f"{base}/repos/{repo.full_name}"
-    sha = _sha(b"blob ", str(len(data)), b"\0", data)
-    return {"type": "file", "encoding": "base64", "size": len(data), "name": path.rsplit("/", 1)[-1], "path": path,
-            "content": base64.b64encode(data).decode(), "sha": sha, "url": f"{api}/contents/{path}?ref={ref}",
+    sha = blob_sha(data)
+    inline = len(data) <= INLINE_CONTENT_BYTES
+    return {"type": "file", "encoding": "base64" if inline else "none", "size": len(data),
+            "name": path.rsplit("/", 1)[-1], "path": path,
+            "content": base64.b64encode(data).decode() if inline else "", "sha": sha, "url": f"{api}/contents/{path}?ref={ref}",
             "git_url": f"{api}/git/blobs/{sha}", "html_url": f"{base}/{repo.full_name}/blob/{ref}/{path}",
             "download_url": f"{base}/raw/{repo.full_name}/{ref}/{path}",
             "_links": {"self": f"{api}/contents/{path}?ref={ref}", "git": f"{api}/git/blobs/{sha}",
                        "html": f"{base}/{repo.full_name}/blob/{ref}/{path}"}}
+
+
+def blob_sha(data: bytes) -> str:
+    """Git's blob id: sha1 of "blob <size>\\0" + data."""
+    return _sha(b"blob ", str(len(data)), b"\0", data)
 
 
 def diff_entry_json(base: str, repo: Repo, f: dict[str, Any], ref: str) -> dict[str, Any]:
@@ -474,6 +482,21 @@ def add_core_routes(app: Any, state: GitHubState) -> None:
                      "sha": _sha(prefix, c), "size": len(tree.get(f"{prefix}{c}", b"")), "url": f"{base(request)}/x",
                      "git_url": None, "html_url": None, "download_url": None,
                      "_links": {"self": f"{base(request)}/x", "git": None, "html": None}} for c in children]
+
+    @r.get("/repos/{owner}/{name}/git/blobs/{sha}")
+    def get_blob(owner: str, name: str, sha: str, request: Request):
+        with state.lock:
+            repo = repo_or_404(owner, name)
+            data = None
+            for tree in (repo.commits.values() if repo else ()):
+                data = next((b for b in tree.values() if blob_sha(b) == sha), None)
+                if data is not None:
+                    break
+            if repo is None or data is None:
+                return _error(404, "Not Found")
+            return {"sha": sha, "node_id": f"B_{sha[:8]}", "size": len(data), "encoding": "base64",
+                    "url": f"{base(request)}/repos/{repo.full_name}/git/blobs/{sha}",
+                    "content": base64.b64encode(data).decode()}
 
     @r.get("/repos/{owner}/{name}/issues/{number}/comments")
     def list_comments(owner: str, name: str, number: int, request: Request, per_page: int = 30, page: int = 1):

@@ -145,3 +145,18 @@ def test_slow_answers_hit_the_timeout_and_are_retried(standin, app_key):
     standin.state.slow(1.0, count=1)
     assert client.get_pull(REPO, number).number == number
     assert len(waits) == 1
+
+
+def test_files_over_one_megabyte_come_from_the_blob_api_and_huge_ones_are_not_downloaded(
+        standin, app_key, no_sleep, monkeypatch):
+    import bot.github.pygithub_client as adapter
+
+    monkeypatch.setattr(adapter, "MAX_FILE_BYTES", 3 * 1024 * 1024)
+    big, huge = b"a: b\n" * 300_000, b"x" * (4 * 1024 * 1024)
+    standin.state.add_repo(REPO, files={"big/qna.yaml": big, "huge/qna.yaml": huge})
+    client, _ = _client(standin, app_key, no_sleep)
+    assert client.get_file(REPO, "big/qna.yaml", "main") == big
+    assert len(client.get_file(REPO, "huge/qna.yaml", "main")) == 3 * 1024 * 1024 + 1
+    fetched = [e["path"] for e in standin.state.log]
+    assert any("/git/blobs/" in p for p in fetched)
+    assert sum("/git/blobs/" in p for p in fetched) == 1  # only the 1.5 MB one
