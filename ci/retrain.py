@@ -113,6 +113,19 @@ def leaf_prs(tree: Path, since: str | None, sha: str) -> tuple[list[int], dict[s
     return prs_from_subjects([s for _, s in reversed(commits)]), by_leaf
 
 
+def leaf_changes(tree: Path, since: str | None, sha: str, leaves: list[str]) -> list[tuple[str, str]]:
+    """(path, added|modified|removed) of qna.yaml files since the last release; all leaves "added" before one."""
+    if not since or not _has_commit(tree, since):
+        return [(path, "added") for path in leaves]
+    names = {"A": "added", "M": "modified", "D": "removed"}
+    out = []
+    for line in _git(tree, "diff", "--name-status", "--no-renames", since, sha).splitlines():
+        status, _, path = line.partition("\t")
+        if path.endswith("/qna.yaml") and status[:1] in names:
+            out.append((path, names[status[:1]]))
+    return out
+
+
 def _has_commit(tree: Path, sha: str) -> bool:
     try:
         _git(tree, "cat-file", "-e", f"{sha}^{{commit}}")
@@ -308,22 +321,30 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
         reporter.progress(f"publishing to {target.name()}", 0.9)
         info = ReleaseInfo(
             taxonomy_repo=args.repo, taxonomy_sha=args.sha, previous_taxonomy_sha=(record or {}).get("taxonomy_sha"),
-            leaves=[LeafChange(p, "modified", by_leaf.get(p)) for p in leaves if p in by_leaf],
+            leaves=[LeafChange(p, status, by_leaf.get(p), f"https://github.com/{args.repo}/pull/{by_leaf[p]}" if p in by_leaf else "")
+                    for p, status in leaf_changes(tree, (record or {}).get("taxonomy_sha"), args.sha, leaves)],
             data_counts={name: p["samples"] for name, p in summary["phases"].items()},
             generation_params={"teacher": teacher, "samples": config.generate.samples},
             training_params=summary["config"], evaluation=report, attributions=_attributions(tree, leaves),
             base_model=settings.base_model, license=config.release.license, tag_format=_tag_format(config.release.tag_format))
         try:
-            release = publish_release(summary["final"], target, info).to_dict()
+            published = publish_release(summary["final"], target, info)
         except PublishError as exc:
             return reporter.fail("publishing failed", str(exc))
+        release = published.to_dict()
+        if notes_client is not None:
+            from ci.announce import announce_release
+
+            announced = announce_release(notes_client, args.repo, info, published)
+            release["announced"] = sorted(announced.commented + announced.already_commented)
     body = render_summary(report, gate, release, prs, baseline_name)
     if target is None:
         body += "\n\nPublishing is not configured (`release.repo_id` or ARBORIST_RELEASE_DIR): nothing was released."
     if config_problems:
         body += "\n\nConfig problems (defaults used): " + "; ".join(config_problems)
     note = f"{NOTE_MARKER}\n### Retrain at `{args.sha[:12]}`\n\n{body}"
-    noted = post_notes(notes_client, args.repo, prs, note) if notes_client is not None and prs else []
+    unannounced = [n for n in prs if n not in (release or {}).get("announced", [])]
+    noted = post_notes(notes_client, args.repo, unannounced, note) if notes_client is not None and unannounced else []
     (work / "result.json").write_text(json.dumps({"gate": gate, "release": release, "prs": prs, "noted": noted,
                                                   "note": note}, indent=2))
     links = {"release": release["url"]} if release and release["url"].startswith("http") else {}

@@ -111,7 +111,50 @@ def test_retrain_trains_evaluates_gates_publishes_and_notes_each_pr(retrain_env,
     assert record["taxonomy_sha"] == sha and {leaf["pr_number"] for leaf in record["leaves"]} == {5, 7}
     for number in (5, 7):
         notes = github.comments_on("acme/taxonomy", number)
-        assert len(notes) == 1 and NOTE_MARKER in notes[0].body and latest in notes[0].body
+        assert len(notes) == 1 and f"<!-- arborist:release {latest} -->" in notes[0].body
+    [run] = github.check_runs("acme/taxonomy", head_sha=sha)
+    assert run.conclusion == "success" and latest in run.title
+
+
+@pytest.mark.slow
+def test_second_retrain_compares_with_the_hub_release_and_notes_only_new_prs(retrain_env, capsys, monkeypatch):
+    from huggingface_hub import HfApi
+
+    from bot.github.fake import FakeGitHub
+    from ci.env import CiEnv
+    from ci.report import Reporter
+    from ci.retrain import parse_args, run_retrain
+    from lab.standins.hub import HubStandIn
+
+    sha, tmp, _ = retrain_env
+    repo = tmp / "git" / "acme" / "taxonomy.git"
+    commit(repo, {".github/arborist.yml": CONFIG + b"release:\n  repo_id: acme/student\n"}, "release to the Hub (#8)")
+    monkeypatch.delenv("ARBORIST_RELEASE_DIR")
+    token = "hf_FAKEretrainToken0123456789"
+    github = FakeGitHub()
+    with HubStandIn(token=token) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.setenv("HF_TOKEN", token)
+
+        def retrain(at: str, job: int) -> Result:
+            args = parse_args(["--repo", "acme/taxonomy", "--sha", at, "--job-id", str(job)])
+            code = run_retrain(args, CiEnv.from_environ(), Reporter("acme/taxonomy", job, kind="retrain"), notes_client=github)
+            result = _result(capsys.readouterr().out)
+            assert code == 0, result.summary
+            return result
+
+        first_sha = git(repo, "rev-parse", "HEAD")
+        retrain(first_sha, 1)
+        second_sha = commit(repo, {"compositional_skills/trivia/facts/qna.yaml": leaf("Answer trivia well.", FACTS)},
+                            "Sharpen the trivia task (#9)")
+        second = retrain(second_sha, 2)
+        refs = HfApi(endpoint=hub.url, token=token).list_repo_refs("acme/student")
+    report = json.loads((tmp / "data" / "retrain" / second_sha / "report.json").read_text())
+    first_tag = next(t.name for t in refs.tags if t.target_commit != refs.branches[0].target_commit)
+    assert report["baseline_kind"] == f"release {first_tag}" and "delta" in report["metrics"]["rouge_l"]
+    assert len(refs.tags) == 2 and "released" in second.title
+    assert [c.body.count("arborist:release") for c in github.comments_on("acme/taxonomy", 9)] == [1]
+    assert len(github.comments_on("acme/taxonomy", 5)) == 1  # #5 went into the first release only
 
 
 @pytest.mark.slow
@@ -133,6 +176,25 @@ def test_a_killed_retrain_resumes_and_finishes(retrain_env):
     assert "resuming from checkpoint-" in again.stderr
     assert _result(again.stdout).conclusion == "success"
     assert (tmp / "releases" / "LATEST").is_file()
+
+
+@pytest.mark.slow
+def test_without_a_release_target_the_gate_result_is_noted_on_each_pr(retrain_env, capsys, monkeypatch):
+    from bot.github.fake import FakeGitHub
+    from ci.env import CiEnv
+    from ci.report import Reporter
+    from ci.retrain import parse_args, run_retrain
+
+    sha, tmp, _ = retrain_env
+    monkeypatch.delenv("ARBORIST_RELEASE_DIR")
+    github = FakeGitHub()
+    args = parse_args(["--repo", "acme/taxonomy", "--sha", sha, "--job-id", "6"])
+    assert run_retrain(args, CiEnv.from_environ(), Reporter("acme/taxonomy", 6, kind="retrain"), notes_client=github) == 0
+    result = _result(capsys.readouterr().out)
+    assert result.title == "gate passed, not released" and "Publishing is not configured" in result.summary
+    for number in (5, 7):
+        [note] = github.comments_on("acme/taxonomy", number)
+        assert NOTE_MARKER in note.body and "Gate: PASS" in note.body and "95% CI" in note.body
 
 
 def test_an_invalid_leaf_stops_the_run_before_training(retrain_env, capsys):
