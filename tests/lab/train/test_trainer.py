@@ -130,3 +130,26 @@ def test_a_run_stopped_mid_phase_resumes_to_the_same_loss_curve(tiny_llama_dir, 
         assert len(read_metrics(out)) == stop  # lines past the last checkpoint get replayed on resume
         train(data, str(tiny_llama_dir), out, config, RunOptions(resume=True, progress=False, log=lambda s: None))
         assert comparable(read_metrics(out)) == comparable(straight)
+
+
+def test_a_lora_run_stopped_mid_phase_resumes_to_the_same_loss_curve(tiny_llama_dir, data_dir, tmp_path):
+    config = TrainConfig(cpu_threads=1, method="lora", lora_modules_to_save=["lm_head"], knowledge_epochs=4,
+                         skills_epochs=3, max_seq_len=64, max_tokens_per_micro_batch=64, save_every_steps=2)
+    train(data_dir, str(tiny_llama_dir), tmp_path / "straight", config, QUIET)
+    with pytest.raises(StopRequested):
+        train(data_dir, str(tiny_llama_dir), tmp_path / "stopped", config,
+              RunOptions(stop_after_steps=7, progress=False, log=lambda s: None))
+    assert (tmp_path / "stopped" / "phase1" / "checkpoint-6" / "adapter").is_dir()
+    train(data_dir, str(tiny_llama_dir), tmp_path / "stopped", config, RunOptions(resume=True, progress=False, log=lambda s: None))
+    assert comparable(read_metrics(tmp_path / "stopped")) == comparable(read_metrics(tmp_path / "straight"))
+
+
+def test_lab_train_refuses_an_unknown_config_key_before_loading_anything(tmp_path, capsys):
+    from lab.cli import main
+
+    config = tmp_path / "train.yaml"
+    config.write_text("train:\n  epochs: 3\n")
+    assert main(["train", "--data", str(tmp_path), "--base", "nowhere", "--out", str(tmp_path / "out"),
+                 "--config", str(config)]) == 2
+    assert "unknown training config keys: epochs" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
