@@ -30,17 +30,20 @@ LGPL-3.0-or-later LicenseRef-Public-Domain MIT MIT-0 MPL-2.0 MS-PL ODC-By-1.0 OD
 PDDL-1.0 PSF-2.0 Python-2.0 Unicode-3.0 Unlicense UPL-1.0 W3C WTFPL Zlib
 """.split())
 _BY_UPPER = {spdx.upper(): spdx for spdx in SPDX_IDS}
-LINE = re.compile(r"^\s*([^:\n]{1,40}?)\s*:\s*(.*?)\s*$", re.MULTILINE)
+MAX_LABEL_CHARS = 40
 
 
 def parse_attribution(text: str) -> dict[str, tuple[str, int]]:
     """field -> (value, line) for the recognised `Label: value` lines."""
     found: dict[str, tuple[str, int]] = {}
-    for match in LINE.finditer(text):
-        label = match.group(1).strip().lower().replace("_", " ")
+    for number, line in enumerate(text.split("\n"), 1):  # str methods only: linear on hostile input
+        label, colon, value = line.partition(":")
+        if not colon or len(label) > MAX_LABEL_CHARS:
+            continue
+        label = label.strip().lower().replace("_", " ")
         for name, spellings in FIELDS.items():
             if label in spellings and name not in found:
-                found[name] = (match.group(2), text.count("\n", 0, match.start()) + 1)
+                found[name] = (value.strip(), number)
     return found
 
 

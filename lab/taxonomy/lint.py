@@ -14,7 +14,8 @@ import re
 from lab.taxonomy.findings import Issue
 from lab.taxonomy.lint_tokens import token_issues
 
-TRAILING = re.compile(r"[ \t][ \t\x0b\x0c]*$", re.MULTILINE)
+LINE_END_SPACE = re.compile(r"[ \t\x0b\x0c](?=\n|\Z)")  # one char, then the line's end: linear time
+WHITESPACE = " \t\x0b\x0c"
 BLANK_RUN = re.compile(r"\n\n\n\n+")  # four newlines = three blank lines in a row (max is 2)
 DIRECTIVE = re.compile(r"(?:^|[ \t])(# yamllint (disable-line|disable|enable)((?: rule:\S+)*)\s*)$")
 # our rule id -> yamllint's, for `# yamllint disable rule:...` comments
@@ -28,8 +29,13 @@ def lint_issues(text: str) -> list[Issue]:
     if re.match(r"#\s*yamllint disable-file\s*$", text.split("\n", 1)[0]):
         return []
     issues: list[Issue] = []
-    for match in TRAILING.finditer(text):
-        line, col = _line_col(text, match.start())
+    for match in LINE_END_SPACE.finditer(text):
+        end = match.end()
+        start = text.rfind("\n", 0, end) + 1
+        body = text[start:end].rstrip(WHITESPACE)
+        if text[start + len(body)] not in " \t":
+            continue  # yamllint: only a run that starts with a space or tab counts
+        line, col = _line_col(text, start + len(body))
         issues.append(Issue("trailing-spaces", line, col, "This line ends with spaces or tabs.",
                             "Delete the whitespace at the end of the line (many editors can do it on save)."))
     if text and not text.endswith("\n"):

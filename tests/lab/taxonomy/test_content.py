@@ -49,6 +49,7 @@ def test_credentials_in_a_repo_url_are_not_echoed_back():
     (b"Title of work: x\x00\x00", "attribution-fields"),
     (b"Title of work: \xff\xfe\n", "attribution-fields"),
     (b"Title of work: x\n" * 20_000, "attribution-fields"),
+    (b"Title of work: x" + b" " * 90_000 + b"y\n", "attribution-fields"),
 ])
 def test_hostile_attribution_files_become_findings(attribution, rule):
     findings = check(SKILL, attribution=attribution)

@@ -40,6 +40,7 @@ HOSTILE = {
     "big_int": "version: " + "9" * 5000 + "\n",
     "nan_version": "version: .nan\n",
     "bool_version": "version: true\n",
+    "space_runs": "version: 3\n" + "".join(f"k{i}: x" + " " * 15_000 + "y  \n" for i in range(60)),
 }
 
 
