@@ -56,6 +56,8 @@ def job_lines(job: Job, queue_position: int | None = None) -> list[str]:
         where = f"position {queue_position} in the queue" if queue_position else "waiting for a runner"
         retry = f" (attempt {job.attempts + 1} of {job.max_attempts})" if job.attempts else ""
         lines.append(f"Queued: {where}{retry}.")
+    elif job.state == RUNNING and job.cancel_requested:
+        lines.append(f"Stopping: {job.reason or 'cancel requested'}.")
     elif job.state == RUNNING:
         lines.append(f"Running (attempt {job.attempts} of {job.max_attempts}): {job.progress or 'started'}")
         if job.fraction is not None:

@@ -122,8 +122,7 @@ class JobService:
             if keep_sha is not None and job.sha == keep_sha:
                 continue
             job = self.executor.cancel(github, job, reason)
-            if job.state == CANCELLED:
-                self.publish(github, job)
+            self.publish(github, job)  # cancelled now, or "stopping" until its worker has killed the step
             out.append(job)
         return out
 

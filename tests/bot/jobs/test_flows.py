@@ -76,6 +76,7 @@ def test_cancel_of_a_running_job_asks_its_worker_to_stop(tmp_path):
     on_comment_created(comment_event("/cancel"), world.ctx)
     (job,) = world.store.jobs()
     assert job.state == RUNNING and job.cancel_requested  # the worker's heartbeat sees it and kills the step
+    assert "Stopping: cancelled by @maya" in world.status_comments()[0].body
 
 
 def test_cancel_with_nothing_to_cancel_says_so(tmp_path):
