@@ -82,11 +82,23 @@ class PyGithubClient:
         return self._gh
 
     def _request(self, operation: str, verb: str, path: str, *, params: dict | None = None,
-                 body: Any = None, headers: dict | None = None) -> tuple[dict, Any]:
+                 body: Any = None, headers: dict | None = None,
+                 recover: Callable[[], dict | None] | None = None) -> tuple[dict, Any]:
+        """One API call with retries. `recover`, for creating POSTs, runs before each retry: a request
+        that timed out or got a 5xx may still have been carried out, and what it made is returned
+        instead of making it twice."""
         import requests
         from github import GithubException
 
+        attempts = 0
+
         def once() -> tuple[dict, Any]:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and recover is not None:
+                found = recover()
+                if found is not None:
+                    return {}, found
             requester = self._github().requester
             try:
                 result = requester.requestJsonAndCheck(verb, f"{self.base_url}{path}", parameters=params,
@@ -183,8 +195,12 @@ class PyGithubClient:
                 for i in items]
 
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
+        def recover() -> dict | None:
+            items = self._pages("list_comments", f"{self._repo(repo)}/issues/{int(number)}/comments")
+            return next((i for i in reversed(items) if i.get("body") == body), None)
+
         _, d = self._request("create_comment", "POST", f"{self._repo(repo)}/issues/{int(number)}/comments",
-                             body={"body": body})
+                             body={"body": body}, recover=recover)
         return Comment(d["id"], d.get("body") or "", (d.get("user") or {}).get("login", ""), d.get("html_url", ""))
 
     def edit_comment(self, repo: str, comment_id: int, body: str) -> Comment:
@@ -212,7 +228,17 @@ class PyGithubClient:
             body["details_url"] = details_url
         if external_id:
             body["external_id"] = external_id
-        _, d = self._request("create_check_run", "POST", f"{self._repo(repo)}/check-runs", body=body)
+        def recover() -> dict | None:
+            if not external_id:
+                return None
+            _, found = self._request("list_check_runs", "GET",
+                                     f"{self._repo(repo)}/commits/{quote(head_sha, safe='')}/check-runs",
+                                     params={"check_name": name, "filter": "all", "per_page": PER_PAGE})
+            runs = found.get("check_runs", []) if isinstance(found, dict) else []
+            return next((r for r in runs if r.get("external_id") == external_id), None)
+
+        _, d = self._request("create_check_run", "POST", f"{self._repo(repo)}/check-runs", body=body,
+                             recover=recover)
         return _check_run(d)
 
     def update_check_run(self, repo: str, check_run_id: int, status: CheckStatus | None = None,

@@ -53,6 +53,7 @@ class Faults:
     primary_rate_limits: int = 0  # requests to answer 403 with X-RateLimit-Remaining: 0
     delay: float = 0.0  # seconds before every answer
     delay_next: int = 0  # if > 0, the delay applies to this many requests only
+    lost_answers: list[int] = field(default_factory=list)  # carry the request out, then answer this status
 
 
 @dataclass
@@ -84,6 +85,7 @@ class GitHubState:
         self.installations: set[int] = set()
         self.tokens: dict[str, tuple[int, float]] = {}  # token -> (installation id, expiry)
         self.faults = Faults()
+        self.faults_methods: tuple[str, ...] = ("POST",)
         self.log: list[dict[str, Any]] = []  # every request: method, path, route, status, body, response, ms
         self.changed = threading.Condition(self.lock)  # notified after every request: wait_until() sleeps on it
         self._ids = itertools.count(1_000_001)
@@ -167,6 +169,12 @@ class GitHubState:
     def fail_next(self, count: int, status: int = 502) -> None:
         with self.lock:
             self.faults.errors.extend([status] * count)
+
+    def lose_next_answers(self, count: int, status: int = 502, methods: tuple[str, ...] = ("POST",)) -> None:
+        """The next `count` repository requests with these methods are carried out, then answered `status`."""
+        with self.lock:
+            self.faults.lost_answers.extend([status] * count)
+            self.faults_methods = methods
 
     def rate_limit_next(self, count: int, retry_after: int = 1, primary: bool = False) -> None:
         with self.lock:
@@ -391,6 +399,16 @@ def install_middleware(app: Any, state: GitHubState) -> None:
                 if state.public_key_pem is None and not auth:
                     problem = None  # auth-less mode for simple tests
             response = _error(401, problem) if problem else await call_next(request)
+            lost = None
+            with state.lock:
+                if not problem and state.faults.lost_answers and request.method in state.faults_methods \
+                        and request.url.path.startswith("/repos/") \
+                        and response.status_code < 300:  # the work is done; the answer gets lost
+                    lost = state.faults.lost_answers.pop(0)
+            if lost is not None:
+                if hasattr(response, "body_iterator"):
+                    [chunk async for chunk in response.body_iterator]
+                response = _error(lost, "Server Error (answer lost)")
         raw = b"".join([chunk async for chunk in response.body_iterator]) if hasattr(response, "body_iterator") \
             else response.body
         entry["status"] = response.status_code
@@ -653,6 +671,22 @@ def add_core_routes(app: Any, state: GitHubState) -> None:
             trial["requests"] += 1
             run.update(trial)
             return check_run_json(base(request), repo, run, state.app_id, state.bot_login)
+
+    @r.get("/repos/{owner}/{name}/commits/{ref}/check-runs")
+    def list_check_runs_for_ref(owner: str, name: str, ref: str, request: Request, check_name: str | None = None,
+                                per_page: int = 30, page: int = 1):
+        with state.lock:
+            repo = repo_or_404(owner, name)
+            if repo is None:
+                return _error(404, "Not Found")
+            sha = repo.branches.get(ref, ref)
+            runs = [c for c in repo.check_runs.values()
+                    if c["head_sha"] == sha and (check_name is None or c["name"] == check_name)]
+            runs.sort(key=lambda c: -c["id"])
+            per_page = max(1, min(per_page, 100))
+            chunk = runs[(page - 1) * per_page: page * per_page]
+            return {"total_count": len(runs), "check_runs": [
+                check_run_json(base(request), repo, c, state.app_id, state.bot_login) for c in chunk]}
 
     @r.get("/repos/{owner}/{name}/check-runs/{run_id}")
     def get_check_run(owner: str, name: str, run_id: int, request: Request):

@@ -117,3 +117,16 @@ def test_installation_events_are_logged_without_github_calls(arborist, standin, 
         assert _deliver(arborist, payload, event=name.split("/")[0]).status_code == 202
     assert standin.state.log == []
     assert 'outcome="handled"' in arborist.get("/metrics").text
+
+
+def test_lost_answers_to_creating_posts_do_not_post_twice(arborist, standin, webhook_examples):
+    """GitHub did the work but the answer was a 502: the retry finds the check run / comment instead."""
+    state = standin.state
+    number = _seed(state)
+    state.lose_next_answers(2, 502, methods=("POST",))  # the check-run create, then the comment create
+    _deliver(arborist, _real_payload(webhook_examples, "opened", state, number), "d-lost")
+    runs = state.check_runs(REPO, name=CHECK)
+    assert len(runs) == 1 and runs[0]["conclusion"] == "failure"
+    assert len(state.comments(REPO, number)) == 1
+    lost = [e["path"].rsplit("/", 1)[-1] for e in state.log if e["status"] == 502]
+    assert lost == ["check-runs", "comments"]

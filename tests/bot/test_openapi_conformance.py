@@ -35,9 +35,11 @@ def _check_log(log, specs) -> list[str]:
 def test_validation_flow_exchanges_match_openapi(arborist, standin, webhook_examples, specs):  # noqa: F811
     state = standin.state
     number = _seed(state)
+    state.lose_next_answers(2)  # exercise the recovery lookups (check runs by ref, comments) too
     _deliver(arborist, _real_payload(webhook_examples, "opened", state, number), "d-open")
     routes = {(e["method"], e["route"]) for e in state.log}
-    assert ("POST", "/repos/{owner}/{name}/check-runs") in routes and len(routes) >= 7
+    assert ("POST", "/repos/{owner}/{name}/check-runs") in routes and len(routes) >= 8
+    assert ("GET", "/repos/{owner}/{name}/commits/{ref}/check-runs") in routes
     assert _check_log(state.log, specs) == []
 
 
