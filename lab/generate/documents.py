@@ -57,11 +57,12 @@ def _remote(repo: str, allow_local: bool) -> str:
     raise DocumentError(f"document repo {repo!r} is not an https URL; only https remotes are fetched")
 
 
-def _git(args: list[str], cwd: Path, timeout: int) -> None:
+def _git(args: list[str], cwd: Path, timeout: int, stdin: str | None = None) -> None:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
     try:
-        subprocess.run(["git", "-c", "protocol.file.allow=always", *args], cwd=cwd, env=env, check=True,
-                       capture_output=True, timeout=timeout)
+        subprocess.run(["git", "-c", "protocol.file.allow=always", "-c", "core.hooksPath=/dev/null", *args],
+                       cwd=cwd, env=env, check=True, capture_output=True, timeout=timeout,
+                       input=(stdin or "").encode())
     except subprocess.TimeoutExpired as exc:
         raise DocumentError(f"git {args[0]} took longer than {timeout} s") from exc
     except subprocess.CalledProcessError as exc:
@@ -84,7 +85,8 @@ def checkout(document: Document, settings: DocsSettings) -> Path:
         t = settings.timeout_s
         _git(["init", "-q"], work, t)
         _git(["remote", "add", "origin", remote], work, t)
-        _git(["sparse-checkout", "set", "--no-cone", *document.patterns], work, t)
+        # Patterns come from a PR: fed on stdin so none can be read as an option.
+        _git(["sparse-checkout", "set", "--no-cone", "--stdin"], work, t, stdin="\n".join(document.patterns) + "\n")
         _git(["fetch", "-q", "--depth", "1", "--filter=blob:none", "origin", document.commit], work, t)
         _git(["checkout", "-q", "FETCH_HEAD"], work, t)
         shutil.rmtree(work / ".git", ignore_errors=True)

@@ -105,3 +105,10 @@ def test_documents_over_the_size_cap_or_outside_https_are_refused(tmp_path):
             read_documents(Document(remote, commit, ("*.md",)), DocsSettings(cache_dir=tmp_path / "c2"))
     with pytest.raises(DocumentError, match="not a commit hash"):
         read_documents(Document("https://example.com/r", "main; rm -rf /", ("*.md",)), small)
+
+
+def test_hostile_patterns_are_data_not_git_options(tmp_path):
+    repo, commit = make_doc_repo(tmp_path / "repo")
+    settings = DocsSettings(cache_dir=tmp_path / "cache", allow_local=True)
+    with pytest.raises(DocumentError, match="no markdown file"):
+        read_documents(Document(str(repo), commit, ("--help", "-c", "../../etc/passwd")), settings)
