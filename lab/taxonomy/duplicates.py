@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 WORD = re.compile(r"\w+")
 MIN_NEAR_WORDS = 4  # shorter questions differ by a word too easily to call them near-duplicates
 MAX_WORD_POSTINGS = 2_000  # words in more questions than this are too common to find candidates with
+MAX_NEAR_QUESTIONS = 1_000  # per file: near-duplicate search is pairwise; real leaves have under 200 questions
+MAX_NEAR_QUESTION_WORDS = 200  # longer "questions" are not looked up for near copies (bounded time)
 
 
 def normalise(text: str) -> str:
@@ -50,7 +52,7 @@ def within_leaf(questions: list[Question], threshold: float) -> list[tuple[Quest
         seen[key] = question
         words = frozenset(key.split())
         size = len(words)
-        if size < MIN_NEAR_WORDS:
+        if size < MIN_NEAR_WORDS or size > MAX_NEAR_QUESTION_WORDS or len(sets) >= MAX_NEAR_QUESTIONS:
             continue
         for earlier, earlier_words, other in sets:
             # Jaccard >= t needs min/max size >= t: skip pairs that cannot qualify
@@ -95,7 +97,7 @@ class QuestionIndex:
             if other_path != path:
                 return other_path, other_text, True
         words = frozenset(key.split())
-        if len(words) < MIN_NEAR_WORDS:
+        if not MIN_NEAR_WORDS <= len(words) <= MAX_NEAR_QUESTION_WORDS:
             return None
         hits: Counter[int] = Counter()
         for word in words:

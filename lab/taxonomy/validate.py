@@ -22,6 +22,7 @@ from lab.taxonomy.paths import LEAF_NAME, YAML_SUFFIXES, name_hint, sibling
 from lab.taxonomy.schema import SUPPORTED, file_version, schema_issues, schema_kind
 
 Reader = Callable[[str], "bytes | None"]
+MAX_INDEX_LOOKUPS = 1_000  # questions per file checked against the rest of the taxonomy (bounded time)
 
 
 def check_file(path: str, data: bytes, read: Reader, config: ValidationConfig) -> tuple[list[Finding], list[Question]]:
@@ -110,7 +111,7 @@ def _report(path: str, read: Reader, config: ValidationConfig, index: QuestionIn
 
 def _index_issues(path: str, questions: list[Question], index: QuestionIndex) -> list[Issue]:
     issues = []
-    for question in questions:
+    for question in questions[:MAX_INDEX_LOOKUPS]:
         match = index.match(path, question.text)
         if match:
             other_path, other_text, exact = match

@@ -156,3 +156,20 @@ def test_many_identical_seed_examples_are_judged_in_linear_time():
     findings = check(text)
     assert time.perf_counter() - started < 5.0
     assert any(f.rule == "schema" and "exact copy" in f.message for f in findings)
+
+
+@pytest.mark.slow
+def test_a_leaf_with_thousands_of_similar_questions_is_checked_in_bounded_time():
+    from lab.taxonomy import QuestionIndex
+
+    seeds = "".join(
+        "  - context: c\n    questions_and_answers:\n" + "".join(
+            f"      - {{question: what is item {i} {j} now, answer: a}}\n" for j in range(800))
+        for i in range(20))
+    text = "version: 3\ncreated_by: x\ndomain: y\ndocument_outline: z\nseed_examples:\n" + seeds
+    index = QuestionIndex()
+    index.add("knowledge/other/qna.yaml", [f"what is item {i} now" for i in range(3000)])
+    started = time.perf_counter()
+    findings = check(text, path="knowledge/big/qna.yaml", index=index)
+    assert time.perf_counter() - started < 20.0
+    assert "near-duplicate-question" in rules_of(findings)
