@@ -34,6 +34,7 @@ class Pending:
     delivery_id: str
     event: str
     body: bytes
+    payload: dict | None = None  # already parsed at intake (saves parsing twice); None after a restart
 
 
 class DeliveryStore:

@@ -85,7 +85,7 @@ class Worker:
 
     def handle(self, pending: Pending) -> None:
         try:
-            payload = json.loads(pending.body)
+            payload = pending.payload if pending.payload is not None else json.loads(pending.body)
             event = Event.from_delivery(pending.event, pending.delivery_id, payload)
             ctx = Context(github=self.client_factory(event.installation_id), settings=self.settings,
                           metrics=self.metrics, jobs=self.jobs)
@@ -147,7 +147,7 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
                           max_body_bytes=settings.max_body_bytes, record=store.record, wanted=wanted)
         if decision.enqueue is not None:
             event, delivery, raw = decision.enqueue
-            if not worker.submit(Pending(delivery, event, raw)):
+            if not worker.submit(Pending(delivery, event, raw, decision.payload)):
                 store.forget(delivery)
                 metrics.delivery(event, "queue_full")
                 return JSONResponse({"error": "busy: too many deliveries queued; redeliver later"},

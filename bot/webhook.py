@@ -40,6 +40,7 @@ class Decision:
     status: int
     body: dict[str, Any]
     enqueue: tuple[str, str, bytes] | None = None  # (event, delivery id, raw body) for the worker
+    payload: dict[str, Any] | None = None  # the parsed body, handed on so the worker need not parse it again
     event: str = "-"
     outcome: str = "rejected"
     headers: dict[str, str] = field(default_factory=dict)
@@ -99,4 +100,4 @@ def accept(headers: Mapping[str, str], body: bytes, *, secret: bytes, max_body_b
     if not record(delivery, event, body, "queued"):
         return Decision(200, {"status": "duplicate", "delivery": delivery}, event=event, outcome="duplicate")
     return Decision(202, {"status": "queued", "delivery": delivery}, enqueue=(event, delivery, body),
-                    event=event, outcome="queued")
+                    payload=payload, event=event, outcome="queued")
