@@ -10,6 +10,7 @@ run killed at any point continues where it stopped when the job is run again.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -376,7 +377,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     reporter.progress("starting", 0.0)
-    return run_retrain(args, env, reporter, notes_client=notes_client(env, reporter))
+    work = env.data_dir / "retrain" / args.sha
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work / "lock", "w") as lock:
+        try:  # a job claimed again while its first process still runs must not share the folder
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return reporter.fail("another retrain of this commit is running", f"`{work}` is locked by a live process.")
+        try:
+            return run_retrain(args, env, reporter, notes_client=notes_client(env, reporter))
+        except Exception as exc:  # noqa: BLE001 - report what broke instead of dying without a result
+            return reporter.fail("retraining failed", f"{type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -11,7 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", help="previous model (e.g. the last release) to compare with, item by item")
     parser.add_argument("--taxonomy", required=True, help="taxonomy root whose seed questions are asked")
     parser.add_argument("--out", default="report.json", help="report path; the Markdown rendering goes beside it (.md)")
-    parser.add_argument("--heldout", help="messages JSONL for held-out perplexity (lab train writes heldout_msgs.jsonl)")
+    parser.add_argument("--heldout", help="messages JSONL for held-out perplexity (default: heldout_msgs.jsonl "
+                        "beside MODEL when MODEL is a `lab train` final/ folder)")
     parser.add_argument("--min-effect", type=float, default=0.01, help="smallest mean ROUGE-L change that counts (0..1)")
     parser.add_argument("--allow-regression", action="store_true", help="let the gate pass a regression")
     parser.add_argument("--max-new-tokens", type=int, default=128, help="answer length bound (tokens)")
@@ -26,8 +28,12 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.min_effect <= 1 or args.max_new_tokens < 1 or args.batch_size < 1:
         print("lab evaluate: --min-effect must be in 0..1, --max-new-tokens and --batch-size >= 1", file=sys.stderr)
         return 2
+    heldout = args.heldout
+    beside = Path(args.model).parent / "heldout_msgs.jsonl"
+    if heldout is None and beside.is_file() and beside.stat().st_size > 0:
+        heldout = str(beside)
     options = EvalOptions(min_effect=args.min_effect, allow_regression=args.allow_regression, seed=args.seed,
-                          max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, heldout=args.heldout,
+                          max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, heldout=heldout,
                           progress=sys.stderr.isatty())
     from transformers.utils import logging as hf_logging
 

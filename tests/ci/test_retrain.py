@@ -207,3 +207,19 @@ def test_an_invalid_leaf_stops_the_run_before_training(retrain_env, capsys):
     result = _result(capsys.readouterr().out)
     assert result.conclusion == "failure" and "invalid" in result.title
     assert not (tmp / "data" / "retrain" / bad / "train").exists()
+
+
+def test_a_second_process_on_the_same_commit_is_refused_while_the_first_runs(retrain_env, capsys):
+    import fcntl
+
+    from ci.retrain import main
+
+    sha, tmp, _ = retrain_env
+    work = tmp / "data" / "retrain" / sha
+    work.mkdir(parents=True)
+    with open(work / "lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert main(["--repo", "acme/taxonomy", "--sha", sha, "--job-id", "7"]) == 1
+    result = _result(capsys.readouterr().out)
+    assert result.conclusion == "failure" and "another retrain" in result.title
+    assert not (work / "tree").exists()
