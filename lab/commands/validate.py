@@ -33,7 +33,10 @@ def _config(args: argparse.Namespace):
     if args.config:
         import yaml
 
-        loaded = yaml.safe_load(args.config.read_text(encoding="utf-8")) or {}
+        try:
+            loaded = yaml.safe_load(args.config.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{args.config}: not readable YAML ({exc})") from None
         if not isinstance(loaded, dict):
             raise ValueError(f"{args.config}: expected a mapping")
         section = loaded.get("validation") or {}

@@ -34,7 +34,10 @@ def tokenizer_counter(path: str) -> Counter:
         file = file / "tokenizer.json"
     if not file.is_file():
         raise ValueError(f"tokenizer not found: {file} (expected a tokenizer.json)")
-    tokenizer = Tokenizer.from_file(str(file))
+    try:
+        tokenizer = Tokenizer.from_file(str(file))
+    except Exception as exc:  # tokenizers raises plain Exception for unreadable files
+        raise ValueError(f"cannot load tokenizer {file}: {exc}") from None
     return lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)
 
 

@@ -63,6 +63,12 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     bad.write_text("validation:\n  severity:\n    nope: error\n")
     assert main(["validate", "--config", str(bad), str(tmp_path)]) == 2
     assert "nope" in capsys.readouterr().err
+    bad.write_text("validation: [unclosed\n")
+    assert main(["validate", "--config", str(bad), str(tmp_path)]) == 2
+    broken_tokenizer = tmp_path / "tokenizer.json"
+    broken_tokenizer.write_text("{not json")
+    assert main(["validate", "--tokenizer", str(broken_tokenizer), str(tmp_path)]) == 2
+    assert "cannot load tokenizer" in capsys.readouterr().err
     result = subprocess.run([sys.executable, "-m", "lab.cli", "validate", "--format", "xml"], capture_output=True)
     assert result.returncode == 2
 
