@@ -77,7 +77,7 @@ def _noop_metrics() -> Any:
 
 @dataclass
 class Context:
-    """What a handler may use. Build one per delivery with `Context.for_client` or directly in tests."""
+    """What a handler may use; the server builds one per delivery, tests build one directly."""
 
     github: GitHubClient
     settings: Any = None  # bot.settings.Settings (None in unit tests that do not need it)
