@@ -23,7 +23,7 @@ class Limits:
     max_items: int = 1_000  # entries in one list or mapping; the most in a real file is 177
     context_tokens: int = 500  # a knowledge context must be fewer than this many tokens
     qa_tokens: int = 250  # a question or an answer may have at most this many tokens
-    near_duplicate: float = 0.8  # word-set similarity (Jaccard, 0..1) from which questions are near-duplicates
+    near_duplicate: float = 0.9  # word-set similarity (Jaccard, 0..1) from which questions are near-duplicates
 
 
 @dataclass(frozen=True)

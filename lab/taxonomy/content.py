@@ -40,11 +40,25 @@ def seed_texts(data: Any) -> list[tuple[str, tuple, Any]]:
     return out
 
 
-def questions_of(loaded: Loaded, texts: list[tuple[str, tuple, Any]] | None = None) -> list[Question]:
-    """The file's questions with their positions (text values only)."""
+def questions_of(loaded: Loaded, texts: list[tuple[str, tuple, Any]] | None = None,
+                 kind: str = "knowledge") -> list[Question]:
+    """The file's questions with their positions (text values only).
+
+    In a grounded skill a question belongs to its seed's context ("Summarise this text." is a fine
+    question for every context), so it carries that context; knowledge questions stand alone.
+    """
     texts = seed_texts(loaded.data) if texts is None else texts
-    return [Question(value, *loaded.where(path)) for name, path, value in texts
-            if name == "question" and isinstance(value, str)]
+    seeds = loaded.data.get("seed_examples") if isinstance(loaded.data, dict) else None
+    out = []
+    for name, path, value in texts:
+        if name != "question" or not isinstance(value, str):
+            continue
+        context = ""
+        if kind != "knowledge" and isinstance(seeds, list) and len(path) == 3:
+            seed = seeds[path[1]]
+            context = seed.get("context") if isinstance(seed.get("context"), str) else ""
+        out.append(Question(value, *loaded.where(path), context=context))
+    return out
 
 
 def length_issues(loaded: Loaded, kind: str, config: ValidationConfig,

@@ -31,6 +31,7 @@ class Question:
     text: str
     line: int
     col: int
+    context: str = ""  # a grounded skill's seed context: the question is only a duplicate within it
 
     @property
     def words(self) -> frozenset[str]:
@@ -40,21 +41,24 @@ class Question:
 def within_leaf(questions: list[Question], threshold: float) -> list[tuple[Question, Question, bool]]:
     """(later, earlier, exact) for each question that repeats or nearly repeats an earlier one."""
     out: list[tuple[Question, Question, bool]] = []
-    seen: dict[str, Question] = {}
+    seen: dict[tuple[str, str], Question] = {}
     sets: list[tuple[Question, frozenset[str], int]] = []
     for question in questions:
         key = normalise(question.text)
         if not key:
             continue
-        if key in seen:
-            out.append((question, seen[key], True))
+        context = normalise(question.context)
+        if (context, key) in seen:
+            out.append((question, seen[context, key], True))
             continue
-        seen[key] = question
+        seen[context, key] = question
         words = frozenset(key.split())
         size = len(words)
         if size < MIN_NEAR_WORDS or size > MAX_NEAR_QUESTION_WORDS or len(sets) >= MAX_NEAR_QUESTIONS:
             continue
         for earlier, earlier_words, other in sets:
+            if earlier.context != question.context:
+                continue
             # Jaccard >= t needs min/max size >= t: skip pairs that cannot qualify
             if min(size, other) < threshold * max(size, other):
                 continue
@@ -70,7 +74,7 @@ def within_leaf(questions: list[Question], threshold: float) -> list[tuple[Quest
 class QuestionIndex:
     """Every question of a taxonomy, for finding copies of a new question in other leaves."""
 
-    threshold: float = 0.8
+    threshold: float = 0.9
     _exact: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     _entries: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
     _postings: dict[str, list[int]] = field(default_factory=dict)

@@ -76,7 +76,7 @@ def check_file(path: str, data: bytes, read: Reader, config: ValidationConfig) -
                                 "`Title of work:`, `Link to work:`, `License of the work:` and `Creator names:`."))
         extra = _findings(attribution_path, attribution, config)
     texts = seed_texts(content)
-    questions = questions_of(loaded, texts)
+    questions = questions_of(loaded, texts, kind)
     issues.extend(length_issues(loaded, kind, config, texts))
     issues.extend(duplicate_issues(questions, config))
     issues.extend(document_issues(loaded))
@@ -111,7 +111,7 @@ def _report(path: str, read: Reader, config: ValidationConfig, index: QuestionIn
 
 def _index_issues(path: str, questions: list[Question], index: QuestionIndex) -> list[Issue]:
     issues = []
-    for question in questions[:MAX_INDEX_LOOKUPS]:
+    for question in [q for q in questions if not q.context][:MAX_INDEX_LOOKUPS]:  # grounded: context-bound
         match = index.match(path, question.text)
         if match:
             other_path, other_text, exact = match
@@ -151,7 +151,9 @@ def build_index(root: Path, config: ValidationConfig, leaves: Iterable[str]) -> 
             continue
         loaded = load_yaml(data, config.limits)
         if not loaded.fatal:
-            index.add(leaf, [q.text for q in questions_of(loaded)])
+            content = loaded.data if isinstance(loaded.data, dict) else {}
+            index.add(leaf, [q.text for q in questions_of(loaded, kind=schema_kind(leaf, content))
+                             if not q.context])
     return index
 
 

@@ -38,3 +38,14 @@ def test_index_ignores_the_files_own_questions_and_finds_near_copies_elsewhere()
     assert near is not None and near[2] is False
     assert index.match("b/qna.yaml", "What colour is the Moon at night?") is None
     assert len(index) == 1
+
+
+def test_grounded_skills_may_ask_the_same_question_about_different_contexts():
+    from .conftest import check, rules_of
+
+    seeds = "".join(f"  - context: Text number {i} about topic {i}.\n    question: Summarise this text.\n"
+                    f"    answer: Summary {i}.\n" for i in range(5))
+    text = f"version: 3\ncreated_by: me\ntask_description: Summarise.\nseed_examples:\n{seeds}"
+    assert not {"duplicate-question", "near-duplicate-question"} & rules_of(check(text))
+    same_context = text.replace("Text number 4 about topic 4.", "Text number 0 about topic 0.")
+    assert "duplicate-question" in rules_of(check(same_context))
