@@ -27,7 +27,11 @@ def estimate_tokens(text: str) -> int:
 @cache
 def tokenizer_counter(path: str) -> Counter:
     """Exact counts from a `tokenizers` tokenizer.json (or a model folder holding one). Loaded once."""
-    from tokenizers import Tokenizer  # imported here: only needed when a tokenizer is configured
+    try:
+        from tokenizers import Tokenizer  # imported here: only needed when a tokenizer is configured
+    except ImportError:
+        raise ValueError("a tokenizer is configured but the `tokenizers` package is not installed "
+                         "(pip install tokenizers, or remove the tokenizer setting)") from None
 
     file = Path(path)
     if file.is_dir():
