@@ -138,3 +138,18 @@ def test_fast_schema_check_agrees_with_jsonschema_on_every_corpus_file(shared_fi
             assert fast_check(kind, version)(loaded.data) == validator(kind, version).is_valid(loaded.data), path
             compared += 1
     assert compared > 3000
+
+
+def test_lab_validate_over_the_whole_corpus_stays_under_200_mb(shared_fixtures):
+    import subprocess
+    import sys
+
+    paths = [str(shared_fixtures / d) for d in CORPUS_DIRS if (shared_fixtures / d).is_dir()]
+    code = ("import resource, io, contextlib\nfrom lab.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    rc = main(['validate', '--format', 'json', *{paths!r}])\n"
+            "print(rc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rc, peak_mb = map(int, out.stdout.split())
+    assert rc == 1  # the corpus holds real mistakes
+    assert peak_mb < 200
