@@ -9,6 +9,7 @@ from pathlib import Path
 
 FORMATS = ("text", "json", "github", "sarif")
 TAXONOMY_ROOTS = ("knowledge", "compositional_skills", "foundational_skills")
+REPO_CONFIG = Path(".github") / "arborist.yml"  # the same file the bot reads its settings from
 PROGRESS_FROM = 200  # files; smaller runs finish before a progress bar would help
 
 
@@ -20,16 +21,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "to find duplicates across the taxonomy")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument("--config", metavar="FILE", type=Path,
-                        help="a YAML file with the `validation:` settings (e.g. .github/arborist.yml)")
+                        help="a YAML file with a `validation:` section (default: .github/arborist.yml in the "
+                             "taxonomy root or the current folder, when present)")
     parser.add_argument("--tokenizer", metavar="PATH", help="tokenizer.json for exact token counts")
     parser.add_argument("--no-hints", action="store_true", help="text format: leave out the fix hints")
-    parser.add_argument("-q", "--quiet", action="store_true", help="text format: show errors only")
+    parser.add_argument("-q", "--quiet", action="store_true", help="report errors only, not warnings")
 
 
 def _config(args: argparse.Namespace):
     from lab.taxonomy.config import ValidationConfig
 
     section: dict = {}
+    if args.config is None:
+        default = (args.taxonomy or Path(".")) / REPO_CONFIG
+        args.config = default if default.is_file() else None
     if args.config:
         import yaml
 

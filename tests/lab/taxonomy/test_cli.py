@@ -92,3 +92,12 @@ def test_without_arguments_a_taxonomy_checkout_is_validated_as_a_whole(tmp_path,
     assert main(["validate", "--format", "json"]) == 0
     paths = [f["path"] for f in json.loads(capsys.readouterr().out)["files"]]
     assert paths == sorted(paths) and len(paths) == 3 and all(not p.startswith("/") for p in paths)
+
+
+def test_the_repositorys_own_arborist_yml_is_used_by_default(tmp_path, capsys):
+    root = _broken_tree(tmp_path)
+    (root / ".github").mkdir()
+    (root / ".github" / "arborist.yml").write_text(
+        "generate: {samples: 3}\nvalidation:\n  severity: {attribution-missing: 'off', yaml-implicit-type: warning}\n")
+    assert main(["validate", "--taxonomy", str(root)]) == 0
+    assert "warning yaml-implicit-type" in capsys.readouterr().out
