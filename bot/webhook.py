@@ -19,7 +19,6 @@ from typing import Any
 SIGNATURE_PREFIX = "sha256="
 EVENT_RE = re.compile(r"^[a-z_]{1,64}$")
 DELIVERY_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-ALWAYS_REQUIRED = ("installation",)  # every App delivery but ping names its installation
 NO_REPOSITORY_EVENTS = {"installation", "installation_repositories", "github_app_authorization", "ping"}
 
 

@@ -770,7 +770,10 @@ class RunningStandin:
 
 def serve_in_thread(state: GitHubState | None = None, app: Any = None, host: str = "127.0.0.1") -> RunningStandin:
     """Start uvicorn on a free port in a daemon thread; returns once it accepts connections."""
-    return serve_app_in_thread(app or build_app(state or GitHubState()), host, state or app.state.github)
+    if app is None:
+        state = state or GitHubState()
+        app = build_app(state)
+    return serve_app_in_thread(app, host, state or app.state.github)
 
 
 def serve_app_in_thread(app: Any, host: str = "127.0.0.1", state: Any = None) -> RunningStandin:
