@@ -5,8 +5,9 @@ Run: .venv/bin/python benchmarks/generate_bench.py [--repeats 3]
 1. Overhead: a leaf generated through the pipeline, versus the same backend called directly with
    exactly the prompts the pipeline sent (recorded, then replayed). Teacher: a tiny random Llama as
    GGUF via llama-cpp-python, and the same shape with 8 layers to show how the ratio moves with cost.
-2. Batching: the same 32 prompts one at a time versus batched: transformers (batch 8 vs 1) and an
-   OpenAI-compatible stub server with 50 ms latency per request (8 in flight vs 1).
+2. Batching: the same 32 prompts one at a time versus batched: transformers (batch 8 vs 1), an
+   OpenAI-compatible stub server with 50 ms latency per request (8 in flight vs 1), and llama-cpp
+   with 2 contexts versus 1 on 8 prompts.
 3. Cache: a first run over 3 leaves versus a re-run on unchanged leaves (llama-cpp teacher).
 4. Memory: peak Python allocations (tracemalloc) of generate_leaves with the scripted teacher while
    the number of leaves and of samples grows.
@@ -75,6 +76,22 @@ class Recorder:
         return self.backend.complete(prompts, **kw)
 
 
+class Timed:
+    """Wraps a backend and sums the time spent inside it: the rest of a run is the pipeline's own cost."""
+
+    def __init__(self, backend) -> None:
+        self.backend, self.inside = backend, 0.0
+        self.teacher_id, self.context_length = backend.teacher_id, backend.context_length
+        self.count_tokens = backend.count_tokens
+
+    def complete(self, prompts, **kw):
+        start = time.perf_counter()
+        try:
+            return self.backend.complete(prompts, **kw)
+        finally:
+            self.inside += time.perf_counter() - start
+
+
 def build_models(work: Path) -> dict[str, Path]:
     from lab.models.gguf_export import export_gguf
     from lab.models.tiny import TinyConfig, build_tiny_llama
@@ -106,12 +123,19 @@ def bench_overhead(models, work: Path, repeats: int) -> list[dict]:
                 backend.complete(prompts, **kw)
 
         t_pipe, t_direct = interleaved(pipeline, direct, repeats)
+        timed = Timed(backend)
+        start = time.perf_counter()
+        generate_leaves(leaves, timed, work / "o", params, cache_dir=work / f"c-timed-{name}")
+        total = time.perf_counter() - start
         rows.append({"teacher": name, "requests": sum(len(p) for p, _ in calls), "direct_s": t_direct,
-                     "pipeline_s": t_pipe, "overhead": t_pipe / t_direct - 1})
+                     "pipeline_s": t_pipe, "overhead": t_pipe / t_direct - 1,
+                     "in_run_total_s": total, "in_run_backend_s": timed.inside,
+                     "in_run_overhead": (total - timed.inside) / timed.inside})
     return rows
 
 
 def bench_batching(models, repeats: int) -> list[dict]:
+    import torch
     from stub_server import StubServer, chat_reply
 
     from lab.generate.backends.openai_http import OpenAIBackend
@@ -119,17 +143,39 @@ def bench_batching(models, repeats: int) -> list[dict]:
 
     haiku = leaf(FREEFORM)
     prompts = [question_prompt(haiku, list(haiku.seeds[i % 5: i % 5 + 3])) for i in range(32)]
+    torch.set_num_threads(1)  # a busy shared CPU: one thread each way, so threads do not fight
     rows = []
-    for batch in (1, 8):
-        hf = load_backend(str(models["hf-2l"]), batch_size=batch)
-        t = median_time(lambda hf=hf: hf.complete(prompts, max_new_tokens=32, temperature=0.7, seed=0), repeats)
-        rows.append({"backend": "transformers", "in_flight": batch, "seconds": t})
+    hf1, hf8 = load_backend(str(models["hf-2l"]), batch_size=1), load_backend(str(models["hf-2l"]), batch_size=8)
+    tokens = {}
+
+    def run_hf(backend, key):
+        tokens[key] = sum(c.completion_tokens for c in backend.complete(prompts, max_new_tokens=32, temperature=0.7, seed=0))
+
+    t1, t8 = interleaved(lambda: run_hf(hf1, 1), lambda: run_hf(hf8, 8), repeats)
+    rows.append({"backend": "transformers", "in_flight": 1, "seconds": t1, "tokens": tokens[1]})
+    rows.append({"backend": "transformers", "in_flight": 8, "seconds": t8, "tokens": tokens[8]})
+    llamas = {k: load_backend(str(models["gguf-8l"]), parallel=k) for k in (1, 2)}
+
+    def run_llama(k):
+        out = llamas[k].complete(prompts[:8], max_new_tokens=32, temperature=0.7, seed=0, schema=QUESTION_SCHEMA)
+        tokens[f"llama{k}"] = sum(c.completion_tokens for c in out)
+
+    t1, t2 = interleaved(lambda: run_llama(1), lambda: run_llama(2), repeats)
+    name = "llama-cpp 8-layer, 8 prompts"
+    rows.append({"backend": name, "in_flight": 1, "seconds": t1, "tokens": tokens["llama1"]})
+    rows.append({"backend": name, "in_flight": 2, "seconds": t2, "tokens": tokens["llama2"]})
+    for llama in llamas.values():
+        llama.close()
     with StubServer(lambda body, i: (200, chat_reply('{"question": "q"}'), {}, 0.05)) as stub:
-        for concurrency in (1, 8):
-            http = OpenAIBackend(stub.url, concurrency=concurrency)
-            t = median_time(lambda http=http: http.complete(prompts, max_new_tokens=32, temperature=0.7, seed=0,
-                                                            schema=QUESTION_SCHEMA), repeats)
-            rows.append({"backend": "http stub (50 ms/request)", "in_flight": concurrency, "seconds": t})
+        https = {k: OpenAIBackend(stub.url, concurrency=k) for k in (1, 8)}
+
+        def run_http(k):
+            https[k].complete(prompts, max_new_tokens=32, temperature=0.7, seed=0, schema=QUESTION_SCHEMA)
+
+        t1, t8 = interleaved(lambda: run_http(1), lambda: run_http(8), repeats)
+        rows.append({"backend": "http stub (50 ms/request)", "in_flight": 1, "seconds": t1})
+        rows.append({"backend": "http stub (50 ms/request)", "in_flight": 8, "seconds": t8})
+        for http in https.values():
             http.close()
     return rows
 
@@ -191,12 +237,17 @@ def main() -> int:
     print(f"## pipeline overhead (median of {args.repeats})")
     for r in overhead:
         print(f"{r['teacher']:>8}: {r['requests']} requests, direct {r['direct_s']:.3f} s, pipeline {r['pipeline_s']:.3f} s, "
-              f"overhead {r['overhead']:+.1%}")
+              f"overhead {r['overhead']:+.1%}; in one run: {r['in_run_total_s']:.3f} s total, "
+              f"{r['in_run_backend_s']:.3f} s inside the backend, pipeline's own share {r['in_run_overhead']:+.2%}")
     print("## batched vs one at a time (32 prompts)")
     by = {(r["backend"], r["in_flight"]): r["seconds"] for r in batching}
     for backend in dict.fromkeys(r["backend"] for r in batching):
-        one, many = by[(backend, 1)], by[(backend, 8)]
-        print(f"{backend}: 1 in flight {one:.3f} s, 8 in flight {many:.3f} s, speedup x{one / many:.1f}")
+        widths = sorted(k for b, k in by if b == backend)
+        one, many = by[(backend, widths[0])], by[(backend, widths[-1])]
+        print(f"{backend}: 1 in flight {one:.3f} s, {widths[-1]} in flight {many:.3f} s, speedup x{one / many:.1f}")
+    for r in batching:
+        if "tokens" in r:
+            print(f"  {r['backend']} {r['in_flight']} in flight: {r['tokens']} tokens, {r['tokens'] / r['seconds']:.0f} tokens/s")
     if cache:
         print("## cache")
         print(f"first run {cache['first_s']:.3f} s, re-run on unchanged leaves {cache['rerun_s']:.3f} s, "
