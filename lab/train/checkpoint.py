@@ -46,8 +46,11 @@ def _is_peft(model: Any) -> bool:
     return hasattr(model, "peft_config")
 
 
-def save_checkpoint(phase_dir: Path, step: int, model: Any, optimizer: Any, scheduler: Any, state: dict[str, Any], keep: int) -> Path:
-    """Write checkpoint-<step> atomically and prune older ones beyond `keep`; the state file goes last."""
+def save_checkpoint(phase_dir: Path, step: int, model: Any, optimizer: Any, scheduler: Any, state: dict[str, Any], keep: int,
+                    full: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Path:
+    """Write checkpoint-<step> atomically and prune older ones beyond `keep`; the state file goes last.
+
+    `full`: (model, optimizer) states already gathered from a sharded (FSDP) model."""
     import torch
 
     phase_dir.mkdir(parents=True, exist_ok=True)
@@ -56,11 +59,18 @@ def save_checkpoint(phase_dir: Path, step: int, model: Any, optimizer: Any, sche
     final = phase_dir / f"checkpoint-{step}"
     tmp = phase_dir / f"{TMP_PREFIX}checkpoint-{step}"
     tmp.mkdir()
-    if _is_peft(model):
+    if full is not None:
+        from safetensors.torch import save_file
+
+        (tmp / "model").mkdir()
+        model.config.save_pretrained(tmp / "model")
+        save_file({k: v.detach().contiguous().clone() for k, v in full[0].items()}, tmp / "model" / "model.safetensors",
+                  metadata={"format": "pt"})
+    elif _is_peft(model):
         model.save_pretrained(tmp / "adapter")
     else:
         model.save_pretrained(tmp / "model")
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    torch.save(full[1] if full is not None else optimizer.state_dict(), tmp / "optimizer.pt")
     torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
     rng = {"torch": torch.get_rng_state(), "python": random.getstate()}
     if torch.cuda.is_available():
@@ -99,8 +109,13 @@ def _safetensors_state(folder: Path) -> dict[str, Any]:
     return state
 
 
-def load_weights(model: Any, checkpoint: Path) -> None:
+def load_weights(model: Any, checkpoint: Path, sharded: bool = False) -> None:
     """Load a checkpoint's trained weights into a model built the same way (same base, same method)."""
+    if sharded:  # FSDP: every rank reads the full file and keeps its shard
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+        set_model_state_dict(model, _safetensors_state(checkpoint / "model"), options=StateDictOptions(full_state_dict=True))
+        return
     if _is_peft(model):
         from peft import set_peft_model_state_dict
 
@@ -117,11 +132,18 @@ def load_weights(model: Any, checkpoint: Path) -> None:
         raise ValueError(f"{checkpoint}: weights that do not fit this model: {sorted(unexpected)[:5]}")
 
 
-def load_training_state(checkpoint: Path, optimizer: Any, scheduler: Any, device: Any) -> dict[str, Any]:
+def load_training_state(checkpoint: Path, optimizer: Any, scheduler: Any, device: Any, sharded_model: Any = None) -> dict[str, Any]:
     """Restore optimizer, scheduler and RNG; return the saved state dict (step, data position, ...)."""
     import torch
 
-    optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", map_location=device, weights_only=True))
+    saved = torch.load(checkpoint / "optimizer.pt", map_location="cpu" if sharded_model is not None else device,
+                       weights_only=True)
+    if sharded_model is not None:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+        set_optimizer_state_dict(sharded_model, optimizer, saved, options=StateDictOptions(full_state_dict=True))
+    else:
+        optimizer.load_state_dict(saved)
     scheduler.load_state_dict(torch.load(checkpoint / "scheduler.pt", weights_only=True))
     rng = torch.load(checkpoint / "rng.pt", weights_only=False)
     torch.set_rng_state(rng["torch"])

@@ -19,6 +19,7 @@ METHODS = ("full", "lora")
 SCHEDULES = ("cosine", "linear", "constant")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 BOUNDARIES = ("auto", "mask4d", "position_ids")
+DISTRIBUTED = ("ddp", "fsdp")
 SMALL_MODEL_PARAMS = 50_000_000  # below this, "auto" learning rates use the fast small-model values
 
 
@@ -55,6 +56,7 @@ class TrainConfig:
     dtype: str = "auto"  # "auto": bfloat16 on GPU, float32 on CPU
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
     boundaries: str = "auto"  # packed-sample isolation: "mask4d" (block-diagonal mask) or "position_ids" (varlen)
+    distributed: str = "ddp"  # under torchrun: "ddp" (a replica per rank) or "fsdp" (weights sharded, full only)
     cpu_threads: int = 0  # CPU intra-op threads; 0 = torch's default (1 is fastest for tiny models on busy cores)
     memory_headroom: float = 0.9  # refuse to start when the estimate exceeds this share of free memory
 
@@ -79,6 +81,8 @@ class TrainConfig:
             (self.lora_r >= 1, "lora_r must be >= 1"),
             (0 < self.memory_headroom <= 1, "memory_headroom must be in (0, 1]"),
             (self.cpu_threads >= 0, "cpu_threads must be >= 0"),
+            (self.distributed in DISTRIBUTED, f"distributed must be one of {DISTRIBUTED}"),
+            (not (self.distributed == "fsdp" and self.method == "lora"), "distributed: fsdp needs method: full"),
         ]
         errors = [message for ok, message in checks if not ok]
         if errors:

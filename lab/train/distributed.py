@@ -47,9 +47,20 @@ def setup(environ: dict[str, str] | None = None) -> Dist:
     return Dist(dist.get_rank(), dist.get_world_size(), local_rank)
 
 
-def wrap(model: Any, runtime: Any, d: Dist) -> Any:
-    """The module to call forward on: DDP around the model when several ranks train."""
+def wrap(model: Any, runtime: Any, d: Dist, mode: str = "ddp") -> Any:
+    """The module to call forward on: DDP around the model, or the model itself sharded in place by
+    FSDP (each decoder layer a unit, then the root), when several ranks train."""
     if not d.active:
+        return model
+    if mode == "fsdp":
+        from torch.distributed.fsdp import fully_shard
+
+        layers = getattr(getattr(model, "model", None), "layers", None)
+        if layers is None:
+            raise ValueError("distributed: fsdp needs a decoder with model.layers (Llama-like)")
+        for layer in layers:
+            fully_shard(layer)
+        fully_shard(model)
         return model
     from torch.nn.parallel import DistributedDataParallel
 
@@ -63,6 +74,18 @@ def my_share(indices: list[int], d: Dist) -> list[int | None]:
     mine: list[int | None] = list(indices[d.rank :: d.world])
     slots = -(-len(indices) // d.world) if indices else 0
     return mine + [None] * (slots - len(mine))
+
+
+def full_states(model: Any, optimizer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Gather a sharded model's and optimizer's full state on CPU (a collective: every rank calls it)."""
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        get_model_state_dict,
+        get_optimizer_state_dict,
+    )
+
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_model_state_dict(model, options=options), get_optimizer_state_dict(model, optimizer, options=options)
 
 
 def all_sum(value: float, d: Dist, device: Any) -> float:

@@ -88,7 +88,7 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
     config: TrainConfig = ctx["config"]
     runtime, model, tokenizer, options, out = ctx["runtime"], ctx["model"], ctx["tokenizer"], ctx["options"], ctx["out"]
     d: distributed.Dist = ctx["dist"]
-    forward = ctx["forward"]
+    forward, sharded = ctx["forward"], ctx["sharded"]
     per_step = config.grad_accum * d.world
     phase_dir = out / phase.name
     samples, dropped = tokenize_records(tokenizer, list(phase.samples), config.max_seq_len)
@@ -114,13 +114,16 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
     start = 0
     latest = ckpt.latest_checkpoint(phase_dir) if options.resume else None
     if latest is not None:
-        ckpt.load_weights(model, latest)
-        start = ckpt.load_training_state(latest, optimizer, scheduler, runtime.device)["step"]
+        ckpt.load_weights(model, latest, sharded)
+        saved = ckpt.load_training_state(latest, optimizer, scheduler, runtime.device, model if sharded else None)
+        if saved.get("world_size", 1) != d.world:
+            raise ValueError(f"{latest} was written by {saved.get('world_size', 1)} process(es); resume with as many")
+        start = saved["step"]
         if d.main:
             options.log(f"{phase.name}: resuming from {latest.name}")
     else:
         if previous is not None:  # phase 2 starts from phase 1's selected (final) checkpoint
-            ckpt.load_weights(model, previous)
+            ckpt.load_weights(model, previous, sharded)
         torch.manual_seed(config.seed + index)
     if d.main:
         truncate_metrics(out / METRICS_FILE, ctx["phase_names"], phase.name, start)
@@ -176,8 +179,9 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
         if done % config.save_every_steps == 0 or done == total_steps:
             state = {"phase": phase.name, "step": done, "total_steps": total_steps, "world_size": d.world,
                      "micro_batch_position": min(len(plan), done * per_step), "complete": done == total_steps}
+            full = distributed.full_states(model, optimizer) if sharded else None
             if d.main:
-                final = ckpt.save_checkpoint(phase_dir, done, model, optimizer, scheduler, state, config.keep_checkpoints)
+                final = ckpt.save_checkpoint(phase_dir, done, model, optimizer, scheduler, state, config.keep_checkpoints, full)
             distributed.barrier(d)
         bar.update(1)
         ctx["steps_this_process"] += 1
@@ -253,7 +257,8 @@ def _train(d: distributed.Dist, data_dir: str | Path, base: str, out: Path, conf
                     f"{total:,} parameters trainable, memory estimate {needed / 2**30:.2f} GiB of {free / 2**30:.1f} GiB free")
     ctx = {"config": config, "runtime": runtime, "model": model, "tokenizer": tokenizer, "options": options,
            "out": out, "phase_names": [p.name for p in phases], "tokens": 0, "seconds": 0.0, "steps_this_process": 0,
-           "dist": d, "forward": distributed.wrap(model, runtime, d)}
+           "dist": d, "forward": distributed.wrap(model, runtime, d, config.distributed),
+           "sharded": d.active and config.distributed == "fsdp"}
     summaries: dict[str, Any] = {}
     previous: Path | None = None
     for index, phase in enumerate(phases):
@@ -263,7 +268,12 @@ def _train(d: distributed.Dist, data_dir: str | Path, base: str, out: Path, conf
     assert previous is not None
     if not d.main:
         return {"phases": summaries, "rank": d.rank}
-    ckpt.load_weights(model, previous)  # the selected checkpoint of the last phase, whatever ran in this process
+    if ctx["sharded"]:  # the checkpoint holds the full weights: rebuild a plain model from it
+        from transformers import AutoModelForCausalLM
+
+        model = AutoModelForCausalLM.from_pretrained(previous / "model")
+    else:
+        ckpt.load_weights(model, previous)  # the selected checkpoint of the last phase, whatever ran in this process
     final = _write_final(model, tokenizer, out)
     summary = {
         "base": str(base), "method": config.method, "mode": config.mode, "device": str(runtime.device), "world_size": d.world,

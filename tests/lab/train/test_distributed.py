@@ -26,16 +26,23 @@ def test_every_rank_runs_the_same_number_of_passes_and_all_batches_are_used_once
 
 
 @pytest.mark.slow
-def test_torchrun_with_two_ranks_matches_one_process_with_twice_the_accumulation(tiny_llama_dir, data_dir, tmp_path):
+@pytest.mark.parametrize("mode", ["ddp", "fsdp"])
+def test_torchrun_with_two_ranks_matches_one_process_with_twice_the_accumulation(tiny_llama_dir, data_dir, tmp_path, mode):
     torchrun = Path(sys.executable).with_name("torchrun")
     if not torchrun.exists():
         pytest.skip("torchrun is not installed beside this Python")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     common = ["--data", str(data_dir), "--base", str(tiny_llama_dir), *SETTINGS]
-    two = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "lab.cli", "train", *common,
-                          "--out", str(tmp_path / "ddp")], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
+    launch = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "lab.cli", "train", *common,
+              f"--set=distributed={mode}", "--set=save_every_steps=2", "--out", str(tmp_path / "ddp")]
+    if mode == "fsdp":  # sharded checkpoints are gathered and restored: stop mid-phase 1, then resume
+        stopped = subprocess.run([*launch, "--stop-after-steps=5"], cwd=REPO_ROOT, env=env, capture_output=True,
+                                 text=True, timeout=240)
+        assert stopped.returncode != 0 and (tmp_path / "ddp" / "phase1" / "checkpoint-4").is_dir(), stopped.stderr[-3000:]
+        launch.append("--resume")
+    two = subprocess.run(launch, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert two.returncode == 0, two.stdout[-2000:] + two.stderr[-3000:]
-    one = subprocess.run([sys.executable, "-m", "lab.cli", "train", *common, "--set=grad_accum=2",
+    one = subprocess.run([sys.executable, "-m", "lab.cli", "train", *common, "--set=grad_accum=2", "--set=save_every_steps=2",
                           "--out", str(tmp_path / "one")], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert one.returncode == 0, one.stderr[-3000:]
     ddp, single = read_metrics(tmp_path / "ddp"), read_metrics(tmp_path / "one")

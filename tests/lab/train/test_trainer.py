@@ -43,7 +43,7 @@ def test_loss_falls_and_the_trained_model_answers_a_seed_question_the_base_canno
 def test_phases_run_in_order_and_phase2_starts_from_phase1_final_checkpoint(tiny_llama_dir, data_dir, tmp_path, monkeypatch):
     loaded = []
     real = ckpt.load_weights
-    monkeypatch.setattr(ckpt, "load_weights", lambda model, path: (loaded.append(path), real(model, path)))
+    monkeypatch.setattr(ckpt, "load_weights", lambda model, path, *rest: (loaded.append(path), real(model, path, *rest)))
     config = TrainConfig(cpu_threads=1, knowledge_epochs=2, skills_epochs=2, replay_share=0.5, save_every_steps=1, keep_checkpoints=1)
     summary = train(data_dir, str(tiny_llama_dir), tmp_path / "out", config, QUIET)
     metrics = read_metrics(tmp_path / "out")
