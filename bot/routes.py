@@ -13,6 +13,7 @@ ROUTES: list[tuple[str, str | None, str]] = [
     ("pull_request", "synchronize", "bot.handlers.pull_request:on_pull_request"),
     ("pull_request", "reopened", "bot.handlers.pull_request:on_pull_request"),
     ("pull_request", "ready_for_review", "bot.handlers.pull_request:on_pull_request"),
+    ("check_run", "rerequested", "bot.handlers.pull_request:on_check_rerequested"),
     # App lifecycle: logged, never a crash.
     ("installation", None, "bot.handlers.installation:on_installation"),
     ("installation_repositories", None, "bot.handlers.installation:on_installation_repositories"),

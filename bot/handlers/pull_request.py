@@ -67,9 +67,30 @@ def taxonomy_paths(changed: list[tuple[str, str]], is_taxonomy_file: Callable[[s
 
 def on_pull_request(event: Event, ctx: Context) -> None:
     """Validate the PR's changed taxonomy files at its head and report on GitHub."""
+    validate_pull(ctx, event.repo, _pull_from_payload(event, ctx), event.delivery_id)
+
+
+def on_check_rerequested(event: Event, ctx: Context) -> None:
+    """Someone pressed "Re-run" on our check: validate the PR again if that SHA is still its head."""
+    run = event.payload.get("check_run")
+    if not isinstance(run, Mapping) or run.get("name") != CHECK_NAME:
+        return
+    for ref in run.get("pull_requests") or []:  # empty for PRs from forks: GitHub does not say which
+        number = ref.get("number") if isinstance(ref, Mapping) else None
+        if not isinstance(number, int):
+            continue
+        pull = ctx.github.get_pull(event.repo, number)
+        if pull.head_sha == run.get("head_sha"):
+            validate_pull(ctx, event.repo, pull, event.delivery_id)
+        else:
+            ctx.log.info("%s#%d: re-run asked for %s, but the head is now %s", event.repo, number,
+                         str(run.get("head_sha"))[:7], pull.head_sha[:7])
+
+
+def validate_pull(ctx: Context, repo: str, pull: PullRequest, delivery_id: str) -> None:
+    """The validation itself: check run, annotations in batches, the living comment, labels."""
     validate_files, is_taxonomy_file, label_for, validation_config = _taxonomy_api()
-    gh, repo = ctx.github, event.repo
-    pull = _pull_from_payload(event, ctx)
+    gh = ctx.github
     if pull.state != "open":
         ctx.log.info("%s#%d is %s: not validating", repo, pull.number, pull.state)
         return
@@ -77,7 +98,7 @@ def on_pull_request(event: Event, ctx: Context) -> None:
     problems = list(loaded.problems)
     check = gh.create_check_run(repo, CHECK_NAME, pull.head_sha, "in_progress",
                                 output=CheckRunOutput("Validating taxonomy files…", "Reading the changed files."),
-                                external_id=event.delivery_id)
+                                external_id=delivery_id)
     try:
         changed = [(f.filename, f.status) for f in gh.list_pull_files(repo, pull.number)]
         paths = taxonomy_paths(changed, is_taxonomy_file)

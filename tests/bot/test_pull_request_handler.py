@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.config import CONFIG_PATH
 from bot.context import Context, Event
 from bot.github.fake import FakeGitHub
 from bot.github.protocol import PullFile, PullRequest
-from bot.handlers.pull_request import on_pull_request
+from bot.handlers.pull_request import on_check_rerequested, on_pull_request
 from bot.render.validation import CHECK_NAME, COMMENT_MARKER
 from tests.bot.taxonomy_data import (
     ATTRIBUTION,
@@ -122,3 +124,30 @@ def test_closed_pr_is_not_validated():
     gh = FakeGitHub()
     on_pull_request(Event.from_delivery("pull_request", "d", _payload(7, "h", state="closed")), Context(github=gh))
     assert gh.calls == []
+
+
+def _rerequest(webhook_examples, head_sha: str, name: str = CHECK_NAME) -> Event:
+    payload = json.loads((webhook_examples / "check_run" / "rerequested.payload.json").read_text())
+    payload["repository"]["full_name"] = REPO
+    run = payload["check_run"]
+    run["name"], run["head_sha"] = name, head_sha
+    run["pull_requests"] = [{**run["pull_requests"][0], "number": 7}] if run["pull_requests"] else [{"number": 7}]
+    return Event.from_delivery("check_run", "d-rerun", payload)
+
+
+def test_rerun_button_validates_again_into_a_new_run_and_the_same_comment(webhook_examples):
+    gh = FakeGitHub()
+    _seed(gh, "head1", broken_skill()[0])
+    _run(gh, "head1")
+    on_check_rerequested(_rerequest(webhook_examples, "head1"), Context(github=gh))
+    runs = gh.check_runs(REPO, CHECK_NAME, "head1")
+    assert [r.conclusion for r in runs] == ["failure", "failure"]
+    assert len(gh.comments_on(REPO, 7)) == 1 and gh.count("edit_comment") == 0
+
+
+def test_rerun_of_a_stale_sha_or_another_check_does_nothing(webhook_examples):
+    gh = FakeGitHub()
+    _seed(gh, "head2", valid_skill())
+    on_check_rerequested(_rerequest(webhook_examples, "head1"), Context(github=gh))
+    on_check_rerequested(_rerequest(webhook_examples, "head2", name="arborist/generate"), Context(github=gh))
+    assert gh.check_runs(REPO) == [] and gh.count("create_comment") == 0
