@@ -100,8 +100,9 @@ def count_parameters(model: Any) -> tuple[int, int]:
     return total, trainable
 
 
-def estimate_memory_bytes(model: Any, config: TrainConfig) -> int:
-    """A deliberately rough upper estimate of training memory: weights, grads, Adam, activations, logits."""
+def estimate_memory_bytes(model: Any, config: TrainConfig, shards: int = 1) -> int:
+    """A deliberately rough upper estimate of training memory per process: weights, grads, Adam (divided
+    over `shards` ranks under FSDP), activations and logits of one micro-batch."""
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     cfg = getattr(model, "config", None)
@@ -111,7 +112,7 @@ def estimate_memory_bytes(model: Any, config: TrainConfig) -> int:
     tokens = config.max_tokens_per_micro_batch
     activations = tokens * hidden * layers * ACTIVATION_BYTES_PER_TOKEN_HIDDEN_LAYER
     logits = tokens * vocab * 4 * LOGIT_COPIES
-    return weights + trainable * (4 + ADAM_BYTES) + activations + logits
+    return (weights + trainable * (4 + ADAM_BYTES)) // max(1, shards) + activations + logits
 
 
 def available_memory_bytes(device: Any) -> int:
@@ -130,9 +131,9 @@ def available_memory_bytes(device: Any) -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
-def check_memory(model: Any, config: TrainConfig, device: Any) -> tuple[int, int]:
+def check_memory(model: Any, config: TrainConfig, device: Any, shards: int = 1) -> tuple[int, int]:
     """Raise MemoryError with both numbers when the estimate does not fit; return (needed, free)."""
-    needed = estimate_memory_bytes(model, config)
+    needed = estimate_memory_bytes(model, config, shards)
     free = available_memory_bytes(device)
     if needed > free * config.memory_headroom:
         raise MemoryError(

@@ -250,7 +250,8 @@ def _train(d: distributed.Dist, data_dir: str | Path, base: str, out: Path, conf
     runtime = pick_runtime(config, d.local_rank)
     tokenizer = load_tokenizer(base)
     model = load_model(base, config, runtime)
-    needed, free = check_memory(model, config, runtime.device)
+    shards = d.world if d.active and config.distributed == "fsdp" else 1
+    needed, free = check_memory(model, config, runtime.device, shards)
     total, trainable = count_parameters(model)
     if d.main:
         options.log(f"training {config.method} on {runtime.device} ({runtime.compute_dtype}) x{d.world}, {trainable:,}/"
