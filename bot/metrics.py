@@ -21,6 +21,7 @@ _HELP = {
     "arborist_github_api_retries_total": ("counter", "GitHub API retries by reason."),
     "arborist_github_rate_limit_remaining": ("gauge", "Requests left in the current GitHub rate-limit window."),
     "arborist_queue_depth": ("gauge", "Deliveries accepted but not yet handled."),
+    "arborist_installation_events_total": ("counter", "App installation events by action."),
 }
 
 
