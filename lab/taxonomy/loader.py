@@ -37,6 +37,7 @@ class Loaded:
 
     text: str | None = None
     data: Any = None
+    # Positions as (line, col) tuples, not nodes: keeping the node graph alive would slow the garbage collector.
     marks: dict[Path, tuple[int, int]] = field(default_factory=dict)  # value path -> (line, col), 1-based
     key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)  # value path -> its key's position
     implicit: dict[Path, tuple[str, str]] = field(default_factory=dict)  # path -> (tag, raw text) of plain non-strings
@@ -44,10 +45,14 @@ class Loaded:
     fatal: bool = False
 
     def where(self, path: Path) -> tuple[int, int]:
-        """The position of the value at `path`, or of its nearest recorded parent."""
+        """The 1-based (line, col) of the value at `path`, or of its nearest recorded parent."""
         while path not in self.marks and path:
             path = path[:-1]
         return self.marks.get(path, (1, 1))
+
+    def key_where(self, path: Path) -> tuple[int, int] | None:
+        """The position of the key whose value is at `path`, if there is one."""
+        return self.key_marks.get(path)
 
 
 class _Stop(Exception):
@@ -158,6 +163,9 @@ class _Builder:
     def build(self, node: Node, path: Path, depth: int) -> Any:
         self.count += 1
         mark = node.start_mark
+        self.out.marks[path] = (mark.line + 1, mark.column + 1)
+        if node.__class__ is ScalarNode and node.tag == STR_TAG:  # the common case, first
+            return node.value
         if self.count > self.max_nodes:
             raise _Stop(Issue("too-many-values", mark.line + 1, mark.column + 1,
                               f"The file holds more than {self.max_nodes:,} values (counting what anchors and "
@@ -167,7 +175,6 @@ class _Builder:
             raise _Stop(Issue("nesting-depth", mark.line + 1, mark.column + 1,
                               f"Values are nested more than {self.max_depth} levels deep.",
                               "A qna.yaml needs only a few levels of nesting; check the indentation."))
-        self.out.marks[path] = (mark.line + 1, mark.column + 1)
         if not isinstance(node, ScalarNode) and len(node.value) > self.max_items:
             raise _Stop(Issue("too-many-items", mark.line + 1, mark.column + 1,
                               f"This list or mapping has {len(node.value):,} entries; the limit is "
@@ -211,7 +218,11 @@ class _Builder:
             if key_node.tag == MERGE_TAG:
                 merges.append(value_node)
                 continue
-            key = self.build(key_node, ("<key>",), depth + 1)
+            if key_node.__class__ is ScalarNode and key_node.tag == STR_TAG:
+                key = key_node.value
+                self.count += 1
+            else:
+                key = self.build(key_node, ("<key>",), depth + 1)
             mark = key_node.start_mark
             try:
                 hash(key)

@@ -110,7 +110,7 @@ def _explain(error: ValidationError, loaded: Loaded, kind: str, version: int) ->
         for key in instance:
             if key in error.schema.get("properties", {}):
                 continue
-            kline, kcol = loaded.key_marks.get((*path, key), (line, col))
+            kline, kcol = loaded.key_where((*path, key)) or (line, col)
             issues.append(Issue("schema", kline, kcol, f"`{key}` is not a field of {what} (in {where}).",
                                 f"Check the spelling or remove it; allowed here: {allowed}."))
         return issues
