@@ -191,7 +191,7 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
     summary = render_manifest(manifest, out, link)
     failed = [r for r in manifest.leaves if r.status == "failed"]
     conclusion = "failure" if failed or manifest.rows == 0 else "success"
-    title = f"{manifest.rows} synthetic rows for {len(leaves)} changed leaves"
+    title = f"{manifest.rows} synthetic rows for {len(leaves)} changed leaf" + ("" if len(leaves) == 1 else "s")
     links = {"artefacts": link} if link.startswith("http") else {}
     reporter.result(conclusion, title, summary, links)
     return 0 if conclusion == "success" else EXIT_FAILED

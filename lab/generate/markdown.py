@@ -22,7 +22,8 @@ def _safe(text: str, limit: int = SAMPLE_CHARS) -> str:
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return html.escape(text).replace("@", "@\u200b").replace("#", "#\u200b").replace("`", "&#96;")
+    text = text.replace("@", "@\u200b").replace("#", "#\u200b")  # no pings, no issue links
+    return html.escape(text, quote=False).replace("`", "&#96;")
 
 
 def read_samples(out_dir: Path, result: LeafResult, k: int = SAMPLES_PER_LEAF) -> list[dict]:

@@ -82,7 +82,7 @@ def test_changed_leaf_gets_samples_keep_rates_and_a_data_location(taxonomy, caps
     sha = make_pr({NEW_LEAF: LEAF, NEW_LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION})
     code, result = run_step(capsys, sha)
     assert code == 0 and result.conclusion == "success", result.summary
-    assert result.title == "2 synthetic rows for 1 changed leaves"
+    assert result.title == "2 synthetic rows for 1 changed leaf"
     assert "<details><summary><code>compositional_skills/linguistics/synonyms/qna.yaml</code>: 2 rows" in result.summary
     assert "**Sample 2**" in result.summary and "| parse:question |" in result.summary
     out = tmp_path / "data" / "generate" / "job-3" / "out"

@@ -19,7 +19,7 @@ ATTRIBUTION = (b"Title of work: Synonyms\nLink to work: https://example.org/syno
 def test_report_escapes_hostile_samples_and_stays_under_the_limit(tmp_path):
     def hostile(stage, text, i):
         if stage == "question":
-            return json.dumps({"question": f"<script>alert({i})</script> ping @octocat about #{i} {'x' * i}"})
+            return json.dumps({"question": f"<script>alert({i})</script> ping @octocat about #{i} it's {'x' * i}"})
         return json.dumps({"answer": "</details> `code` " + "long " * 100})
 
     leaves = [leaf_from_yaml(f"compositional_skills/s{i}/qna.yaml", FREEFORM) for i in range(40)]
@@ -29,6 +29,7 @@ def test_report_escapes_hostile_samples_and_stays_under_the_limit(tmp_path):
     assert len(body) <= 20_000
     assert "<script>" not in body and "&lt;script&gt;" in body
     assert "@octocat" not in body and "</details> `code`" not in body
+    assert "it's" in body  # plain punctuation is left readable, no broken entities
     assert body.count("<details>") == body.count("</details>") > 0
     assert "leaf section(s) left out" in body and body.rstrip().endswith("https://example.org/run/1")
     assert body.count("| `compositional_skills.s") == 40  # every leaf stays in the table
