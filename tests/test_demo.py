@@ -149,7 +149,12 @@ def test_demo_plays_the_whole_story_from_broken_pr_to_answer(tmp_path):
     assert leaves.PR_LEAF_PATH.rsplit("/", 1)[0] in statuses[-1]["body"]
 
     assert summary["facts"]["answer"].strip()
-    assert summary["facts"]["answer"] in result.stdout
+    assert all(line.strip() in result.stdout for line in summary["facts"]["answer"].splitlines())
     assert any(c["step"].startswith("release note") for c in comments)
     release = json.loads((out / next(a["file"] for a in items if a.get("name") == "hub-release")).read_text())
-    assert release
+    assert any(name.endswith(".safetensors") for name in release["files"])
+    assert any(name.endswith(".gguf") for name in release["files"])
+    note = next(c for c in comments if c["step"].startswith("release note"))
+    assert release["tag"] in note["body"]
+    retrain = json.loads((out / next(a["file"] for a in items if a.get("name") == "retrain-job")).read_text())
+    assert retrain["state"] == "succeeded"

@@ -182,10 +182,14 @@ def merge_and_release(world: World) -> None:
     world.artefacts.data("retrain", "retrain-job", job)
     if job.get("state") != "succeeded":
         raise StepFailed("", _job_failure(world, job))
+    gate = next((line for line in str(job.get("result_md") or "").splitlines() if "Gate" in line), "")
+    world.timeline.note(f"retrain: {job.get('result_title')}" + (f"\n{gate.replace('**', '')}" if gate else ""))
     releases = world.wait_for("a release on the Hub", world.stack.hub_releases, 30)
-    world.state["release"] = releases[-1]
-    world.artefacts.data("release", "hub-release", releases[-1])
-    world.timeline.note(f"release on the Hub: {releases[-1]}")
+    tag = world.state["release"] = releases[-1]
+    files = world.stack.release_files(tag)
+    world.artefacts.data("release", "hub-release", {"repo": leaves.HUB_REPO, "tag": tag, "files": files})
+    world.timeline.note(f"release {leaves.HUB_REPO}@{tag} on the Hub stand-in:\n" + ", ".join(
+        f"{name} ({size / 1e6:.2f} MB)" if size > 1e5 else name for name, size in files.items()))
     note = world.wait_for("the release note on the merged PR", lambda: _release_note(world), 60)
     world.artefacts.comment("release note on the merged PR", note)
     world.timeline.note(f"comment on PR #{world.pr['number']}: {_first_line(note['body'])}")
@@ -199,7 +203,8 @@ def pull_and_ask(world: World) -> None:
     world.artefacts.fact("expected", leaves.TRAINED_ANSWER)
     world.artefacts.data("pull", "answer", {"question": leaves.TRAINED_QUESTION, "answer": answer,
                                             "trained_answer": leaves.TRAINED_ANSWER})
-    world.timeline.note(f"Q: {leaves.TRAINED_QUESTION}\nA: {answer}")
+    world.timeline.note(f"Q: {leaves.TRAINED_QUESTION}\nA: {answer}\n(the seed answer it was trained towards: "
+                        f"{leaves.TRAINED_ANSWER})")
     if not answer.strip():
         raise StepFailed("", "the released model gave an empty answer")
 
