@@ -7,10 +7,14 @@ punctuation. Every failure comes back with a reason, so the caller counts it ins
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
-DECODER = json.JSONDecoder()
+# strict=False: raw control characters inside strings (which JSON grammars of llama.cpp let through)
+# do not make a reply unreadable; they are stripped from the values below.
+DECODER = json.JSONDecoder(strict=False)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ def parse_reply(text: str, schema: dict[str, Any]) -> Parsed:
     fields: dict[str, str] = {}
     for name in schema.get("required", []):
         raw = value.get(name)
+        raw = CONTROL.sub("", raw) if isinstance(raw, str) else raw
         if not isinstance(raw, str) or not raw.strip():
             return Parsed(None, f"missing {name!r}")
         allowed = schema["properties"][name].get("enum")

@@ -34,6 +34,7 @@ class LeafStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     backend_errors: int = 0
+    error_examples: list[str] = field(default_factory=list)  # the first few distinct backend errors
     filters: FilterCounts = field(default_factory=FilterCounts)
     stopped: str | None = None  # why the leaf stopped early, if it did
 
@@ -158,6 +159,8 @@ class LeafPipeline:
             s.completion_tokens += reply.completion_tokens
             if reply.error:
                 s.backend_errors += 1
+                if len(s.error_examples) < 3 and reply.error not in s.error_examples:
+                    s.error_examples.append(reply.error)
                 result = None
                 reason = "backend error"
             else:

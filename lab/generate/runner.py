@@ -45,6 +45,7 @@ class LeafResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     backend_errors: int = 0
+    error_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
     tokens_per_s: float = 0.0
     cache_key: str = ""
@@ -107,6 +108,7 @@ def _result(leaf: Leaf, status: str, key: str, stats: LeafStats | None, seconds:
         result.filters = stats.filters.as_dict()
         result.parse_failures = dict(stats.filters.parse_failures)
         result.requests, result.backend_errors = stats.requests, stats.backend_errors
+        result.error_examples = list(stats.error_examples)
         result.prompt_tokens, result.completion_tokens = stats.prompt_tokens, stats.completion_tokens
         result.tokens_per_s = round(stats.completion_tokens / seconds, 2) if seconds > 0 else 0.0
     return result

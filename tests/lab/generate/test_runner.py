@@ -108,6 +108,7 @@ def test_backend_errors_are_counted_and_not_cached(tmp_path, freeform_leaf):
     result = manifest.leaves[0]
     assert result.status == "collapsed" and result.backend_errors == result.attempted
     assert result.parse_failures == {"question: backend error": result.attempted}
+    assert result.error_examples == ["HTTP 503"]
     assert not list((tmp_path / "cache").rglob("meta.json"))
 
 

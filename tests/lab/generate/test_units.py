@@ -26,6 +26,8 @@ from .conftest import MARS_DOC, make_doc_repo
     ('{"question": "Q"}', None, "missing 'answer'"),
     ('{"question": "Q", "answer": 3}', None, "missing 'answer'"),
     ('["question"]', None, "not json"),
+    ('{"question": "tab\tand\x01bell\x7f", "answer": "\x02"}', None, "missing 'answer'"),
+    ('{"question": "raw\x01control", "answer": "kept\nline"}', {"question": "rawcontrol", "answer": "kept\nline"}, ""),
 ])
 def test_replies_are_decoded_as_json_never_split_on_punctuation(text, fields, reason):
     parsed = parse_reply(text, QA_SCHEMA)
