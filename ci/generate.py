@@ -187,6 +187,7 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
                                    progress=_StepProgress(reporter, len(leaves)))
     finally:
         close_backend(backend)
+        shutil.rmtree(tree, ignore_errors=True)  # the PR's files are no longer needed; the data stays
     link = data_link(env, args.job_id, out)
     summary = render_manifest(manifest, out, link)
     failed = [r for r in manifest.leaves if r.status == "failed"]

@@ -89,6 +89,7 @@ def test_changed_leaf_gets_samples_keep_rates_and_a_data_location(taxonomy, caps
     assert str(out) in result.summary
     rows = [json.loads(x) for x in (out / "skills_train_msgs.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and rows[0]["metadata"]["leaf"] == NEW_LEAF
+    assert not (tmp_path / "data" / "generate" / "job-3" / "tree").exists()  # the PR checkout is cleaned up
 
 
 def test_invalid_changed_leaf_is_refused_with_its_findings(taxonomy, capsys, tmp_path):
