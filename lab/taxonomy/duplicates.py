@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -14,9 +15,20 @@ MAX_NEAR_QUESTIONS = 1_000  # per file: near-duplicate search is pairwise; real 
 MAX_NEAR_QUESTION_WORDS = 200  # longer "questions" are not looked up for near copies (bounded time)
 
 
+# ASCII text is split with str.translate (fast); anything else with the Unicode-aware regex.
+_ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-cased words (runs of letters, digits, underscore), as `\\w+` finds them."""
+    if text.isascii():
+        return text.lower().translate(_ASCII_NON_WORD).split()
+    return WORD.findall(text.casefold())
+
+
 def normalise(text: str) -> str:
     """Case, punctuation and spacing do not make a question different."""
-    return " ".join(WORD.findall(text.casefold()))
+    return " ".join(words_of(text))
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
@@ -39,34 +51,43 @@ class Question:
 
 
 def within_leaf(questions: list[Question], threshold: float) -> list[tuple[Question, Question, bool]]:
-    """(later, earlier, exact) for each question that repeats or nearly repeats an earlier one."""
+    """(later, earlier, exact) for each question that repeats or nearly repeats an earlier one.
+
+    Jaccard >= t needs the two word-set sizes within a factor t of each other, so earlier questions
+    are kept in buckets by size and only the buckets in that window are compared.
+    """
     out: list[tuple[Question, Question, bool]] = []
     seen: dict[tuple[str, str], Question] = {}
-    sets: list[tuple[Question, frozenset[str], int]] = []
-    for question in questions:
-        key = normalise(question.text)
-        if not key:
+    by_size: dict[int, list[tuple[int, Question, frozenset[str]]]] = {}
+    compared = 0
+    for position, question in enumerate(questions):
+        words = words_of(question.text)
+        if not words:
             continue
-        context = normalise(question.context)
-        if (context, key) in seen:
-            out.append((question, seen[context, key], True))
+        key = (normalise(question.context) if question.context else "", " ".join(words))
+        if key in seen:
+            out.append((question, seen[key], True))
             continue
-        seen[context, key] = question
-        words = frozenset(key.split())
-        size = len(words)
-        if size < MIN_NEAR_WORDS or size > MAX_NEAR_QUESTION_WORDS or len(sets) >= MAX_NEAR_QUESTIONS:
+        seen[key] = question
+        word_set = frozenset(words)
+        size = len(word_set)
+        if size < MIN_NEAR_WORDS or size > MAX_NEAR_QUESTION_WORDS or compared >= MAX_NEAR_QUESTIONS:
             continue
-        for earlier, earlier_words, other in sets:
-            if earlier.context != question.context:
-                continue
-            # Jaccard >= t needs min/max size >= t: skip pairs that cannot qualify
-            if min(size, other) < threshold * max(size, other):
-                continue
-            shared = len(words & earlier_words)
-            if shared >= threshold * (size + other - shared):
-                out.append((question, earlier, False))
-                break
-        sets.append((question, words, size))
+        compared += 1
+        best: tuple[int, Question] | None = None
+        for other in range(math.ceil(threshold * size), int(size / threshold) + 1):
+            for index, earlier, earlier_words in by_size.get(other, ()):
+                if best is not None and index > best[0]:
+                    break
+                if earlier.context != question.context:
+                    continue
+                shared = len(word_set & earlier_words)
+                if shared >= threshold * (size + other - shared):
+                    best = (index, earlier)
+                    break
+        if best is not None:
+            out.append((question, best[1], False))
+        by_size.setdefault(size, []).append((position, question, word_set))
     return out
 
 
@@ -96,11 +117,12 @@ class QuestionIndex:
 
     def match(self, path: str, text: str) -> tuple[str, str, bool] | None:
         """(other path, other question, exact) for a copy of `text` in a leaf other than `path`."""
-        key = normalise(text)
+        words_list = words_of(text)
+        key = " ".join(words_list)
         for other_path, other_text in self._exact.get(key, ()):
             if other_path != path:
                 return other_path, other_text, True
-        words = frozenset(key.split())
+        words = frozenset(words_list)
         if not MIN_NEAR_WORDS <= len(words) <= MAX_NEAR_QUESTION_WORDS:
             return None
         hits: Counter[int] = Counter()
