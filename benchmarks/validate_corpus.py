@@ -5,7 +5,7 @@ CI uses it (yamllint and yq as subprocesses, attribution.txt rule of check-yaml.
 validate_files, and a bare PyYAML C-loader parse of the same bytes (the floor). Prints medians,
 files/s, ratios and verdict agreement; then peak memory and start-up time of `lab validate`.
 
-    .venv/bin/python benchmarks/validate_corpus.py [--repeat 5] [--reference-repeat 1]
+    .venv/bin/python benchmarks/validate_corpus.py [--repeat 9] [--reference-repeat 3]
 
 The corpus is found through ARBORIST_FIXTURES (default ../shared/fixtures beside the checkout).
 """
@@ -121,8 +121,9 @@ def child_figures(root: Path) -> tuple[float, list[str], float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="runs of ours and of the parse floor (median)")
-    parser.add_argument("--reference-repeat", type=int, default=1, help="runs of the reference (slow; 0: skip)")
+    parser.add_argument("--repeat", type=int, default=9, help="runs of ours and of the parse floor (median)")
+    parser.add_argument("--reference-repeat", type=int, default=3,
+                        help="runs of the in-process reference, interleaved with ours (0: skip the reference)")
     args = parser.parse_args()
     root = Path(os.environ.get("ARBORIST_FIXTURES", REPO.parent / "shared" / "fixtures")).resolve()
     files = corpus(root)
@@ -136,18 +137,22 @@ def main() -> int:
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     ours_run(root, files[:100])  # warm-up: imports, compiled schemas
     parse_only(files[:100])
-    ours_times, parse_times, ours = [], [], {}
-    for _ in range(args.repeat):  # interleaved, so both see the same machine load
-        t_ours, ours = timed(lambda: ours_run(root, files), 1)
-        t_parse, _ = timed(lambda: parse_only(files), 1)
-        ours_times.append(t_ours)
-        parse_times.append(t_parse)
+    ours_times, parse_times, lib_times, ours, ref_lib = [], [], [], {}, {}
+    for i in range(max(args.repeat, args.reference_repeat)):  # interleaved: all see the same machine load
+        if i < args.repeat:
+            t_ours, ours = timed(lambda: ours_run(root, files), 1)
+            t_parse, _ = timed(lambda: parse_only(files), 1)
+            ours_times.append(t_ours)
+            parse_times.append(t_parse)
+        if i < args.reference_repeat:
+            t_lib, ref_lib = timed(lambda: reference_run(files, in_process_lint=True), 1)
+            lib_times.append(t_lib)
     t_ours, t_parse = statistics.median(ours_times), statistics.median(parse_times)
     n = len(files)
     rows = [("arborist validate_files", t_ours), ("PyYAML CSafeLoader parse only", t_parse)]
     if args.reference_repeat > 0:
-        t_ref, ref = timed(lambda: reference_run(files), args.reference_repeat)
-        t_ref_lib, ref_lib = timed(lambda: reference_run(files, in_process_lint=True), args.reference_repeat)
+        t_ref, ref = timed(lambda: reference_run(files), 1)  # one run: it spawns a process per file
+        t_ref_lib = statistics.median(lib_times)
         assert ref == ref_lib, "in-process yamllint changed a reference verdict"
         rows[:0] = [("reference, yamllint subprocess", t_ref), ("reference, yamllint in-process", t_ref_lib)]
     print(f"{'':32}{'median s':>9}{'files/s':>9}")
