@@ -22,6 +22,14 @@ from lab.taxonomy.paths import LEAF_NAME, YAML_SUFFIXES, name_hint, sibling
 from lab.taxonomy.schema import SUPPORTED, file_version, schema_issues, schema_kind
 
 Reader = Callable[[str], "bytes | None"]
+
+
+def yaml_scalar(value: object) -> str:
+    """A value as it would be written in YAML (true, not True), shortened for messages."""
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 MAX_INDEX_LOOKUPS = 1_000  # questions per file checked against the rest of the taxonomy (bounded time)
 
 
@@ -53,8 +61,9 @@ def check_file(path: str, data: bytes, read: Reader, config: ValidationConfig) -
     extra: list[Finding] = []
     if version not in (1, 2, 3):
         line, col = loaded.where(("version",))
-        issues.append(Issue("version-unsupported", line, col, f"`version: {content.get('version')!r}` is not a "
-                            "known format version.", "Use `version: 3`."))
+        shown = yaml_scalar(content.get("version"))
+        issues.append(Issue("version-unsupported", line, col, f"`version: {shown}` is not a known format "
+                            "version (1, 2 or 3).", "Use `version: 3`."))
         return _findings(path, issues, config), questions_of(loaded)
     kind = schema_kind(path, content)
     if version > 1:
@@ -96,7 +105,8 @@ def _report(path: str, read: Reader, config: ValidationConfig, index: QuestionIn
     try:
         data = read(path)
         if data is None:
-            issue = Issue("not-a-file", 0, 0, "The file does not exist or is not a regular file.", "")
+            issue = Issue("not-a-file", 0, 0, "The file does not exist or is not a regular file.",
+                          "Check the path; a taxonomy file must be a regular file in the repository.")
             return FileReport(path, _findings(path, [issue], config))
         findings, questions = check_file(path, data, read, config)
         if index is not None:
