@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--teacher", default=os.environ.get("ARBORIST_TEACHER"),
                         help="a .gguf file, a model folder, an OpenAI-compatible URL, or a Hub repo id "
                              "(owner/name[:file.gguf]); default $ARBORIST_TEACHER; 'scripted' is a fake for trials")
+    parser.add_argument("--model", help="model name on an OpenAI-compatible server (default: the first it lists); "
+                                          "the key comes from ARBORIST_TEACHER_API_KEY or OPENAI_API_KEY")
     parser.add_argument("--samples", type=int, default=20, help="rows wanted per leaf (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default ./{DEFAULT_OUT})")
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         backend = load_backend(args.teacher, offline=args.offline or None, parallel=args.parallel,
-                               concurrency=args.parallel, batch_size=args.batch_size)
+                               concurrency=args.parallel, batch_size=args.batch_size, model=args.model)
     except (BackendError, TeacherNotFound) as exc:
         _error(f"cannot load the teacher: {exc}")
         return 1

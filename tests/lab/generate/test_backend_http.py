@@ -68,7 +68,7 @@ def test_several_requests_are_in_flight_and_results_keep_prompt_order():
         out = teacher.complete([f"prompt {i}" for i in range(8)], max_new_tokens=5, temperature=0, seed=0)
         elapsed = time.perf_counter() - started
         assert [json.loads(c.text)["question"] for c in out] == [f"prompt {i}" for i in range(8)]
-        assert stub.max_in_flight >= 4 and elapsed < 1.0  # 8 x 0.2 s one at a time would take 1.6 s
+        assert stub.max_in_flight >= 4 and elapsed < 1.5  # 8 x 0.2 s one at a time takes at least 1.6 s
 
 
 def test_http_teacher_drives_a_whole_leaf(freeform_leaf, tmp_path):
@@ -88,3 +88,30 @@ def test_http_teacher_drives_a_whole_leaf(freeform_leaf, tmp_path):
                                    cache_dir=tmp_path / "c")
     assert manifest.leaves[0].status == "ok" and manifest.leaves[0].rows == 3
     assert manifest.teacher.startswith("http:127.0.0.1:")
+
+
+def test_lab_generate_with_a_server_teacher_uses_the_named_model_and_parallel_requests(tmp_path, capsys):
+    from lab.cli import main
+
+    from .conftest import FREEFORM
+
+    leaf = tmp_path / "tax" / "compositional_skills" / "synonyms" / "qna.yaml"
+    leaf.parent.mkdir(parents=True)
+    leaf.write_bytes(FREEFORM)
+    counter = iter(range(10_000))
+
+    def answer(body, i):
+        title = body["response_format"]["json_schema"]["schema"]["title"]
+        n = next(counter)
+        text = {"question": f"Word {n}: which synonym fits {'abcdefghijklmnopqrstuvwxyz'[n % 26] * (n + 3)}?"} \
+            if title == "question" else {"answer": f"Answer {n}."}
+        return 200, chat_reply(json.dumps(text)), {}, 0.05
+
+    with StubServer(answer) as stub:
+        code = main(["generate", str(leaf), "--teacher", stub.url, "--model", "big-teacher", "--parallel", "4",
+                     "--samples", "4", "--no-validate", "--quiet", "--out", str(tmp_path / "out"),
+                     "--cache-dir", str(tmp_path / "cache")])
+    assert code == 0, capsys.readouterr()
+    assert {r["model"] for r in stub.requests} == {"big-teacher"}
+    assert stub.max_in_flight >= 2
+    assert len((tmp_path / "out" / "skills_train_msgs.jsonl").read_text().splitlines()) == 4
