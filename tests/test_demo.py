@@ -133,7 +133,7 @@ def test_demo_plays_the_whole_story_from_broken_pr_to_answer(tmp_path):
     assert [c["conclusion"] for c in checks] == ["failure", "success"]
     assert checks[0]["annotations"] >= 1
     failed_check = json.loads((out / checks[0]["file"]).read_text())
-    assert any("anwser" in a["message"] for a in failed_check["output"]["annotations"])
+    assert any("`answer`" in a["message"] for a in failed_check["output"]["annotations"])
 
     comments = [a for a in items if a["kind"] == "comment"]
     summary_versions = [c for c in comments if c["step"].startswith("summary")]

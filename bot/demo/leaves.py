@@ -2,8 +2,8 @@
 
 The base tree comes from the repository's `examples/taxonomy/` when it is there (the leaves users
 are shown in the docs); the built-in leaves below are used otherwise, so the demo never depends on
-files outside the package. The contributor's leaf is a freeform skill with short answers, so a
-tiny student can learn them in seconds and answer the trained question at the end.
+files outside the package. The contributor's leaf is a knowledge leaf with short answers taken
+from its document, so a tiny student can learn them in a minute and answer the trained question.
 """
 
 from __future__ import annotations
@@ -15,37 +15,69 @@ CONTRIBUTOR = "octo-contributor"
 MAINTAINER = "tree-maintainer"
 STRANGER = "passing-stranger"
 
-PR_LEAF_PATH = "compositional_skills/botany/tree_care/qna.yaml"
-PR_ATTRIBUTION_PATH = "compositional_skills/botany/tree_care/attribution.txt"
+PR_LEAF_PATH = "knowledge/science/botany/tree_care/qna.yaml"
+PR_ATTRIBUTION_PATH = "knowledge/science/botany/tree_care/attribution.txt"
+PR_DOCUMENT = "tree_care.md"
 TRAINED_QUESTION = "What does an arborist do?"
 TRAINED_ANSWER = "An arborist plants, prunes and cares for trees."
 
-_SEEDS = [
-    (TRAINED_QUESTION, TRAINED_ANSWER),
-    ("When should a young tree be pruned?", "Prune a young tree in late winter, while it is dormant."),
-    ("Why is mulch good for a tree?", "Mulch keeps the soil moist and cool around the roots."),
-    ("How deep should a tree be planted?", "Plant a tree so the root flare sits at the soil surface."),
-    ("What is a tree's crown?", "The crown is the tree's branches and leaves above the trunk."),
+# (context from the document, [(question, answer) x 3]) x 5: a knowledge v3 leaf's minimum.
+_CONTEXTS = [
+    ("An arborist plants, prunes and cares for trees. Arborists learn how trees grow, and keep them "
+     "healthy and safe.",
+     [(TRAINED_QUESTION, TRAINED_ANSWER),
+      ("What do arborists learn?", "Arborists learn how trees grow."),
+      ("Why call an arborist?", "To keep a tree healthy and safe.")]),
+    ("Prune a young tree in late winter, while it is dormant. Remove dead, broken or crossing "
+     "branches first.",
+     [("When should a young tree be pruned?", "In late winter, while it is dormant."),
+      ("Which branches go first?", "Dead, broken or crossing branches."),
+      ("Is a tree dormant in winter?", "Yes, a young tree is dormant in late winter.")]),
+    ("Mulch keeps the soil moist and cool around the roots. Spread it in a wide ring, but keep it "
+     "away from the trunk.",
+     [("Why is mulch good for a tree?", "Mulch keeps the soil moist and cool around the roots."),
+      ("How is mulch spread?", "In a wide ring around the tree."),
+      ("Should mulch touch the trunk?", "No, keep mulch away from the trunk.")]),
+    ("Plant a tree so the root flare sits at the soil surface. A tree planted too deep slowly "
+     "suffocates.",
+     [("How deep should a tree be planted?", "So the root flare sits at the soil surface."),
+      ("What happens to a tree planted too deep?", "It slowly suffocates."),
+      ("Where should the root flare be?", "At the soil surface.")]),
+    ("The crown is the tree's branches and leaves above the trunk. A balanced crown sheds wind "
+     "evenly.",
+     [("What is a tree's crown?", "The branches and leaves above the trunk."),
+      ("Why should a crown be balanced?", "A balanced crown sheds wind evenly."),
+      ("What is above the trunk?", "The crown of branches and leaves.")]),
 ]
+_BROKEN_CONTEXT, _BROKEN_PAIR = 2, 0  # where the contributor misspells `answer`
 
 
-def pr_leaf(broken: bool) -> bytes:
-    """The contributor's qna.yaml; `broken` misspells one key, the mistake real PRs make."""
+def pr_leaf(broken: bool, docs_repo: str = "https://github.com/arborist-demo/knowledge-docs",
+            docs_commit: str = "0" * 40) -> bytes:
+    """The contributor's knowledge leaf; `broken` misspells one `answer` key, a mistake real PRs make."""
     lines = [
         "version: 3",
+        "domain: botany",
         f"created_by: {CONTRIBUTOR}",
-        "task_description: >-",
-        "  Answer short questions about caring for trees, in one plain sentence.",
+        "document_outline: How to plant, prune and care for trees.",
         "seed_examples:",
     ]
-    for i, (question, answer) in enumerate(_SEEDS):
-        key = "anwser" if broken and i == 2 else "answer"
-        lines += [f"  - question: {question}", f"    {key}: {answer}"]
+    for c, (context, pairs) in enumerate(_CONTEXTS):
+        lines += [f"  - context: {context}", "    questions_and_answers:"]
+        for q, (question, answer) in enumerate(pairs):
+            key = "anwser" if broken and (c, q) == (_BROKEN_CONTEXT, _BROKEN_PAIR) else "answer"
+            lines += [f"      - question: {question}", f"        {key}: {answer}"]
+    lines += ["document:", f"  repo: {docs_repo}", f"  commit: {docs_commit}", "  patterns:", f"    - {PR_DOCUMENT}"]
     return ("\n".join(lines) + "\n").encode()
 
 
+def pr_document() -> bytes:
+    """The contributor's source document, committed to the documents repository."""
+    return ("# Caring for trees\n\n" + "\n\n".join(context for context, _ in _CONTEXTS) + "\n").encode()
+
+
 PR_ATTRIBUTION = (
-    b"Title of work: Notes on tree care\n"
+    b"Title of work: Caring for trees\n"
     b"License of the work: CC-BY-4.0\n"
     b"Link to work: https://example.org/notes/tree-care\n"
     b"Creator names: octo-contributor\n"

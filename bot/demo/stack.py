@@ -29,7 +29,7 @@ INSTALLATION_ID = 4242
 # dozen rows that a random 2-layer model measurably beats itself on the seed questions (the gate), on
 # 2 CPU cores in about a minute. Fewer passes leave it within noise of the random base, and blocked.
 TRAIN_FAST = "knowledge_epochs: 20\nskills_epochs: 20\nlr: 0.006\nmax_seq_len: 256\nmax_tokens_per_micro_batch: 1024\n"
-TRAIN_FULL = "knowledge_epochs: 25\nskills_epochs: 25\nlr: 0.006\nmax_seq_len: 512\nmax_tokens_per_micro_batch: 2048\n"
+TRAIN_FULL = "knowledge_epochs: 40\nskills_epochs: 40\nlr: 0.006\nmax_seq_len: 512\nmax_tokens_per_micro_batch: 2048\n"
 
 
 @dataclass

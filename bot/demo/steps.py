@@ -19,10 +19,12 @@ def make_taxonomy(world: World) -> None:
     git_root = world.work / "git"
     files = leaves.base_tree(_repo_root())
     _, docs = leaves.knowledge_documents(files, "pending", "0" * 40)
+    docs[leaves.PR_DOCUMENT] = leaves.pr_document()  # the contributor's source, published before the PR
     docs_repo = TaxonomyRepo(git_root, DOCS_REPO)
-    docs_sha = docs_repo.create(docs or {"README.md": b"# Documents\n"})
+    docs_sha = docs_repo.create(docs)
     files, _ = leaves.knowledge_documents(files, DOCS_URL, docs_sha)
     world.state["docs_mirror"] = (docs_repo.remote.as_uri(), DOCS_URL)
+    world.state["docs_commit"] = docs_sha
     files[".github/arborist.yml"] = leaves.arborist_config(
         samples=6 if world.options.fast else 12, teacher=world.options.teacher)
     repo = TaxonomyRepo(git_root, TAXONOMY)
@@ -69,7 +71,8 @@ def open_broken_pr(world: World) -> None:
     repo, gh = world.repo, world.stack.github
     assert repo is not None
     repo.branch(PR_BRANCH)
-    repo.write({leaves.PR_LEAF_PATH: leaves.pr_leaf(broken=True), leaves.PR_ATTRIBUTION_PATH: leaves.PR_ATTRIBUTION})
+    docs = (DOCS_URL, world.state["docs_commit"])
+    repo.write({leaves.PR_LEAF_PATH: leaves.pr_leaf(True, *docs), leaves.PR_ATTRIBUTION_PATH: leaves.PR_ATTRIBUTION})
     head = repo.commit_and_push(PR_BRANCH, "Add a tree care skill", author=leaves.CONTRIBUTOR)
     world.pr = gh.open_pull(PR_BRANCH, head, world.base_sha, leaves.CONTRIBUTOR, "Add a tree care skill")
     gh.deliver("pull_request", "opened", world.pr)
@@ -92,7 +95,7 @@ def push_fix(world: World) -> None:
     """The contributor fixes the key: the check turns green and the same comment is edited."""
     repo, gh = world.repo, world.stack.github
     assert repo is not None
-    repo.write({leaves.PR_LEAF_PATH: leaves.pr_leaf(broken=False)})
+    repo.write({leaves.PR_LEAF_PATH: leaves.pr_leaf(False, DOCS_URL, world.state["docs_commit"])})
     before = world.pr["head"]["sha"]
     head = repo.commit_and_push(PR_BRANCH, "Fix the answer key", author=leaves.CONTRIBUTOR)
     world.pr = gh.update_pull_head(world.pr["number"], head, before)
