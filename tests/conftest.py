@@ -34,3 +34,14 @@ def tiny_llama_dir(tmp_path_factory) -> Path:
     from lab.models.tiny import build_tiny_llama
 
     return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dirs(tmp_path_factory, monkeypatch):
+    """Point the data and cache folders at temp dirs, so no test writes into the checkout or ~/.cache.
+
+    Tests that need a specific folder set their own afterwards; subprocesses inherit these.
+    """
+    root = tmp_path_factory.mktemp("arborist-env")
+    monkeypatch.setenv("ARBORIST_DATA_DIR", str(root / "data"))
+    monkeypatch.setenv("ARBORIST_CACHE_DIR", str(root / "cache"))
