@@ -28,8 +28,8 @@ INSTALLATION_ID = 4242
 # lab.train overrides for the tiny student (a GPU runner keeps the defaults): enough passes over a few
 # dozen rows that a random 2-layer model measurably beats itself on the seed questions (the gate), on
 # 2 CPU cores in about a minute. Fewer passes leave it within noise of the random base, and blocked.
-TRAIN_FAST = "knowledge_epochs: 20\nskills_epochs: 20\nlr: 0.006\nmax_seq_len: 256\nmax_tokens_per_micro_batch: 1024\n"
-TRAIN_FULL = "knowledge_epochs: 40\nskills_epochs: 40\nlr: 0.006\nmax_seq_len: 512\nmax_tokens_per_micro_batch: 2048\n"
+TRAIN_FAST = "knowledge_epochs: 120\nskills_epochs: 20\nlr: 0.006\nmax_seq_len: 256\nmax_tokens_per_micro_batch: 1024\n"
+TRAIN_FULL = "knowledge_epochs: 120\nskills_epochs: 60\nlr: 0.006\nmax_seq_len: 512\nmax_tokens_per_micro_batch: 2048\n"
 
 
 @dataclass
@@ -141,9 +141,10 @@ def start(world: World) -> Stack:
     train_config.write_text(TRAIN_FAST if world.options.fast else TRAIN_FULL)
     port = free_port()
     repo_root = Path(__file__).resolve().parents[2]
+    source = [str(repo_root)] if (repo_root / "pyproject.toml").is_file() else []  # a checkout, not a wheel
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(repo_root), os.environ.get("PYTHONPATH", "")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, [*source, os.environ.get("PYTHONPATH", "")])),
         "ARBORIST_DATA_DIR": str(data_dir),
         "ARBORIST_EXECUTOR": "local",
         "ARBORIST_GITHUB_URL": github.url,  # the bot (bot.settings)

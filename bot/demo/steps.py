@@ -26,7 +26,7 @@ def make_taxonomy(world: World) -> None:
     world.state["docs_mirror"] = (docs_repo.remote.as_uri(), DOCS_URL)
     world.state["docs_commit"] = docs_sha
     files[".github/arborist.yml"] = leaves.arborist_config(
-        samples=6 if world.options.fast else 12, teacher=world.options.teacher)
+        samples=6 if world.options.fast else 24, teacher=world.options.teacher)
     repo = TaxonomyRepo(git_root, TAXONOMY)
     world.base_sha = repo.create(files)
     world.repo = repo
@@ -51,7 +51,7 @@ def build_student(world: World) -> None:
         leaf = leaf_from_yaml(rel, path.read_bytes())
         texts += [t for s in leaf.seeds for t in (s.question, s.answer, s.context or "")]
     texts += [leaves.TRAINED_QUESTION, leaves.TRAINED_ANSWER]  # the contributor's words, later
-    config = TinyConfig(vocab_size=384 if world.options.fast else 768, hidden_size=64 if world.options.fast else 96)
+    config = TinyConfig(vocab_size=384, hidden_size=64) if world.options.fast else TinyConfig(vocab_size=768, hidden_size=96)
     world.student_dir = build_tiny_llama(world.work / "models" / "student-base", texts, config)
     size = sum(p.stat().st_size for p in world.student_dir.iterdir()) / 1e6
     world.timeline.note(f"student: random 2-layer Llama, {size:.1f} MB, tokenizer of {config.vocab_size} tokens")
