@@ -158,3 +158,25 @@ def test_demo_plays_the_whole_story_from_broken_pr_to_answer(tmp_path):
     assert release["tag"] in note["body"]
     retrain = json.loads((out / next(a["file"] for a in items if a.get("name") == "retrain-job")).read_text())
     assert retrain["state"] == "succeeded"
+
+
+@pytest.mark.slow
+def test_interrupted_demo_stops_the_bot_and_the_worker(tmp_path):
+    pytest.importorskip("bot.entry.worker", reason="bot.entry.worker has not landed yet")
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    demo = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo", "--fast", "--out", str(out)], cwd=REPO_ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    services = out / "services.json"
+    deadline = time.monotonic() + 120
+    while not services.exists() and demo.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert services.exists(), "the demo never started its services"
+    pids = json.loads(services.read_text())["pids"]
+    demo.send_signal(2)  # Ctrl-C
+    output, _ = demo.communicate(timeout=60)
+    assert demo.returncode != 0
+    assert "interrupted" in output
+    time.sleep(0.5)
+    for name, pid in pids.items():
+        assert _live_members(pid) == [], f"the {name} (pid {pid}) outlived the demo"

@@ -178,9 +178,10 @@ def start(world: World) -> Stack:
         wait_for_port(port, START_TIMEOUT_S, bot.alive)
     except (RuntimeError, TimeoutError) as exc:
         raise RuntimeError(f"the bot did not start ({exc}); its log ends:\n{bot.log_tail()}") from None
-    world.procs.start("worker", [*arborist, "worker"], env)
+    worker = world.procs.start("worker", [*arborist, "worker"], env)
     bot_url = f"http://{LOOPBACK}:{port}"
     github.webhook_url = f"{bot_url}/webhook"
     (world.options.out / "services.json").write_text(json.dumps(
-        {"github": github.url, "hub": hub.url, "bot": bot_url, "data_dir": str(data_dir)}, indent=2) + "\n")
+        {"github": github.url, "hub": hub.url, "bot": bot_url, "data_dir": str(data_dir),
+         "pids": {"bot": bot.proc.pid, "worker": worker.proc.pid}}, indent=2) + "\n")
     return Stack(world, github, hub, hub_token, bot_url, data_dir, env)
