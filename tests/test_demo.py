@@ -180,3 +180,22 @@ def test_interrupted_demo_stops_the_bot_and_the_worker(tmp_path):
     time.sleep(0.5)
     for name, pid in pids.items():
         assert _live_members(pid) == [], f"the {name} (pid {pid}) outlived the demo"
+
+
+def test_story_leaves_fail_once_at_the_misspelt_key_and_then_pass():
+    from lab.taxonomy.validate import validate_files
+
+    files = dict(leaves.base_tree(REPO_ROOT))
+    files[leaves.PR_ATTRIBUTION_PATH] = leaves.PR_ATTRIBUTION
+    qna = sorted(p for p in files if p.endswith("qna.yaml"))
+    assert all(not r.findings for r in validate_files(qna, files.get)), "the base tree must be clean"
+    broken = leaves.pr_leaf(broken=True)
+    misspelt_line = broken.decode().splitlines().index(
+        next(line for line in broken.decode().splitlines() if "anwser:" in line)) + 1
+    files[leaves.PR_LEAF_PATH] = broken
+    [report] = validate_files([leaves.PR_LEAF_PATH], files.get)
+    assert [f.severity for f in report.findings] == ["error"]
+    assert abs(report.findings[0].line - misspelt_line) <= 1
+    files[leaves.PR_LEAF_PATH] = leaves.pr_leaf(broken=False)
+    [report] = validate_files([leaves.PR_LEAF_PATH], files.get)
+    assert report.findings == []

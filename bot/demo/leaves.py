@@ -53,7 +53,7 @@ _BROKEN_CONTEXT, _BROKEN_PAIR = 2, 0  # where the contributor misspells `answer`
 
 
 def pr_leaf(broken: bool, docs_repo: str = "https://github.com/arborist-demo/knowledge-docs",
-            docs_commit: str = "0" * 40) -> bytes:
+            docs_commit: str = "5f0c6a1e9b0d2f3a4c5b6d7e8f9a0b1c2d3e4f5a") -> bytes:
     """The contributor's knowledge leaf; `broken` misspells one `answer` key, a mistake real PRs make."""
     lines = [
         "version: 3",
