@@ -121,7 +121,7 @@ def test_demo_plays_the_whole_story_from_broken_pr_to_answer(tmp_path):
         pytest.importorskip(module, reason=f"{module} has not landed yet")
     out = tmp_path / "out"
     started = time.monotonic()
-    result = _run_demo(out, "--fast")
+    result = _run_demo(out, "--fast", "--timeout", "270", timeout=290)  # the demo's own deadline comes first
     elapsed = time.monotonic() - started
     assert result.returncode == 0, f"demo failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     assert elapsed < 300

@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,16 @@ from pathlib import Path
 LOOPBACK = "127.0.0.1"
 STOP_GRACE_S = 5.0  # seconds between SIGTERM and SIGKILL
 LOG_TAIL_CHARS = 2000
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if the demo itself is killed (even by SIGKILL, where no cleanup runs)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: close() still stops children on every normal or Ctrl-C exit
 
 
 def free_port() -> int:
@@ -75,7 +86,7 @@ class Processes:
         try:
             proc = subprocess.Popen(
                 argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         finally:
             log.close()
