@@ -1,6 +1,8 @@
-"""`arborist demo`: the whole loop on loopback, from a broken PR to a pulled release.
+"""`arborist demo`: the whole loop on loopback, from a broken PR to a pulled release that answers.
 
-Modules: `timeline` (readable progress with elapsed seconds), `artefacts` (what the bot produced,
-as Markdown/JSON), `repo` (a local taxonomy git repository), `procs` (child processes and threads,
-always cleaned up), `leaves` (the story's taxonomy content), `story` (the steps).
+`story` runs the `steps` in order under one deadline and always cleans up; `stack` starts the
+services (GitHub and Hub stand-ins, the bot, a worker); `github_side` seeds the GitHub stand-in and
+reads back what the bot did; `webhooks` signs and delivers events; `repo` keeps the local git
+repositories; `leaves` is the story's taxonomy content; `procs` manages child processes;
+`timeline` and `artefacts` are what the user reads afterwards.
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_BRANCH = "main"
@@ -50,7 +51,7 @@ class TaxonomyRepo:
         self.write(files)
         return self.commit_and_push(DEFAULT_BRANCH, "Seed the taxonomy")
 
-    def write(self, files: dict[str, bytes | None]) -> None:
+    def write(self, files: Mapping[str, bytes | None]) -> None:
         """Write (or, for None, delete) files in the work tree."""
         for rel, data in files.items():
             path = self.work / rel
