@@ -2,8 +2,9 @@
 
 Run: .venv/bin/python benchmarks/generate_bench.py [--repeats 3]
 
-1. Overhead: a leaf generated through the pipeline, versus the same backend called directly with
-   exactly the prompts the pipeline sent (recorded, then replayed). Teacher: a tiny random Llama as
+1. Overhead: leaves generated through the pipeline, versus the same backend called directly with
+   exactly the prompts the pipeline sent (recorded, then replayed at once; ratio per pair, median),
+   and the time outside the backend within one run. Teacher: a tiny random Llama as
    GGUF via llama-cpp-python, and the same shape with 8 layers to show how the ratio moves with cost.
 2. Batching: the same 32 prompts one at a time versus batched: transformers (batch 8 vs 1), an
    OpenAI-compatible stub server with 50 ms latency per request (8 in flight vs 1), and llama-cpp
@@ -104,33 +105,39 @@ def build_models(work: Path) -> dict[str, Path]:
 
 
 def bench_overhead(models, work: Path, repeats: int) -> list[dict]:
+    """Each repeat: a pipeline run (fresh cache) recording its calls, then at once the same calls made
+    directly; the ratio is taken per pair (same tokens, checked), then the median over pairs."""
     rows = []
     params = GenerateParams(samples=4, max_new_tokens=32, batch_size=8, collapse_min_attempts=1000,
                             max_attempts_factor=2.0)
     leaves = [leaf(FREEFORM), leaf(GROUNDED)]
     for name in ("gguf-2l", "gguf-8l"):
         backend = load_backend(str(models[name]))
-        recorder = Recorder(backend)
-        runs = iter(range(1000))
-        generate_leaves(leaves, recorder, work / "warm", params, cache_dir=work / f"c-warm-{name}")
-        calls = list(recorder.calls)
-
-        def pipeline(backend=backend, name=name, runs=runs):
-            generate_leaves(leaves, backend, work / "o", params, cache_dir=work / f"c-{name}-{next(runs)}")
-
-        def direct(backend=backend, calls=calls):
-            for prompts, kw in calls:
-                backend.complete(prompts, **kw)
-
-        t_pipe, t_direct = interleaved(pipeline, direct, repeats)
-        timed = Timed(backend)
-        start = time.perf_counter()
-        generate_leaves(leaves, timed, work / "o", params, cache_dir=work / f"c-timed-{name}")
-        total = time.perf_counter() - start
-        rows.append({"teacher": name, "requests": sum(len(p) for p, _ in calls), "direct_s": t_direct,
-                     "pipeline_s": t_pipe, "overhead": t_pipe / t_direct - 1,
-                     "in_run_total_s": total, "in_run_backend_s": timed.inside,
-                     "in_run_overhead": (total - timed.inside) / timed.inside})
+        pairs, timed_runs = [], []
+        for i in range(repeats):
+            recorder = Recorder(backend)
+            gc.collect()
+            start = time.perf_counter()
+            manifest = generate_leaves(leaves, recorder, work / "o", params, cache_dir=work / f"c-{name}-{i}")
+            t_pipe = time.perf_counter() - start
+            start = time.perf_counter()
+            replies = [backend.complete(prompts, **kw) for prompts, kw in recorder.calls]
+            t_direct = time.perf_counter() - start
+            same = sum(r.completion_tokens for r in manifest.leaves) == sum(c.completion_tokens for o in replies for c in o)
+            pairs.append((t_pipe, t_direct, same))
+            timed = Timed(backend)
+            start = time.perf_counter()
+            generate_leaves(leaves, timed, work / "o", params, cache_dir=work / f"c-timed-{name}-{i}")
+            timed_runs.append((time.perf_counter() - start, timed.inside))
+        total, inside = statistics.median(t for t, _ in timed_runs), statistics.median(t for _, t in timed_runs)
+        rows.append({"teacher": name, "requests": sum(len(p) for p, _ in recorder.calls),
+                     "direct_s": statistics.median(d for _, d, _ in pairs),
+                     "pipeline_s": statistics.median(p for p, _, _ in pairs),
+                     "overhead": statistics.median(p / d - 1 for p, d, _ in pairs),
+                     "same_tokens": all(same for *_, same in pairs),
+                     "in_run_total_s": total, "in_run_backend_s": inside,
+                     "in_run_overhead": statistics.median((t - i) / i for t, i in timed_runs)})
+        backend.close()
     return rows
 
 
@@ -237,7 +244,7 @@ def main() -> int:
     print(f"## pipeline overhead (median of {args.repeats})")
     for r in overhead:
         print(f"{r['teacher']:>8}: {r['requests']} requests, direct {r['direct_s']:.3f} s, pipeline {r['pipeline_s']:.3f} s, "
-              f"overhead {r['overhead']:+.1%}; in one run: {r['in_run_total_s']:.3f} s total, "
+              f"overhead {r['overhead']:+.1%} (same tokens: {r['same_tokens']}); in one run: {r['in_run_total_s']:.3f} s total, "
               f"{r['in_run_backend_s']:.3f} s inside the backend, pipeline's own share {r['in_run_overhead']:+.2%}")
     print("## batched vs one at a time (32 prompts)")
     by = {(r["backend"], r["in_flight"]): r["seconds"] for r in batching}
