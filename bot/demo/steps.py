@@ -206,7 +206,7 @@ def pull_and_ask(world: World) -> None:
     world.artefacts.fact("expected", leaves.TRAINED_ANSWER)
     world.artefacts.data("pull", "answer", {"question": leaves.TRAINED_QUESTION, "answer": answer,
                                             "trained_answer": leaves.TRAINED_ANSWER})
-    world.timeline.note(f"Q: {leaves.TRAINED_QUESTION}\nA: {answer}\n(the seed answer it was trained towards: "
+    world.timeline.note(f"Q: {leaves.TRAINED_QUESTION}\nA: {answer}\n(the contributor's seed answer: "
                         f"{leaves.TRAINED_ANSWER})")
     if not answer.strip():
         raise StepFailed("", "the released model gave an empty answer")
@@ -232,7 +232,7 @@ def _release_note(world: World):
     return None
 
 
-def _first_line(text: str, limit: int = 110) -> str:
+def _first_line(text: str, limit: int = 160) -> str:
     for line in text.splitlines():
         line = line.strip().lstrip("#").strip()
         if line and not line.startswith(("<!--", ">")):
