@@ -147,6 +147,7 @@ def test_demo_plays_the_whole_story_from_broken_pr_to_answer(tmp_path):
     assert len({c["body"] for c in statuses}) >= 2  # the status comment moved through states
     assert len({c["id"] for c in statuses}) == 1  # ...by editing one comment
     assert leaves.PR_LEAF_PATH.rsplit("/", 1)[0] in statuses[-1]["body"]
+    assert "sample" in statuses[-1]["body"].lower()  # the samples are shown on the PR
 
     assert summary["facts"]["answer"].strip()
     assert all(line.strip() in result.stdout for line in summary["facts"]["answer"].splitlines())
