@@ -23,13 +23,22 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot ci lab schemas tests
+	$(VENV)/bin/ruff check bot ci lab schemas tests benchmarks
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml .github/taxonomy-workflows/*.yml
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Each benchmark runs its baseline and ours side by side and prints medians and ratios;
+# figures and the exact commands are in docs/benchmarks.md.
 bench: $(STAMP)
 	$(PY) benchmarks/validate_corpus.py
+	$(PY) benchmarks/webhook_intake.py
+	$(PY) benchmarks/webhook_e2e.py
+	$(PY) benchmarks/jobstore_throughput.py
+	$(PY) benchmarks/generate_bench.py
+	$(PY) benchmarks/train_packing.py
+	$(PY) benchmarks/publish_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
