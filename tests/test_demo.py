@@ -151,6 +151,7 @@ def test_demo_plays_the_whole_story_from_broken_pr_to_answer(tmp_path):
 
     assert summary["facts"]["answer"].strip()
     assert all(line.strip() in result.stdout for line in summary["facts"]["answer"].splitlines())
+    assert summary["facts"]["answer_gguf"].strip()  # the GGUF file of the release answers through llama.cpp
     assert any(c["step"].startswith("release note") for c in comments)
     release = json.loads((out / next(a["file"] for a in items if a.get("name") == "hub-release")).read_text())
     assert any(name.endswith(".safetensors") for name in release["files"])

@@ -210,6 +210,9 @@ def pull_and_ask(world: World) -> None:
                         f"{leaves.TRAINED_ANSWER})")
     if not answer.strip():
         raise StepFailed("", "the released model gave an empty answer")
+    gguf_answer = world.stack.pull_and_chat(leaves.TRAINED_QUESTION, fmt="gguf")
+    world.artefacts.fact("answer_gguf", gguf_answer)
+    world.timeline.note(f"the same release as GGUF, through llama.cpp:\nA: {gguf_answer}")
 
 
 def _job_failure(world: World, job: dict) -> str:
