@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from bot.jobs.steplines import Result, parse_line
 from ci.generate import main, pick_leaves
+from tests.gitrepo import commit, git
 
 LEAF = b"""version: 2
 created_by: tester
@@ -30,21 +29,6 @@ ATTRIBUTION = (b"Title of work: Synonyms\nLink to work: https://example.org/syno
                b"License of the work: CC-BY-4.0\nCreator names: tester\n")
 CONFIG = b"generate:\n  samples: 2\n  teacher: scripted\n"
 NEW_LEAF = "compositional_skills/linguistics/synonyms/qna.yaml"
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(cwd), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def commit(repo: Path, files: dict[str, bytes], message: str) -> str:
-    for name, data in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_bytes(data)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from bot.jobs.steplines import Result, parse_line
 from ci.retrain import NOTE_MARKER, prs_from_subjects
 from tests.conftest import REPO_ROOT
+from tests.gitrepo import commit, git
 
 FACTS = [("What is the capital of France?", "Paris is the capital of France."),
          ("How many legs does a spider have?", "A spider has eight legs."),
@@ -32,21 +32,6 @@ ATTRIBUTION = b"Title of work: facts\nLink to work: https://example.org\nLicense
 def leaf(description: str, pairs: list[tuple[str, str]]) -> bytes:
     seeds = "".join(f"  - question: {q}\n    answer: {a}\n" for q, a in pairs)
     return f"version: 2\ncreated_by: tester\ntask_description: {description}\nseed_examples:\n{seeds}".encode()
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "HOME": str(cwd), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def commit(repo: Path, files: dict[str, bytes], message: str) -> str:
-    for name, data in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_bytes(data)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
 
 
 @pytest.fixture

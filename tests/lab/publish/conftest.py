@@ -1,21 +1,3 @@
 """Each test gets its own Hugging Face home and cache: nothing is read from or written to the user's."""
 
-from __future__ import annotations
-
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def isolated_hf_home(tmp_path, monkeypatch):
-    import huggingface_hub.constants as constants
-
-    home = tmp_path / "hf-home"
-    monkeypatch.setenv("HF_HOME", str(home))
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    # huggingface_hub reads these at import time; point the already-imported module at the test's home too.
-    monkeypatch.setattr(constants, "HF_HOME", str(home))
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
-    return home
+from tests.hf_home import isolated_hf_home  # noqa: F401  (autouse fixture)
