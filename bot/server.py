@@ -165,4 +165,14 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
     def metrics_endpoint() -> PlainTextResponse:
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
 
+    @app.get("/jobs/{job_id}/log")
+    def job_log(job_id: int) -> PlainTextResponse:
+        """The log link of a status comment (ARBORIST_PUBLIC_URL); logs were masked by the worker."""
+        from bot.jobs.logs import read_job_log
+
+        text = read_job_log(settings.data_dir / "logs", job_id)
+        if text is None:
+            return PlainTextResponse(f"no log for job {job_id}\n", status_code=404)
+        return PlainTextResponse(text)
+
     return app
