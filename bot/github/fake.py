@@ -65,6 +65,7 @@ class FakeRepo:
     check_runs: list[FakeCheckRun] = field(default_factory=list)
     permissions: dict[str, str] = field(default_factory=dict)
     dispatches: list[WorkflowRunRef] = field(default_factory=list)
+    cancelled_runs: list[int] = field(default_factory=list)
 
 
 class FakeGitHub:
@@ -215,3 +216,7 @@ class FakeGitHub:
         ref_obj = WorkflowRunRef(workflow, ref, dict(inputs))
         self.repo(repo).dispatches.append(ref_obj)
         return ref_obj
+
+    def cancel_workflow_run(self, repo: str, run_id: int) -> None:
+        self.calls.append(("cancel_workflow_run", (repo, run_id)))
+        self.repo(repo).cancelled_runs.append(run_id)

@@ -212,6 +212,15 @@ class PyGithubClient:
         self._request("add_reaction", "POST", f"{self._repo(repo)}/issues/comments/{int(comment_id)}/reactions",
                       body={"content": content})
 
+    def cancel_workflow_run(self, repo: str, run_id: int) -> None:
+        from github import GithubException
+
+        try:
+            self._request("cancel_workflow_run", "POST", f"{self._repo(repo)}/actions/runs/{int(run_id)}/cancel")
+        except GithubException as exc:
+            if exc.status != 409:  # 409: the run already completed, which is what cancel wanted
+                raise
+
     def add_labels(self, repo: str, number: int, labels: list[str]) -> None:
         self._request("add_labels", "POST", f"{self._repo(repo)}/issues/{int(number)}/labels",
                       body={"labels": list(labels)})

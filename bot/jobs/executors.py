@@ -8,6 +8,7 @@ and `bot.handlers.workflow` follows it through `workflow_job` / `workflow_run` e
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from bot.github.protocol import GitHubClient
@@ -15,6 +16,7 @@ from bot.jobs.model import Job
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
 
+LOG = logging.getLogger("arborist.jobs")
 RUN_NAME_PREFIX = "arborist"  # the workflows' run-name: "arborist <kind> job <id>", how runs are matched
 
 
@@ -67,8 +69,13 @@ class ActionsExecutor:
         github.dispatch_workflow(job.repo, self.workflows[job.kind], ref, dispatch_inputs(job))
 
     def cancel(self, github: GitHubClient, job: Job, reason: str) -> Job:
-        # The seam has no "cancel a workflow run" call yet: the job is marked cancelled here and a
-        # late workflow_run result for it is ignored by bot.handlers.workflow.
+        """Stop the job's run on GitHub when it has started; the job ends cancelled either way, and a
+        late workflow_run result for it is ignored by bot.handlers.workflow."""
+        if job.run_id:
+            try:
+                github.cancel_workflow_run(job.repo, job.run_id)
+            except Exception as exc:  # the job is still cancelled here; GitHub's run may finish on its own
+                LOG.warning("job %s: could not cancel workflow run %s: %s", job.id, job.run_id, exc)
         return self.store.cancel(job.id, reason, force=True)
 
 

@@ -72,6 +72,7 @@ class Repo:
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> role name
     dispatches: list[dict[str, Any]] = field(default_factory=list)
+    cancelled_runs: list[int] = field(default_factory=list)
 
 
 class GitHubState:
@@ -731,6 +732,15 @@ def add_core_routes(app: Any, state: GitHubState) -> None:
                 return _error(404, "Not Found")
             repo.dispatches.append({"workflow": workflow, "ref": data["ref"], "inputs": data.get("inputs") or {}})
         return Response(status_code=204)
+
+    @r.post("/repos/{owner}/{name}/actions/runs/{run_id}/cancel", status_code=202)
+    def cancel_run(owner: str, name: str, run_id: int):
+        with state.lock:
+            repo = repo_or_404(owner, name)
+            if repo is None:
+                return _error(404, "Not Found")
+            repo.cancelled_runs.append(run_id)
+        return {}
 
     app.include_router(r)
 

@@ -57,6 +57,8 @@ def test_comments_labels_reactions_permissions_and_dispatch(standin, app_key, no
     assert client.is_team_member("octo", "reviewers", "maint") and not client.is_team_member("octo", "reviewers", "x")
     client.dispatch_workflow(REPO, "gpu.yml", "main", {"job": "1"})
     assert standin.state.repos[REPO].dispatches == [{"workflow": "gpu.yml", "ref": "main", "inputs": {"job": "1"}}]
+    client.cancel_workflow_run(REPO, 4242)
+    assert standin.state.repos[REPO].cancelled_runs == [4242]
 
 
 def test_check_run_annotations_accumulate_across_batches(standin, app_key, no_sleep):

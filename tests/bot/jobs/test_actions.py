@@ -100,8 +100,18 @@ def test_cancel_under_actions_ends_the_job_and_ignores_the_late_run(tmp_path):
     on_workflow_job(wf_job_event(job.id), world.ctx)
     on_comment_created(comment_event("/cancel"), world.ctx)
     assert world.store.get(job.id).state == CANCELLED
+    assert world.github.repo(REPO).cancelled_runs == [world.store.get(job.id).run_id]  # stopped on GitHub too
     on_workflow_run(wf_run_event(job.id, "success"), world.ctx)
     assert world.store.get(job.id).state == CANCELLED
+
+
+def test_a_queued_actions_job_is_cancelled_without_asking_github(tmp_path):
+    world = make_world(tmp_path, executor="actions")
+    on_comment_created(comment_event("/generate"), world.ctx)
+    (job,) = world.store.jobs()
+    on_comment_created(comment_event("/cancel"), world.ctx)
+    assert world.store.get(job.id).state == CANCELLED
+    assert world.github.repo(REPO).cancelled_runs == []
 
 
 def test_retrain_is_dispatched_on_the_default_branch(tmp_path):
