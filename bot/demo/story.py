@@ -114,5 +114,5 @@ def play(options: DemoOptions) -> tuple[bool, str | None, str | None]:
     artefacts.write_summary(timeline.as_dicts(), ok=ok, failed_step=failed[0])
     if ok:
         print(f"\nArborist did its whole job in {timeline.total_s():.0f}s. What the bot wrote: {options.out}/")
-        print("To run it for real (a GitHub App, GPU workers, the Hub): docs/deploy.md")
+        print("To run it for real (a GitHub App, GPU workers, the Hub): README.md, \"Deploying Arborist\"")
     return ok, failed[0], failed[1]
