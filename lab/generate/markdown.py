@@ -64,7 +64,8 @@ def render_manifest(manifest: Manifest, out_dir: Path, data_link: str = "", limi
     tokens = sum(r.completion_tokens for r in manifest.leaves)
     busy = sum(r.seconds for r in manifest.leaves if r.status != "cached") or 0.0
     rate = f"{tokens / busy:.1f}" if busy else "n/a"
-    head = [f"**{manifest.rows} rows** from {len(manifest.leaves)} leaves with `{html.escape(manifest.teacher)}` "
+    leaves = f"{len(manifest.leaves)} leaf" if len(manifest.leaves) == 1 else f"{len(manifest.leaves)} leaves"
+    head = [f"**{manifest.rows} rows** from {leaves} with `{html.escape(manifest.teacher)}` "
             f"in {manifest.seconds:.1f} s ({rate} tokens/s).", "",
             "| leaf | kind | status | rows | keep rate | tokens/s | seconds |",
             "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
