@@ -170,11 +170,6 @@ def last_release(target: Any, dest: Path) -> tuple[dict[str, Any] | None, str | 
     return state.record, str(folder) if (folder / "config.json").is_file() else None
 
 
-def _tag_format(bot_format: str) -> str:
-    """bot.config's tag fields ({date}=YYYYMMDD, {shortsha}) in lab.publish's spelling."""
-    return bot_format.replace("{shortsha}", "{short_sha}").replace("{date}", "{date:%Y%m%d}")
-
-
 def _attributions(tree: Path, leaves: list[str]) -> dict[str, str]:
     out = {}
     for leaf in leaves:
@@ -327,7 +322,7 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
             data_counts={name: p["samples"] for name, p in summary["phases"].items()},
             generation_params={"teacher": teacher, "samples": config.generate.samples},
             training_params=summary["config"], evaluation=report, attributions=_attributions(tree, leaves),
-            base_model=settings.base_model, license=config.release.license, tag_format=_tag_format(config.release.tag_format))
+            base_model=settings.base_model, license=config.release.license, tag_format=config.release.tag_format)
         try:
             published = publish_release(summary["final"], target, info)
         except PublishError as exc:

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--evaluation", help="report.json written by `lab evaluate`")
     parser.add_argument("--base-model", help="base model id for the card's metadata")
     parser.add_argument("--license", help="licence id for the card's metadata (default apache-2.0)")
-    parser.add_argument("--tag-format", help="tag format, fields {date:%%Y.%%m.%%d} {sha} {short_sha}")
+    parser.add_argument("--tag-format", help="tag format (default v{date}-{shortsha}); fields {date} (YYYYMMDD, or {date:%%Y.%%m.%%d}), {sha}, {shortsha}")
     parser.add_argument("--gguf", default="f16,q8_0", help="GGUF types to export, comma-separated ('' for none)")
     parser.add_argument("--endpoint", help="Hub endpoint (private mirror); default $HF_ENDPOINT or huggingface.co")
     parser.add_argument("--private", action="store_true", help="create the repository as private")

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-DEFAULT_TAG_FORMAT = "v{date:%Y.%m.%d}-{short_sha}"  # e.g. v2026.11.25-1a2b3c4
+DEFAULT_TAG_FORMAT = "v{date}-{shortsha}"  # e.g. v20261125-1a2b3c4; the same spelling as .github/arborist.yml
 SHORT_SHA = 7
 RECORD_FILE = "release.json"  # recorded in every release: how re-publishing is detected
 RECORD_VERSION = 1
@@ -76,11 +76,20 @@ class PublishError(RuntimeError):
     """Publishing failed; the previous release is left as it was. The message never holds a token."""
 
 
+class _TagDate(datetime):
+    """A datetime that renders as YYYYMMDD in a plain `{date}` field and honours `{date:%Y.%m.%d}`."""
+
+    def __format__(self, spec: str) -> str:
+        return super().__format__(spec or "%Y%m%d")
+
+
 def format_tag(info: ReleaseInfo) -> str:
-    """Render the configured tag format; fields: date (datetime), sha, short_sha."""
+    """Render the tag format; fields: date (`{date}` = YYYYMMDD, or any strftime spec), sha, shortsha."""
+    when = info.when()
     try:
-        tag = info.tag_format.format(date=info.when(), sha=info.taxonomy_sha,
-                                     short_sha=info.taxonomy_sha[:SHORT_SHA])
+        short = info.taxonomy_sha[:SHORT_SHA]
+        tag = info.tag_format.format(date=_TagDate.fromtimestamp(when.timestamp(), when.tzinfo),
+                                     sha=info.taxonomy_sha, shortsha=short, short_sha=short)
     except (KeyError, IndexError, ValueError) as exc:
         raise PublishError(f"bad tag_format {info.tag_format!r}: {exc}") from exc
     tag = TAG_CHARS.sub("-", tag).strip("-.")

@@ -72,8 +72,11 @@ def test_metrics_are_read_from_the_shapes_an_evaluation_report_may_take(report, 
 
 
 def test_tag_format_is_configurable_and_sanitised():
-    assert format_tag(_info()) == "v2026.11.25-abcdef0"
+    assert format_tag(_info(tag_format="v{date:%Y.%m.%d}-{short_sha}")) == "v2026.11.25-abcdef0"
     assert format_tag(_info(tag_format="release/{date:%Y%m%d} {sha}")) == "release-20261125-" + _info().taxonomy_sha
+    # the spelling of .github/arborist.yml's release.tag_format, and the default
+    assert format_tag(_info(tag_format="v{date}-{shortsha}")) == "v20261125-" + _info().taxonomy_sha[:7]
+    assert format_tag(_info()) == "v20261125-" + _info().taxonomy_sha[:7]
     with pytest.raises(PublishError, match="tag_format"):
         format_tag(_info(tag_format="{nope}"))
 

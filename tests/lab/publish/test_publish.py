@@ -51,7 +51,7 @@ def _target(hub) -> HubTarget:
 
 def test_release_lands_with_weights_gguf_card_and_tag(hub, tiny_llama_dir):
     result = publish_release(tiny_llama_dir, _target(hub), _info(SHA1))
-    assert result.tag == "v2026.11.25-1111111" and not result.skipped
+    assert result.tag == "v20261125-1111111" and not result.skipped
     repo = hub.state.repos[REPO]
     assert repo.tags[result.tag] == repo.branches["main"] == result.commit_sha
     files = hub.files(REPO, result.tag)
@@ -94,7 +94,7 @@ def test_failed_upload_leaves_previous_release_intact_and_retry_succeeds(hub, ti
     assert list(repo.tags) == [first.tag]
 
     second = publish_release(tiny_llama_dir, _target(hub), _info(SHA2, previous=SHA1, accuracy=0.7))
-    assert second.tag == "v2026.11.25-2222222" and repo.branches["main"] == second.commit_sha
+    assert second.tag == "v20261125-2222222" and repo.branches["main"] == second.commit_sha
     card = hub.files(REPO)["README.md"].decode()
     assert f"/compare/{SHA1}...{SHA2}" in card
     assert "| accuracy | 0.700 | [0.600, 0.800] | 0.600 | +0.100 | 0.400 |" in card
