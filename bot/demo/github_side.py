@@ -8,7 +8,6 @@ from the stand-in's state; webhooks go to the bot signed, as GitHub sends them.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,11 +63,7 @@ class GitHubSide:
         tree = {name: repo.read(name, sha) or b"" for name in names}
         parent = repo.git("rev-parse", f"{sha}^1") if repo.git("rev-list", "--count", sha) != "1" else None
         message = repo.git("log", "-1", "--format=%s", sha)
-        with self.state.lock:
-            target = self.state.repos[self.repo_name]
-            target.commits[sha] = tree
-            target.commit_meta[sha] = {"message": message, "parent": parent, "date": _now_iso()}
-            target.branches[branch] = sha
+        self.state.commit(self.repo_name, branch, tree, message, sha=sha, parent=parent, whole_tree=True)
 
     def open_pull(self, branch: str, head_sha: str, base_sha: str, author: str, title: str) -> dict[str, Any]:
         self.mirror(branch, head_sha)
@@ -86,25 +81,16 @@ class GitHubSide:
     def merge_pull(self, number: int, merge_sha: str) -> dict[str, Any]:
         """Record the merge: the default branch moves to the merge commit, the PR is closed and merged."""
         self.mirror("main", merge_sha)
-        with self.state.lock:
-            pr = self.state.repos[self.repo_name].pulls[number]
-            pr["state"], pr["merged"] = "closed", True
-        payload = self.pull_payload(number)
-        payload.update({"merged_at": _now_iso(), "merge_commit_sha": merge_sha, "closed_at": _now_iso()})
-        return payload
+        self.state.merge_pull(self.repo_name, number, sha=merge_sha)
+        return self.pull_payload(number)  # merged_at, closed_at and merge_commit_sha come with it
 
     def add_comment(self, number: int, author: str, body: str) -> dict[str, Any]:
         """A person's comment on the PR; returns it as GitHub serves it."""
         from bot.standins.github import comment_json
 
+        comment = self.state.add_comment(self.repo_name, number, author, body)
         with self.state.lock:
-            repo = self.state.repos[self.repo_name]
-            role = repo.collaborators.get(author)
-            comment = {"id": self.state.next_id(), "issue_number": number, "body": body, "author": author,
-                       "author_type": "User", "created_at": _now_iso(), "updated_at": _now_iso(),
-                       "association": "COLLABORATOR" if role else "NONE"}
-            repo.comments[comment["id"]] = comment
-            return comment_json(self.url, repo, comment)
+            return comment_json(self.url, self.state.repos[self.repo_name], comment)
 
     # ---- webhooks ----------------------------------------------------------------------------
     def _ref(self) -> webhooks.RepoRef:
@@ -173,7 +159,3 @@ def _plain(annotation: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(annotation)
-
-
-def _now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
