@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from ci.checkout import HARDENING, CheckoutError, checkout_as_data, clone_url, git_env
-from ci.env import CiEnv, EnvError, github_client
-from ci.report import Reporter
+from ci.env import CiEnv, github_client
+from ci.report import Reporter, start_step
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -200,13 +200,10 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        env = CiEnv.from_environ()
-        reporter = make_reporter(args, env)
-    except EnvError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    started = start_step(lambda env: make_reporter(args, env))
+    if started is None:
         return EXIT_USAGE
-    reporter.progress("starting", 0.0)
+    env, reporter = started
     return run_generation(args, env, reporter)
 
 

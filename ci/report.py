@@ -37,6 +37,7 @@ from bot.jobs.steplines import (  # noqa: F401 - re-exported: the protocol's one
     parse_line,
     truncate,
 )
+from ci.env import CiEnv, EnvError
 
 PROGRESS_MIN_INTERVAL_S = 5.0  # GitHub edits are throttled to one per this many seconds (stdout is not)
 
@@ -100,3 +101,16 @@ class Reporter:
             self.github.update_check_run(self.repo, self.check_run_id,
                                          status="completed" if result else "in_progress",
                                          output=output, conclusion=conclusion)
+
+
+def start_step(make_reporter: Callable[[CiEnv], Reporter]) -> tuple[CiEnv, Reporter] | None:
+    """Read the step's environment and build its reporter; on a bad setting print one line naming it
+    and return None (the caller exits with a usage error). Reports "starting" once it can."""
+    try:
+        env = CiEnv.from_environ()
+        reporter = make_reporter(env)
+    except EnvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    reporter.progress("starting", 0.0)
+    return env, reporter

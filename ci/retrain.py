@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ci.checkout import CheckoutError, checkout_as_data, clone_url, git_env
-from ci.env import CiEnv, EnvError, github_client
-from ci.report import Reporter
+from ci.env import CiEnv, github_client
+from ci.report import Reporter, start_step
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -353,25 +353,15 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
 def notes_client(env: CiEnv, reporter: Reporter) -> Any:
     """Who writes the PR notes: the reporter's client, else one from a token on the runner, else nobody
     (the notes are then only in result.json for whoever relays them)."""
-    if reporter.github is not None:
-        return reporter.github
-    if env.token:
-        from bot.github.pygithub_client import PyGithubClient
-
-        token = env.token
-        return PyGithubClient(env.api_url, lambda: token)
-    return None
+    return reporter.github or github_client(env)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        env = CiEnv.from_environ()
-        reporter = make_reporter(args, env)
-    except EnvError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    started = start_step(lambda env: make_reporter(args, env))
+    if started is None:
         return EXIT_USAGE
-    reporter.progress("starting", 0.0)
+    env, reporter = started
     work = env.data_dir / "retrain" / args.sha
     work.mkdir(parents=True, exist_ok=True)
     with open(work / "lock", "w") as lock:

@@ -9,22 +9,8 @@ import pytest
 from bot.jobs.steplines import Result, parse_line
 from ci.generate import main, pick_leaves
 from tests.gitrepo import commit, git
+from tests.lab.generate.conftest import FREEFORM as LEAF
 
-LEAF = b"""version: 2
-created_by: tester
-task_description: Give a synonym of an English word.
-seed_examples:
-  - question: What is a synonym for happy?
-    answer: Joyful.
-  - question: Give me a word that means the same as quick.
-    answer: Rapid.
-  - question: Which word can replace big in a sentence?
-    answer: Large.
-  - question: Name a synonym of the adjective cold.
-    answer: Chilly.
-  - question: Suggest another word for tired.
-    answer: Exhausted.
-"""
 ATTRIBUTION = (b"Title of work: Synonyms\nLink to work: https://example.org/synonyms\n"
                b"License of the work: CC-BY-4.0\nCreator names: tester\n")
 CONFIG = b"generate:\n  samples: 2\n  teacher: scripted\n"
