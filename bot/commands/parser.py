@@ -2,7 +2,10 @@
 
 A command is a line that starts with `/name` (up to three spaces of indentation, as Markdown
 allows). Quoted lines (`>`), fenced code blocks (``` or ~~~) and indented code (four spaces) never
-trigger. The first command in a comment is the one that counts. Names are matched case-insensitively.
+trigger. Nor does anything a reader of the rendered comment cannot see or would read as code: HTML
+comments (`<!-- -->`), `<pre>` and `<code>` elements and `<details>` blocks (hidden until opened)
+are cut out before lines are matched, nested or not, and an unclosed one hides the rest of the
+comment. The first command in a comment is the one that counts. Names are matched case-insensitively.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ MAX_LINE_CHARS = 1_000  # a command line longer than this is refused, not parsed
 MAX_ARGS = 32
 COMMAND_RE = re.compile(r"^ {0,3}/([A-Za-z][A-Za-z0-9_-]{0,31})(?:[ \t]+(.*))?[ \t]*$")
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+HIDING_RE = re.compile(r"<!--|-->|<(/?)(pre|code|details)(?=[\s/>])[^>]{0,1000}>", re.IGNORECASE)
+COMMENT_OPEN = "<!--"
 
 
 class ArgumentError(ValueError):
@@ -58,24 +63,54 @@ class Arguments:
     positional: tuple[str, ...] = ()
 
 
+def _visible(line: str, hidden: list[str]) -> str:
+    """The part of `line` a reader sees; `hidden` is the stack of elements still open (kept across lines)."""
+    if not hidden and "<" not in line:
+        return line
+    seen, start = [], 0
+    for match in HIDING_RE.finditer(line):
+        token, closing, name = match.group(0), match.group(1), (match.group(2) or "").lower()
+        if hidden and hidden[-1] == COMMENT_OPEN:  # inside a comment only its end counts
+            if token == "-->":
+                hidden.pop()
+                start = match.end()
+            continue
+        if token == "-->":
+            continue  # a stray end of comment is plain text
+        if not hidden:
+            seen.append(line[start:match.start()])
+        if token == COMMENT_OPEN:
+            hidden.append(COMMENT_OPEN)
+        elif not closing:
+            hidden.append(name)
+        elif name in hidden:
+            del hidden[len(hidden) - 1 - hidden[::-1].index(name):]
+        start = match.end()
+    if not hidden:
+        seen.append(line[start:])
+    return "".join(seen)
+
+
 def find_command(body: str) -> RawCommand | None:
-    """The first command line outside quotes and code, or None (most comments have none)."""
+    """The first command line a reader sees outside quotes and code, or None (most comments have none)."""
     if not body or len(body) > MAX_BODY_CHARS:
         return None
     fence: str | None = None
-    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        match = FENCE_RE.match(line)
+    hidden: list[str] = []
+    for raw in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if fence is not None:
+            match = FENCE_RE.match(raw)
             if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
-                    and not line.strip()[len(match.group(1)):].strip():
+                    and not raw.strip()[len(match.group(1)):].strip():
                 fence = None
             continue
+        was_hidden = bool(hidden)
+        line = _visible(raw, hidden)
+        match = None if was_hidden else FENCE_RE.match(line)
         if match:
             fence = match.group(1)
             continue
-        if line.lstrip().startswith(">"):
-            continue
-        if len(line) > MAX_LINE_CHARS:
+        if line.lstrip().startswith(">") or len(line) > MAX_LINE_CHARS:
             continue
         command = COMMAND_RE.match(line)
         if command:

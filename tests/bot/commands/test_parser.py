@@ -38,6 +38,51 @@ def test_find_command_matches_only_lines_outside_quotes_and_code(body, expected)
     assert (None if found is None else (found.name, found.arg_text)) == expected
 
 
+HIDDEN_CASES = [
+    # commands a reader of the rendered comment does not see, or sees as code: never run
+    "<!-- /generate -->",
+    "<!--\n/generate\n-->",
+    "Thanks!\n<!--\n/generate --samples 1000\n",  # an unclosed comment hides the rest
+    "<pre>\n/generate\n</pre>",
+    "<PRE lang=\"sh\">\n/generate\n</PRE>",
+    "<code>/generate</code>",
+    "<code>\n/generate\n</code>",
+    "<details>\n<summary>notes</summary>\n\n/generate\n</details>",
+    "<details open>\n\n/generate\n\n</details>",
+    "<details>\n<details>\n</details>\n/generate\n</details>",  # nested: the outer one still hides
+    "<pre>\n<!--\n</pre>\n/generate\n-->",  # inside the comment, </pre> is text
+]
+VISIBLE_CASES = [
+    # hidden parts before or after a command do not hide it
+    ("<!-- a note for reviewers -->\n/generate", "generate"),
+    ("<!-- x -->/help", "help"),
+    ("<details>\n\nlogs\n</details>\n/retry", "retry"),
+    ("<pre>x</pre>\n/cancel", "cancel"),
+    ("<!-- <pre> -->\n/help", "help"),
+    ("<codex>\n/help", "help"),  # not one of the hiding elements
+    ("/generate --> trailing", "generate"),
+]
+
+
+@pytest.mark.parametrize("body", HIDDEN_CASES)
+def test_command_in_html_comment_pre_code_or_details_does_not_run(body):
+    assert find_command(body) is None
+
+
+@pytest.mark.parametrize(("body", "name"), VISIBLE_CASES)
+def test_command_after_a_closed_hidden_part_still_runs(body, name):
+    found = find_command(body)
+    assert found is not None and found.name == name
+
+
+def test_many_unclosed_tags_are_read_quickly():
+    import time
+
+    started = time.perf_counter()
+    assert find_command(("<pre " * 13_000)[:65_000]) is None
+    assert time.perf_counter() - started < 0.5
+
+
 def test_an_overlong_comment_is_not_read():
     assert find_command("/generate\n" + "a" * 70_000) is None
 
