@@ -164,6 +164,19 @@ def _check_validation_section(section: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _check_release_section(section: Any) -> str | None:
+    """Refuse a tag format that names anything but the documented plain fields (schemas.tag_format)."""
+    from schemas.tag_format import TagFormatError, check_tag_format
+
+    if not isinstance(section, Mapping) or "tag_format" not in section:
+        return None
+    try:
+        check_tag_format(section["tag_format"])
+    except TagFormatError as exc:
+        return f"{CONFIG_PATH}: release.{exc}"
+    return None
+
+
 def load_repo_config(data: bytes | None) -> tuple[RepoConfig, list[str]]:
     """Parse and validate the config file's bytes; broken sections fall back to their defaults."""
     if data is None:
@@ -191,6 +204,9 @@ def load_repo_config(data: bytes | None) -> tuple[RepoConfig, list[str]]:
         if problem:
             broken.add("validation")
             messages.append(problem)
+    if "release" in parsed and "release" not in broken and (problem := _check_release_section(parsed["release"])):
+        broken.add("release")
+        messages.append(problem)
     kept = {k: v for k, v in parsed.items() if k not in broken}
     for section in sorted(broken):
         messages.append(f"{CONFIG_PATH}: section '{section}' ignored; its defaults apply")

@@ -8,8 +8,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas.tag_format import TagFormatError, check_tag_format, render_tag_format
+
 DEFAULT_TAG_FORMAT = "v{date}-{shortsha}"  # e.g. v20261125-1a2b3c4; the same spelling as .github/arborist.yml
-SHORT_SHA = 7
 RECORD_FILE = "release.json"  # recorded in every release: how re-publishing is detected
 RECORD_VERSION = 1
 MAX_HISTORY = 200  # releases remembered in release.json
@@ -76,22 +77,15 @@ class PublishError(RuntimeError):
     """Publishing failed; the previous release is left as it was. The message never holds a token."""
 
 
-class _TagDate(datetime):
-    """A datetime that renders as YYYYMMDD in a plain `{date}` field and honours `{date:%Y.%m.%d}`."""
-
-    def __format__(self, spec: str) -> str:
-        return super().__format__(spec or "%Y%m%d")
-
-
 def format_tag(info: ReleaseInfo) -> str:
-    """Render the tag format; fields: date (`{date}` = YYYYMMDD, or any strftime spec), sha, shortsha."""
-    when = info.when()
+    """Render the tag format; fields: date (`{date}` = YYYYMMDD, or strftime codes), sha, shortsha.
+
+    Only those fields, as plain strings (schemas.tag_format): a template that reaches for attributes,
+    indexes or conversions is refused with the list of fields, never rendered."""
     try:
-        short = info.taxonomy_sha[:SHORT_SHA]
-        tag = info.tag_format.format(date=_TagDate.fromtimestamp(when.timestamp(), when.tzinfo),
-                                     sha=info.taxonomy_sha, shortsha=short, short_sha=short)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise PublishError(f"bad tag_format {info.tag_format!r}: {exc}") from exc
+        tag = render_tag_format(info.tag_format, info.when(), info.taxonomy_sha)
+    except TagFormatError as exc:
+        raise PublishError(str(exc)) from None
     tag = TAG_CHARS.sub("-", tag).strip("-.")
     if not tag:
         raise PublishError(f"tag_format {info.tag_format!r} renders an empty tag")
@@ -157,6 +151,8 @@ def info_from_dict(data: dict[str, Any]) -> ReleaseInfo:
     values["leaves"] = [LeafChange(**leaf) if isinstance(leaf, dict) else leaf for leaf in values.get("leaves") or []]
     if isinstance(values.get("date"), str):
         values["date"] = datetime.fromisoformat(values["date"])
+    if "tag_format" in values:
+        check_tag_format(values["tag_format"])  # a TagFormatError is a ValueError: `lab publish` exits 2
     if "gguf_types" in values:
         values["gguf_types"] = tuple(values["gguf_types"])
     return ReleaseInfo(**values)
