@@ -19,6 +19,7 @@ SKILLS_FILE = "skills_train_msgs.jsonl"
 HELDOUT_FILE = "heldout_msgs.jsonl"
 ROLES = ("system", "user", "assistant")
 MAX_LINE_BYTES = 4 * 1024 * 1024  # a single sample larger than this is refused
+MAX_NESTING = 64  # brackets deep; a messages record needs 3, and json's C parser would recurse without bound
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,43 @@ def read_messages(path: str | Path) -> list[dict[str, Any]]:
                 raise ValueError(f"{path}:{number}: line longer than {MAX_LINE_BYTES} bytes")
             if not raw.strip():
                 continue
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
-            records.append(_check_record(record, f"{path}:{number}"))
+            records.append(_check_record(_parse_line(raw, f"{path}:{number}"), f"{path}:{number}"))
     return records
+
+
+def _nesting(raw: bytes) -> int:
+    """The deepest bracket nesting of a JSON line, counted outside strings, without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            escaped = not escaped and byte == 0x5C  # backslash
+            in_string = escaped or byte != 0x22  # a quote not escaped ends the string
+            continue
+        if byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _parse_line(raw: bytes, where: str) -> Any:
+    """One JSONL line as JSON; text that is not UTF-8, not JSON or nested too deeply is refused with `where`."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where}: not UTF-8 text (byte {exc.start}); is this a binary file?") from None
+    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and _nesting(raw) > MAX_NESTING:
+        raise ValueError(f"{where}: JSON nested deeper than {MAX_NESTING} levels")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where}: not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ValueError(f"{where}: JSON nested too deeply") from None
 
 
 def load_data_dir(data_dir: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -54,3 +54,36 @@ def test_bad_lines_are_reported_with_their_line_number(tmp_path):
         read_messages(path)
     with pytest.raises(ValueError, match="no knowledge_train_msgs"):
         load_data_dir(tmp_path / "empty")
+
+
+def test_a_deeply_nested_line_is_refused_with_its_path_and_line_not_a_recursion_error(tmp_path):
+    path = tmp_path / "knowledge_train_msgs.jsonl"
+    good = '{"messages": [{"role": "user", "content": "q [[{{"}, {"role": "assistant", "content": "a"}]}\n'
+    path.write_text(good + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ValueError, match=rf"{path.name}:2: JSON nested deeper than"):
+        read_messages(path)
+    path.write_text(good)  # brackets inside strings do not count
+    assert len(read_messages(path)) == 1
+
+
+def test_a_binary_file_is_refused_with_its_path_and_line(tmp_path):
+    path = tmp_path / "skills_train_msgs.jsonl"
+    path.write_bytes(b"\n\x89PNG\r\n\x1a\n\xff\xfe\x00\x01binary")
+    with pytest.raises(ValueError, match=rf"{path}:2: not UTF-8 text"):
+        read_messages(path)
+
+
+def test_lab_train_on_hostile_data_prints_one_line_naming_the_file(tmp_path, capsys):
+    from lab.cli import main as lab_main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "knowledge_train_msgs.jsonl").write_text("{" * 100_000 + "\n")
+    argv = ["train", "--data", str(data), "--base", str(tmp_path / "no-model"), "--out", str(tmp_path / "out")]
+    assert lab_main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("lab train: ") and "knowledge_train_msgs.jsonl:1" in err and len(err.splitlines()) == 1
+    (data / "knowledge_train_msgs.jsonl").write_bytes(bytes(range(255, -1, -1)) * 4)
+    assert lab_main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert "knowledge_train_msgs.jsonl:1: not UTF-8" in err and len(err.splitlines()) == 1
