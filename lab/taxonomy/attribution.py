@@ -67,6 +67,10 @@ def attribution_issues(data: bytes | None, limits: Limits) -> tuple[list[Issue],
     """Issues about an attribution.txt's content (reported on that file) and whether it exists."""
     if data is None:
         return [], False
+    if len(data) > limits.max_attribution_bytes:  # bounded like qna.yaml: an error, not a warning
+        return [Issue("attribution-too-large", 0, 0, "attribution.txt is larger than the limit of "
+                      f"{limits.max_attribution_bytes:,} bytes.", "Keep it to the four lines " +
+                      ", ".join(f"`{v}:`" for v in LABELS.values()) + ".")], True
     text, issues = decode(data, Limits(max_file_bytes=limits.max_attribution_bytes), what=ATTRIBUTION)
     issues = [i for i in issues if i.rule != "line-endings"]
     if text is None:

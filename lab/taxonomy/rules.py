@@ -37,6 +37,9 @@ _RULES = [
     Rule("empty-file", "error", "the file has no content", False),
     Rule("not-a-mapping", "error", "the top level must be `key: value` pairs", True),
     Rule("duplicate-key", "error", "the same key appears twice in one mapping (YAML keeps only the last)", False),
+    Rule("format-character", "warning", "a value holds an invisible format control (Unicode Cf: bidi override U+202E, zero width U+200B)", False),
+    Rule("format-character-key", "error", "a key holds an invisible format control, so it is not the key it looks like", False),
+    Rule("lookalike-key", "error", "a key is written with look-alike letters (Cyrillic `а` for Latin `a`); shown escaped", False),
     # Format version and schema.
     Rule("version-missing", "warning", "no `version:` key: read as version 1; new files should say `version: 3`", False),
     Rule("version-unsupported", "error", "`version:` is not 1, 2 or 3", True),
@@ -55,6 +58,7 @@ _RULES = [
     Rule("line-endings", "warning", "Windows (CRLF) line endings", False),
     # attribution.txt (taxonomy CI requires it for version >= 2).
     Rule("attribution-missing", "error", "no `attribution.txt` next to a version >= 2 file", True),
+    Rule("attribution-too-large", "error", "`attribution.txt` is larger than `limits.max_attribution_bytes`", False),
     Rule("attribution-empty", "error", "`attribution.txt` is empty", False),
     Rule("attribution-fields", "warning", "`attribution.txt` lacks a title, link, license or creators line", False),
     Rule("attribution-license", "warning", "the license in `attribution.txt` is not an SPDX identifier", False),

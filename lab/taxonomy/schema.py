@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lab.taxonomy.fastschema import Check, compile_schema, first_repeat
 from lab.taxonomy.findings import Issue
+from lab.taxonomy.invisible import escape_key, invisible_in, lookalike_of, named
 from lab.taxonomy.loader import Loaded
 from lab.taxonomy.yamlhints import implicit_type_message
 from schemas import load_schema
@@ -107,11 +108,20 @@ def _explain(error: ValidationError, loaded: Loaded, kind: str, version: int) ->
     if check in ("additionalProperties", "unevaluatedProperties"):
         allowed = ", ".join(f"`{k}`" for k in error.schema.get("properties", {}))
         issues = []
+        known = error.schema.get("properties", {})
         for key in instance:
-            if key in error.schema.get("properties", {}):
+            if key in known or (isinstance(key, str) and invisible_in(key)):  # invisible: format-character-key
                 continue
             kline, kcol = loaded.key_where((*path, key)) or (line, col)
-            issues.append(Issue("schema", kline, kcol, f"`{key}` is not a field of {what} (in {where}).",
+            imitated = lookalike_of(key, known) if isinstance(key, str) else None
+            if imitated:
+                foreign = [c for c in dict.fromkeys(key) if not c.isascii()]
+                issues.append(Issue("lookalike-key", kline, kcol, f"The key `{escape_key(key)}` looks like "
+                                    f"`{imitated}` but is written with other letters ({named(foreign)}).",
+                                    f"Retype `{imitated}` by hand on an ordinary keyboard layout."))
+                continue
+            shown = escape_key(key) if isinstance(key, str) else key
+            issues.append(Issue("schema", kline, kcol, f"`{shown}` is not a field of {what} (in {where}).",
                                 f"Check the spelling or remove it; allowed here: {allowed}."))
         return issues
     field = str(path[-1]) if path and not isinstance(path[-1], int) else where

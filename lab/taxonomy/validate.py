@@ -15,6 +15,7 @@ from lab.taxonomy.config import ValidationConfig
 from lab.taxonomy.content import document_issues, duplicate_issues, length_issues, questions_of, seed_texts
 from lab.taxonomy.duplicates import Question, QuestionIndex
 from lab.taxonomy.findings import FileReport, Finding, Issue
+from lab.taxonomy.invisible import escape_invisible, invisible_issues
 from lab.taxonomy.leaf import TAXONOMY_ROOTS
 from lab.taxonomy.lint import lint_issues
 from lab.taxonomy.loader import load_yaml
@@ -89,6 +90,7 @@ def check_file(path: str, data: bytes, read: Reader, config: ValidationConfig) -
     issues.extend(length_issues(loaded, kind, config, texts))
     issues.extend(duplicate_issues(questions, config))
     issues.extend(document_issues(loaded))
+    issues.extend(invisible_issues(loaded))
     return _findings(path, issues, config) + extra, questions
 
 
@@ -97,7 +99,8 @@ def _findings(path: str, issues: Iterable[Issue], config: ValidationConfig) -> l
     for issue in issues:
         severity = config.severity_of(issue.rule)
         if severity != "off":
-            out.append(Finding(issue.rule, severity, path, issue.line, issue.col, issue.message, issue.hint))  # type: ignore[arg-type]
+            out.append(Finding(issue.rule, severity, path, issue.line, issue.col,  # type: ignore[arg-type]
+                               escape_invisible(issue.message), escape_invisible(issue.hint)))
     return out
 
 

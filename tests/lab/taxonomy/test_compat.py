@@ -32,6 +32,9 @@ STRICTER = {
     "nesting-depth": "hostile-input bound",
     "line-too-long": "hostile-input bound",
     "file-too-large": "hostile-input bound",
+    "attribution-too-large": "hostile-input bound",
+    "format-character-key": "an invisible character makes a key other than it looks",
+    "lookalike-key": "a key in look-alike letters is not the key it looks like",
 }
 
 

@@ -48,7 +48,7 @@ def test_credentials_in_a_repo_url_are_not_echoed_back():
 @pytest.mark.parametrize("attribution, rule", [
     (b"Title of work: x\x00\x00", "attribution-fields"),
     (b"Title of work: \xff\xfe\n", "attribution-fields"),
-    (b"Title of work: x\n" * 20_000, "attribution-fields"),
+    (b"Title of work: x\n" * 20_000, "attribution-too-large"),
     (b"Title of work: x" + b" " * 90_000 + b"y\n", "attribution-fields"),
 ])
 def test_hostile_attribution_files_become_findings(attribution, rule):
@@ -67,3 +67,17 @@ def test_license_spelled_in_words_gets_the_spdx_id_suggested():
 def test_token_estimate_counts_words_and_guards_text_without_spaces():
     assert estimate_tokens("one two three") == 4
     assert estimate_tokens("月" * 400) == 100
+
+
+def test_a_30_mb_attribution_file_is_an_error_and_the_leaf_is_invalid(tmp_path):
+    from lab.taxonomy import validate_paths
+
+    leaf = tmp_path / "compositional_skills" / "animals" / "riddles"
+    leaf.mkdir(parents=True)
+    (leaf / "qna.yaml").write_text(SKILL)
+    (leaf / "attribution.txt").write_bytes(b"Title of work: x\nLicense of the work: MIT\n" + b"y" * 30_000_000)
+    reports = validate_paths([leaf], root=tmp_path)
+    errors = [f for r in reports for f in r.errors]
+    assert [(f.rule, f.path) for f in errors] == [("attribution-too-large", "compositional_skills/animals/riddles/attribution.txt")]
+    assert "100,000 bytes" in errors[0].message
+    assert not all(r.valid for r in reports)

@@ -58,6 +58,10 @@ CASES: dict[str, tuple] = {
     "line-endings": (SKILL.replace("\n", "\r\n"), {}, 1),
     "attribution-missing": (SKILL, {"attribution": None}, 1),
     "attribution-empty": (SKILL, {"attribution": b" \n"}, 1),
+    "attribution-too-large": (SKILL, {"attribution": b"Title of work: x\n" * 10_000}, 0),
+    "format-character": (_swap("answer: An elephant.", "answer: An ele\u202ehpant."), {}, 6),
+    "format-character-key": (_swap("    answer: A zebra.", "    answer\u200b: A zebra."), {}, 8),
+    "lookalike-key": (_swap("    answer: A zebra.", "    \u0430nswer: A zebra."), {}, 8),
     "attribution-fields": (SKILL, {"attribution": b"Title of work: x\nLicense of the work: MIT\n"}, 1),
     "attribution-license": (SKILL, {"attribution": b"Title of work: x\nLink to work: https://e.org\n"
                                                    b"License of the work: CC BY-SA 4.0\nCreator names: y\n"}, 3),
