@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 FORMATS = ("text", "json", "github", "sarif")
 TAXONOMY_ROOTS = ("knowledge", "compositional_skills", "foundational_skills")
 REPO_CONFIG = Path(".github") / "arborist.yml"  # the same file the bot reads its settings from
+ALLOW_LOCAL_DOCS_ENV = "ARBORIST_ALLOW_LOCAL_DOCS"  # "1": accept local document repositories (never in the bot)
 PROGRESS_FROM = 200  # files; smaller runs finish before a progress bar would help
 
 
@@ -24,33 +26,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a YAML file with a `validation:` section (default: .github/arborist.yml in the "
                              "taxonomy root or the current folder, when present)")
     parser.add_argument("--tokenizer", metavar="PATH", help="tokenizer.json for exact token counts")
+    add_allow_local_docs(parser)
     parser.add_argument("--no-hints", action="store_true", help="text format: leave out the fix hints")
     parser.add_argument("-q", "--quiet", action="store_true", help="report errors only, not warnings")
 
 
+def add_allow_local_docs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-local-docs", action="store_true",
+                        help="accept knowledge documents from local paths and file:// repositories (offline "
+                             f"mirrors, trials); also {ALLOW_LOCAL_DOCS_ENV}=1. The bot never accepts them")
+
+
 def _config(args: argparse.Namespace):
-    from lab.taxonomy.config import ValidationConfig
+    """The validation settings: the repo's config (a broken one warns and uses the defaults), flags on top."""
+    from dataclasses import replace
 
-    section: dict = {}
-    if args.config is None:
-        default = (args.taxonomy or Path(".")) / REPO_CONFIG
-        args.config = default if default.is_file() else None
-    if args.config:
-        import yaml
+    from lab.taxonomy.repoconfig import read_config_file, validation_config
 
-        try:
-            loaded = yaml.safe_load(args.config.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{args.config}: not readable YAML ({exc})") from None
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{args.config}: expected a mapping")
-        section = loaded.get("validation") or {}
-    config = ValidationConfig.from_mapping(section)
+    explicit = args.config is not None
+    path = args.config if explicit else (args.taxonomy or Path(".")) / REPO_CONFIG
+    data = read_config_file(path)
+    if explicit and data is None:
+        raise ValueError(f"{path}: not a readable file")
+    config, problems = validation_config(data, str(path))
+    if problems and explicit:  # a file named on the command line must be right
+        raise ValueError("\nlab validate: ".join(problems))
+    for problem in problems:  # the repository's own file: the same verdict as the bot, which uses defaults
+        print(f"lab validate: warning: {problem}", file=sys.stderr)
     if args.tokenizer:
-        from dataclasses import replace
-
         config = replace(config, tokenizer=args.tokenizer)
+    if allow_local_docs(args):
+        config = replace(config, allow_local_docs=True)
     return config
+
+
+def allow_local_docs(args: argparse.Namespace) -> bool:
+    """--allow-local-docs or ARBORIST_ALLOW_LOCAL_DOCS=1: the one opt-in, shared with `lab generate`."""
+    return bool(getattr(args, "allow_local_docs", False)) or os.environ.get(ALLOW_LOCAL_DOCS_ENV) == "1"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,6 +33,9 @@ class ValidationConfig:
     severity: Mapping[str, str] = field(default_factory=dict)  # rule id -> "error" | "warning" | "off"
     tokenizer: str | None = None  # path to a tokenizer.json (or a folder with one); None: word-based estimate
     limits: Limits = field(default_factory=Limits)
+    # Accept local document repositories (paths, file://). Set only by the `lab` CLI's --allow-local-docs,
+    # never from a mapping: a repository's config (and so a PR) cannot turn it on.
+    allow_local_docs: bool = False
 
     def severity_of(self, rule: str) -> str:
         """The effective severity of a rule: the override if one is set, else the rule's default."""

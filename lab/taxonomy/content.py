@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,11 +9,11 @@ from urllib.parse import urlsplit
 from lab.taxonomy.config import ValidationConfig
 from lab.taxonomy.duplicates import Question, within_leaf
 from lab.taxonomy.findings import Issue
+from lab.taxonomy.hosts import host_problem
 from lab.taxonomy.loader import Loaded
 from lab.taxonomy.tokens import counter_for
 
 FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
-PRIVATE_HOST_SUFFIXES = (".local", ".localhost", ".internal", ".lan", ".home", ".corp", ".intranet")
 
 
 def seed_texts(data: Any) -> list[tuple[str, tuple, Any]]:
@@ -103,7 +102,7 @@ def duplicate_issues(questions: list[Question], config: ValidationConfig) -> lis
     return issues
 
 
-def document_issues(loaded: Loaded) -> list[Issue]:
+def document_issues(loaded: Loaded, allow_local: bool = False) -> list[Issue]:
     """The document must be pinned (full SHA), public (https, no private hosts) and stay in its repo."""
     document = loaded.data.get("document") if isinstance(loaded.data, dict) else None
     if not isinstance(document, dict):
@@ -117,7 +116,7 @@ def document_issues(loaded: Loaded) -> list[Issue]:
                             "a short SHA or a branch name can change meaning later."))
     repo = document.get("repo")
     if isinstance(repo, str) and repo:
-        problem = repo_problem(repo)
+        problem = repo_problem(repo, allow_local)
         if problem:
             issues.append(Issue("document-repo", *loaded.where(("document", "repo")), problem,
                                 "Use the public https URL of the repository, e.g. https://github.com/you/docs."))
@@ -131,34 +130,33 @@ def document_issues(loaded: Loaded) -> list[Issue]:
     return issues
 
 
-def repo_problem(url: str) -> str | None:
-    """Why a document URL is unacceptable, or None."""
+def repo_problem(url: str, allow_local: bool = False) -> str | None:
+    """Why a document URL is unacceptable, or None. Hosts are read as git and libc read them (see hosts.py)."""
+    if allow_local and is_local_repo(url):
+        return None
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError:
         return f"`document.repo` is not a valid URL: `{url[:80]}`."
     if parts.scheme != "https":
-        return f"`document.repo` must start with https:// (got `{parts.scheme or url[:40]}`)."
+        local = " (local repositories need `lab --allow-local-docs`; never in a pull request)" if \
+            is_local_repo(url) else ""
+        return f"`document.repo` must start with https:// (got `{parts.scheme or url[:40]}`){local}."
     if parts.username or parts.password:
         return "`document.repo` contains a user name or password; never put credentials in a URL."
-    if not host or "." not in host and not _is_ip(host):
-        return f"`document.repo` has no public host name (`{host}`)."
-    if host == "localhost" or host.endswith(PRIVATE_HOST_SUFFIXES):
-        return f"`document.repo` points at a private host (`{host}`)."
-    if _is_ip(host):
-        address = ipaddress.ip_address(host)
-        if not address.is_global:
-            return f"`document.repo` points at a private, loopback or link-local address (`{host}`)."
+    if not host:
+        return "`document.repo` has no host name."
+    problem = host_problem(host)
+    if problem:
+        return f"`document.repo` points at a host that is not public: `{host[:80]}` {problem}."
     return None
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
+def is_local_repo(url: str) -> bool:
+    """A file:// URL or a path (no scheme): what --allow-local-docs accepts."""
+    return url.startswith("file://") or "://" not in url and not re.match(r"^[\w.-]+@[\w.-]+:", url)
 
 
 def pattern_escapes(pattern: str) -> bool:

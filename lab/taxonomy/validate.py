@@ -89,7 +89,7 @@ def check_file(path: str, data: bytes, read: Reader, config: ValidationConfig) -
     questions = questions_of(loaded, texts, kind)
     issues.extend(length_issues(loaded, kind, config, texts))
     issues.extend(duplicate_issues(questions, config))
-    issues.extend(document_issues(loaded))
+    issues.extend(document_issues(loaded, config.allow_local_docs))
     issues.extend(invisible_issues(loaded))
     return _findings(path, issues, config) + extra, questions
 

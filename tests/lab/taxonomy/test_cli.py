@@ -101,3 +101,64 @@ def test_the_repositorys_own_arborist_yml_is_used_by_default(tmp_path, capsys):
         "generate: {samples: 3}\nvalidation:\n  severity: {attribution-missing: 'off', yaml-implicit-type: warning}\n")
     assert main(["validate", "--taxonomy", str(root)]) == 0
     assert "warning yaml-implicit-type" in capsys.readouterr().out
+
+
+# A 342-byte alias bomb (10**9 values when expanded) and 5,000 nested brackets: hostile repository configs.
+CONFIG_BOMB = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+CONFIG_DEEP = "validation:\n" + " [\n" * 5_000 + " ]\n" * 5_000
+
+
+def _with_repo_config(tmp_path, text: str):
+    root = _broken_tree(tmp_path)
+    (root / ".github").mkdir()
+    (root / ".github" / "arborist.yml").write_text(text)
+    return root
+
+
+def test_hostile_repo_config_is_a_warning_and_the_defaults_apply(tmp_path, capsys):
+    for n, (text, words) in enumerate(((CONFIG_DEEP, "nested"), (CONFIG_BOMB, "values"))):
+        root = _with_repo_config(tmp_path / str(n), text)
+        assert main(["validate", "--taxonomy", str(root)]) == 1  # default severities: the broken leaf fails
+        captured = capsys.readouterr()
+        assert "error yaml-implicit-type" in captured.out
+        warnings = captured.err.splitlines()
+        assert any(".github/arborist.yml" in w and words in w for w in warnings), warnings
+        assert warnings[-1].endswith("using defaults") and all(len(w) < 400 for w in warnings)
+
+
+def test_hostile_config_named_on_the_command_line_is_a_usage_error_in_one_line(tmp_path, capsys):
+    bad = tmp_path / "deep.yml"
+    bad.write_text(CONFIG_DEEP)
+    assert main(["validate", "--config", str(bad), str(tmp_path)]) == 2
+    assert "nested" in capsys.readouterr().err
+
+
+def _local_docs_tree(tmp_path):
+    from .conftest import KNOWLEDGE_PATH, knowledge_text
+
+    leaf = tmp_path / KNOWLEDGE_PATH
+    leaf.parent.mkdir(parents=True)
+    leaf.write_text(knowledge_text().replace("https://github.com/arborist-examples/astronomy-notes",
+                                             (tmp_path / "docs").as_uri()))
+    (leaf.parent / "attribution.txt").write_bytes((EXAMPLES / KNOWLEDGE_PATH).with_name("attribution.txt").read_bytes())
+    return tmp_path
+
+
+def test_local_documents_pass_with_the_flag_or_the_setting_and_fail_without(tmp_path, monkeypatch, capsys):
+    root = _local_docs_tree(tmp_path)
+    monkeypatch.delenv("ARBORIST_ALLOW_LOCAL_DOCS", raising=False)
+    assert main(["validate", "--taxonomy", str(root)]) == 1
+    assert "error document-repo" in capsys.readouterr().out
+    assert main(["validate", "--taxonomy", str(root), "--allow-local-docs"]) == 0
+    monkeypatch.setenv("ARBORIST_ALLOW_LOCAL_DOCS", "1")
+    assert main(["validate", "--taxonomy", str(root)]) == 0
+
+
+def test_a_repository_config_cannot_allow_local_documents(tmp_path, monkeypatch, capsys):
+    root = _local_docs_tree(tmp_path)
+    monkeypatch.delenv("ARBORIST_ALLOW_LOCAL_DOCS", raising=False)
+    (root / ".github").mkdir()
+    (root / ".github" / "arborist.yml").write_text("validation:\n  allow_local_docs: true\n")
+    assert main(["validate", "--taxonomy", str(root)]) == 1
+    assert "unknown key" in capsys.readouterr().err

@@ -27,6 +27,33 @@ def test_public_https_repositories_are_accepted(url):
     assert repo_problem(url) is None
 
 
+# Hosts that git (libcurl) and libc's inet_aton read as internal addresses, in every spelling they accept.
+INSIDE = ["https://0x7f.1/a", "https://127.1/a", "https://0177.0.0.1/a", "https://2130706433/a",
+          "https://2130706433./a", "https://0x7f000001/a", "https://0X7F.0.0.1/a", "https://localhost./a",
+          "https://LOCALHOST/a", "https://docs.localhost/a", "https://127.0.0.1./a", "https://0/a",
+          "https://0.0.0.0/a", "https://169.254.169.254./a", "https://0xa9.0xfe.0xa9.0xfe/a",
+          "https://2852039166/a", "https://0251.0376.0251.0376/a", "https://10.1/a", "https://0xc0.0xa8.1/a",
+          "https://[::ffff:127.0.0.1]/a", "https://[::ffff:7f00:1]/a", "https://[64:ff9b::7f00:1]/a",
+          "https://[::127.0.0.1]/a", "https://[fe80::1%25eth0]/a", "https://[2002:7f00:1::]/a", "https://[::]/a",
+          "https://[ff02::1]/a", "https://224.0.0.1/a", "https://100.64.0.1/a", "https://240.0.0.1/a",
+          "https://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/a", "https://1.2.3.08/a",
+          "https://host:notaport/a"]
+
+
+@pytest.mark.parametrize("url", INSIDE)
+def test_internal_hosts_in_any_spelling_git_accepts_are_refused(url):
+    problem = repo_problem(url)
+    assert problem and "document.repo" in problem
+
+
+def test_local_repositories_pass_only_with_the_opt_in():
+    for url in ("file:///srv/docs", "/srv/docs", "docs-mirror"):
+        assert repo_problem(url) and "--allow-local-docs" in repo_problem(url)
+        assert repo_problem(url, allow_local=True) is None
+    for url in ("http://github.com/a/b", "https://127.1/a", "git@github.com:a/b.git"):
+        assert repo_problem(url, allow_local=True)
+
+
 @pytest.mark.parametrize("pattern, escapes", [
     ("docs/*.md", False), ("*.md", False), ("a..b.md", False), ("../x.md", True), ("docs/../../x", True),
     ("/etc/passwd", True), ("\\\\server\\share", True), ("C:/x.md", True), ("~/notes.md", True),
