@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from schemas.masking import register_secret, secrets_in
+
 DEFAULT_GITHUB_URL = "https://api.github.com"
 DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 DEFAULT_QUEUE_SIZE = 1000  # deliveries waiting for the worker thread before intake answers 503
@@ -97,6 +99,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
     body = get("ARBORIST_MAX_BODY_BYTES")
     queue = get("ARBORIST_QUEUE_SIZE")
     timeout = get("ARBORIST_HTTP_TIMEOUT")
+    register_secret(secret, private_key, *secrets_in(merged))  # the settings file's secrets are masked too
     return Settings(
         github_url=url.rstrip("/"), app_id=app_id, private_key=private_key, webhook_secret=secret.encode(),
         data_dir=data_dir,

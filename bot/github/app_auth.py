@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.github.retry import RetryPolicy, call_with_retries
+from schemas.masking import register_secret
 
 JWT_LIFETIME = 540  # seconds; GitHub allows at most 600
 JWT_BACKDATE = 60  # seconds, for clock drift between us and GitHub
@@ -69,6 +70,7 @@ class AppAuth:
             if cached and cached.expires_at - self.clock() > REFRESH_MARGIN:
                 return cached.token
             fresh = self._exchange(installation_id)
+            register_secret(fresh.token)  # masked wherever this process writes (schemas.masking)
             self._tokens[installation_id] = fresh
             return fresh.token
 

@@ -27,6 +27,7 @@ from bot.github.protocol import GitHubClient
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, SUCCEEDED, Job
 from bot.jobs.service import JobService
 from bot.jobs.steplines import Progress, Result, parse_line
+from schemas.masking import known_secrets, mask
 
 LOG = logging.getLogger("arborist.worker")
 PROGRESS_PUBLISH_S = 5.0  # at most one GitHub edit per this many seconds for progress
@@ -35,7 +36,6 @@ PUBLISH_BACKOFF_S = 1.0  # doubled after each failed try
 QUEUE_REFRESH = 10  # after a claim, this many waiting jobs get their queue position re-rendered
 LOG_TAIL_CHARS = 3000  # the end of the log shown in a failure report
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-SECRET_HINTS = ("TOKEN", "SECRET", "KEY", "PASSWORD")  # env names whose values are masked in logs
 
 CommandFor = Callable[[Job], list[str]]
 ClientFor = Callable[[Job], GitHubClient]
@@ -66,16 +66,6 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass  # not Linux: the lease still expires and the job is claimed again
-
-
-def secrets_in(env: Mapping[str, str]) -> list[str]:
-    return [v for k, v in env.items() if any(h in k.upper() for h in SECRET_HINTS) and len(v) >= 8]
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
 
 
 @dataclass
@@ -164,7 +154,7 @@ class Worker:
         env["PYTHONUNBUFFERED"] = "1"
         if self.extra_env_for is not None:
             env.update(self.extra_env_for(job))
-        secrets = secrets_in(env)
+        secrets = known_secrets(env)  # the step's environment and every secret this process registered
         log_path.parent.mkdir(parents=True, exist_ok=True)
         outcome = StepOutcome(log_path=log_path)
         with open(log_path, "w", encoding="utf-8") as log:
@@ -209,7 +199,7 @@ class Worker:
         last_publish = -1e18
         assert proc.stdout is not None
         for raw in proc.stdout:
-            line = redact(raw, secrets)  # a step that prints a token never gets it into a log or a comment
+            line = mask(raw, secrets)  # a step that prints a token never gets it into a log or a comment
             log.write(line)
             log.flush()
             parsed = parse_line(line)

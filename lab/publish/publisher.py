@@ -21,18 +21,15 @@ from lab.publish.release import (
     record_bytes,
 )
 from lab.publish.targets import DirectoryTarget, HubTarget, Target
+from schemas.masking import known_secrets, mask
 
 log = logging.getLogger("lab.publish")
 TOKEN_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
-REDACTED = "***"
 
 
 def redact(text: str, secrets: list[str]) -> str:
-    """Replace every secret in `text`; short strings are not treated as secrets (they would eat words)."""
-    for secret in secrets:
-        if secret and len(secret) >= 8:
-            text = text.replace(secret, REDACTED)
-    return text
+    """Replace `secrets` and every secret the process knows (schemas.masking: one masker for all output)."""
+    return mask(text, [*secrets, *known_secrets()])
 
 
 def _secrets(target: Target) -> list[str]:
