@@ -40,6 +40,8 @@ class CommandsSection:
 class GenerateSection:
     samples: int = 10  # samples per changed leaf when /generate names no number
     max_samples: int = 50  # the most a command may ask for, per leaf
+    max_queued_per_pr: int = 3  # /generate jobs one PR may have queued or running at once
+    max_queued_per_user: int = 5  # /generate jobs one user may have queued or running at once, all PRs together
     teacher: str | None = None  # path, OpenAI-compatible URL or Hub repo id; None: the runner's default
 
 

@@ -86,6 +86,7 @@ class Context:
     metrics: Any = field(default_factory=_noop_metrics)  # bot.metrics.Metrics
     log: logging.Logger = LOG
     jobs: Any = None  # the job service, plugged in by bot.jobs
+    replies: Any = None  # bot.commands.throttle.ReplyThrottle: replies to strangers, one per PR per hour
 
     def __post_init__(self) -> None:
         if self.config_loader is None:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.commands.throttle import ReplyThrottle
 from bot.context import ClientFactory, Context, Event
 from bot.deliveries import DeliveryStore, Pending
 from bot.metrics import Metrics
@@ -23,6 +24,7 @@ from bot.settings import Settings
 from bot.webhook import accept
 
 LOG = logging.getLogger("arborist.server")
+REPLIES_DB = "replies.sqlite3"  # when the bot last answered a stranger on each PR (bot.commands.throttle)
 DRAIN_SECONDS = 20.0  # how long shutdown waits for queued deliveries before leaving them for next start
 
 
@@ -30,9 +32,9 @@ class Worker:
     """One background thread that handles queued deliveries in order."""
 
     def __init__(self, store: DeliveryStore, router: Router, client_factory: ClientFactory, settings: Settings,
-                 metrics: Metrics, jobs: Any = None, queue_size: int = 1000):
+                 metrics: Metrics, jobs: Any = None, queue_size: int = 1000, replies: Any = None):
         self.store, self.router, self.client_factory = store, router, client_factory
-        self.settings, self.metrics, self.jobs = settings, metrics, jobs
+        self.settings, self.metrics, self.jobs, self.replies = settings, metrics, jobs, replies
         self.queue: queue.Queue[Pending | None] = queue.Queue(maxsize=queue_size)
         self._thread: threading.Thread | None = None
         self.idle = threading.Event()
@@ -88,7 +90,7 @@ class Worker:
             payload = pending.payload if pending.payload is not None else json.loads(pending.body)
             event = Event.from_delivery(pending.event, pending.delivery_id, payload)
             ctx = Context(github=self.client_factory(event.installation_id), settings=self.settings,
-                          metrics=self.metrics, jobs=self.jobs)
+                          metrics=self.metrics, jobs=self.jobs, replies=self.replies)
             outcomes = self.router.dispatch(event, ctx)
         except Exception as exc:  # noqa: BLE001 - a broken delivery is recorded, the worker lives on
             LOG.exception("delivery %s (%s) failed before its handlers ran", pending.delivery_id, pending.event)
@@ -113,7 +115,8 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
     router = router or Router()
     metrics = metrics or Metrics()
     store = store or DeliveryStore(settings.deliveries_db)
-    worker = Worker(store, router, client_factory, settings, metrics, jobs, settings.queue_size)
+    replies = ReplyThrottle(settings.data_dir / REPLIES_DB)
+    worker = Worker(store, router, client_factory, settings, metrics, jobs, settings.queue_size, replies)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

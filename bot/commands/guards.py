@@ -10,7 +10,8 @@
 8. the author may use it: collaborator permission in `commands.allowed_permissions`, or a member of
    a team in `commands.allowed_teams` (read from `.github/arborist.yml` at the base branch).
 
-A refusal carries the reason; `reply` says whether the bot answers it on the PR.
+A refusal carries the reason; `reply` says whether the bot answers it on the PR. The reply quotes
+the command as an inert code span (bot.commands.quoting), never as live Markdown.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.commands.parser import ArgumentError, Arguments, RawCommand, find_command, parse_arguments
+from bot.commands.quoting import quote_line
 from bot.commands.registry import EVERYONE, CommandSpec, lookup
 from bot.github.protocol import GitHubClient
 
@@ -76,6 +78,18 @@ def check_event(name: str, action: str | None, payload: Mapping[str, Any]) -> Ac
                     int(comment.get("id") or 0))
 
 
+TRUSTED_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
+
+
+def is_stranger(github: GitHubClient, repo: str, comment: Mapping[str, Any]) -> bool:
+    """A commenter with no standing in the repository: GitHub's author_association, else their permission."""
+    association = comment.get("author_association")
+    if isinstance(association, str) and association:
+        return association.upper() not in TRUSTED_ASSOCIATIONS
+    login = str((comment.get("user") or {}).get("login", ""))
+    return github.get_collaborator_permission(repo, login) not in ("write", "maintain", "admin")
+
+
 def is_allowed(github: GitHubClient, repo: str, username: str, allowed_permissions: tuple[str, ...],
                allowed_teams: tuple[str, ...]) -> bool:
     """Collaborator permission first (one call), then each configured team until one says yes."""
@@ -105,8 +119,8 @@ def check_author(accepted: Accepted, github: GitHubClient, repo: str, config: An
 
 
 def refusal_reply(refusal: Refusal, help_text: str = "") -> str:
-    """The reply: the command quoted, the reason, and the help where it helps."""
-    quoted = f"> {refusal.command.line}\n\n" if refusal.command else ""
+    """The reply: the command quoted (inert, bounded), the reason, and the help where it helps."""
+    quoted = f"{quote_line(refusal.command.line)}\n\n" if refusal.command else ""
     body = f"{quoted}Not run: {refusal.message}."
     if refusal.code == UNKNOWN and help_text:
         body += "\n\n" + help_text

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from bot.commands.guards import Accepted
+from bot.commands.quoting import quote_line
 from bot.commands.registry import render_help
 from bot.context import Context, Event
 from bot.github.protocol import PullRequest
+from bot.jobs.store import PR_FULL, SAME, USER_FULL
 
 NO_JOBS = "jobs are not enabled on this Arborist installation (no job store is configured)"
+STORE_BUSY = "Not queued: the job store is busy (its database is locked), so this command could not be " \
+             "queued. Nothing was started; comment the command again in a minute."
+
+
+def reply_store_busy(ctx: Context, event: Event, accepted: Accepted) -> None:
+    """What the author reads when a command could not reach the job store (a transient failure)."""
+    _reply(ctx, event, accepted, STORE_BUSY)
 
 
 def _reply(ctx: Context, event: Event, accepted: Accepted, text: str) -> None:
-    ctx.github.create_comment(event.repo, accepted.number, f"> {accepted.command.line}\n\n{text}")
+    ctx.github.create_comment(event.repo, accepted.number, f"{quote_line(accepted.command.line)}\n\n{text}")
+
+
+def _status_link(pull: PullRequest, comment_id: int | None) -> str:
+    anchor = f"#issuecomment-{comment_id}" if comment_id else ""
+    return f"[the status comment]({pull.html_url}{anchor})" if pull.html_url else "the status comment"
 
 
 def generate(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
@@ -26,9 +40,21 @@ def generate(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, 
         _reply(ctx, event, accepted, f"Not run: `--samples {samples}` is more than this repository allows "
                                      f"({ceiling}, `generate.max_samples` in `.github/arborist.yml`).")
         return
-    ctx.jobs.submit_generate(ctx.github, event.repo, pull, comment_id=accepted.comment_id,
-                             requested_by=accepted.author, samples=samples, leaves=accepted.arguments.positional,
-                             installation_id=event.installation_id)
+    per_pr, per_user = getattr(section, "max_queued_per_pr", 3), getattr(section, "max_queued_per_user", 5)
+    outcome, job = ctx.jobs.submit_generate(
+        ctx.github, event.repo, pull, comment_id=accepted.comment_id, requested_by=accepted.author, samples=samples,
+        leaves=accepted.arguments.positional, installation_id=event.installation_id, per_pr=per_pr, per_user=per_user)
+    if outcome == SAME and job is not None:
+        _reply(ctx, event, accepted, f"Already {job.state}: job #{job.id} does this for commit `{job.sha[:12]}`; "
+                                     f"follow it in {_status_link(pull, job.status_comment_id)}.")
+    elif outcome == PR_FULL:
+        _reply(ctx, event, accepted, f"Not queued: this pull request already has {per_pr} "
+                                     "`/generate` jobs queued or running (`generate.max_queued_per_pr` in "
+                                     "`.github/arborist.yml`). Wait for one to finish, or `/cancel`.")
+    elif outcome == USER_FULL:
+        _reply(ctx, event, accepted, f"Not queued: @{accepted.author} already has {per_user} "
+                                     "`/generate` jobs queued or running (`generate.max_queued_per_user` in "
+                                     "`.github/arborist.yml`). Wait for one to finish.")
 
 
 def cancel(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:

@@ -14,6 +14,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from bot.commands.quoting import code_span
+
 MAX_BODY_CHARS = 65_536  # GitHub's comment limit; anything longer is not a comment we read
 MAX_LINE_CHARS = 1_000  # a command line longer than this is refused, not parsed
 MAX_ARGS = 32
@@ -137,7 +139,7 @@ def parse_arguments(arg_text: str, spec: ArgSpec) -> Arguments:
             option = by_name.get(name.lower())
             if option is None:
                 known = ", ".join(by_name) or "none"
-                raise ArgumentError(f"unknown option `{name}` (options: {known})")
+                raise ArgumentError(f"unknown option {code_span(name, 40)} (options: {known})")
             if option.name in options:
                 raise ArgumentError(f"`--{option.name}` given twice")
             if eq:
@@ -148,16 +150,16 @@ def parse_arguments(arg_text: str, spec: ArgSpec) -> Arguments:
             else:
                 raise ArgumentError(f"`--{option.name}` needs a value ({option.metavar})")
             if not re.fullmatch(r"[0-9]{1,9}", value):
-                raise ArgumentError(f"`--{option.name}` takes a whole number, not `{value[:40]}`")
+                raise ArgumentError(f"`--{option.name}` takes a whole number, not {code_span(value, 40)}")
             number = int(value)
             if not option.minimum <= number <= option.maximum:
                 raise ArgumentError(f"`--{option.name}` must be between {option.minimum} and {option.maximum}")
             options[option.name] = number
         else:
             if spec.positional is None:
-                raise ArgumentError(f"unexpected argument `{token[:80]}`")
+                raise ArgumentError(f"unexpected argument {code_span(token, 80)}")
             if ".." in token.split("/") or not re.match(spec.positional_re, token):
-                raise ArgumentError(f"`{token[:80]}` is not a taxonomy path (knowledge/... or "
+                raise ArgumentError(f"{code_span(token, 80)} is not a taxonomy path (knowledge/... or "
                                     "compositional_skills/...)")
             if token not in positional:
                 positional.append(token)

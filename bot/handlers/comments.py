@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from bot.commands.guards import Refusal, check_author, check_event, refusal_reply
-from bot.commands.registry import render_help
+from bot.commands.guards import Refusal, check_author, check_event, is_stranger, refusal_reply
+from bot.commands.handlers import reply_store_busy
+from bot.commands.registry import EVERYONE, render_help
 from bot.context import Context, Event
+from bot.storage import StoreBusy
 
 EYES = "eyes"  # the reaction that says "seen, working on it"
+
+
+def _may_answer_stranger(event: Event, ctx: Context, number: int) -> bool:
+    """Strangers get at most one reply per PR per hour (ctx.replies, durable); everyone else always."""
+    if ctx.replies is None or not is_stranger(ctx.github, event.repo, event.payload.get("comment") or {}):
+        return True
+    if ctx.replies.allow(event.repo, number):
+        return True
+    ctx.log.info("reply to a stranger on %s#%s withheld: one per pull request per hour", event.repo, number)
+    return False
 
 
 def on_comment_created(event: Event, ctx: Context) -> None:
     """Guards in order; a refusal is one reply (or silence); an accepted command gets 👀 and runs."""
     verdict = check_event(event.name, event.action, event.payload)
     if isinstance(verdict, Refusal):
-        if verdict.reply:
-            ctx.github.create_comment(event.repo, int(event.payload["issue"]["number"]),
-                                      refusal_reply(verdict, render_help()))
+        number = int(event.payload["issue"]["number"])
+        if verdict.reply and _may_answer_stranger(event, ctx, number):
+            ctx.github.create_comment(event.repo, number, refusal_reply(verdict, render_help()))
         ctx.log.info("command refused on %s: %s", event.repo, verdict.code)
+        return
+    if verdict.spec.who == EVERYONE and not _may_answer_stranger(event, ctx, verdict.number):
         return
     pull = ctx.github.get_pull(event.repo, verdict.number)
     if pull.state != "open":  # the payload was stale: GitHub says it is closed now
@@ -26,11 +40,16 @@ def on_comment_created(event: Event, ctx: Context) -> None:
     config = ctx.repo_config(event.repo, pull.base_ref).config
     refusal = check_author(verdict, ctx.github, event.repo, config)
     if refusal is not None:
-        ctx.github.create_comment(event.repo, verdict.number, refusal_reply(refusal))
+        if ctx.replies is None or ctx.replies.allow(event.repo, verdict.number):  # refused for permission: a stranger
+            ctx.github.create_comment(event.repo, verdict.number, refusal_reply(refusal))
         ctx.log.info("command /%s refused on %s#%s: %s", verdict.spec.name, event.repo, verdict.number, refusal.code)
         return
     ctx.github.add_reaction(event.repo, verdict.comment_id, EYES)
-    verdict.spec.resolve()(event, ctx, verdict, pull, config)
+    try:
+        verdict.spec.resolve()(event, ctx, verdict, pull, config)
+    except StoreBusy:
+        reply_store_busy(ctx, event, verdict)
+        raise  # the delivery is marked failed, so a redelivery runs the command again
 
 
 def on_pr_synchronize(event: Event, ctx: Context) -> None:

@@ -15,7 +15,7 @@ from bot.jobs.executors import Executor, make_executor
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, Job
 from bot.jobs.render import STATUS_MARKER, check_fields, render_check_output, render_status_comment
 from bot.jobs.settings import JobSettings
-from bot.jobs.store import JobStore
+from bot.jobs.store import ADMITTED, JobStore
 
 LOG = logging.getLogger("arborist.jobs")
 
@@ -28,7 +28,7 @@ class JobService:
 
     @classmethod
     def open(cls, settings: JobSettings) -> JobService:
-        return cls(JobStore(settings.db_path), settings)
+        return cls(JobStore(settings.db_path, busy_timeout_s=settings.db_busy_timeout_s), settings)
 
     # ---- GitHub side --------------------------------------------------------------------------------
     def publish(self, github: GitHubClient, job: Job) -> bool:
@@ -78,20 +78,21 @@ class JobService:
     # ---- commands --------------------------------------------------------------------------------
     def submit_generate(self, github: GitHubClient, repo: str, pull: PullRequest, *, comment_id: int,
                         requested_by: str, samples: int | None = None, leaves: tuple[str, ...] = (),
-                        installation_id: int | None = None) -> tuple[Job, bool]:
-        """Queue one generate job per command comment: a redelivered comment returns the same job."""
-        args: dict[str, Any] = {"ref": pull.base_ref, "leaves": list(leaves)}
+                        installation_id: int | None = None, per_pr: int = 1_000,
+                        per_user: int = 1_000) -> tuple[str, Job | None]:
+        """Queue one generate job per command comment, unless the store says otherwise (bot.jobs.store.admit):
+        a redelivered comment or an identical active job returns that job; a full PR or user returns None."""
+        args: dict[str, Any] = {"ref": pull.base_ref, "leaves": sorted(leaves)}
         if samples:
             args["samples"] = samples
-        job, created = self.store.enqueue("generate", repo, pull.head_sha, pr=pull.number, args=args,
-                                          requested_by=requested_by, installation_id=installation_id,
-                                          dedupe_key=f"comment:{repo}:{comment_id}",
-                                          max_attempts=self.settings.max_attempts)
-        if not created:
-            return job, False
-        job = self._open_on_github(github, job)
-        self.executor.submit(github, job)
-        return job, True
+        outcome, job = self.store.admit("generate", repo, pull.head_sha, pr=pull.number, args=args,
+                                        requested_by=requested_by, installation_id=installation_id,
+                                        dedupe_key=f"comment:{repo}:{comment_id}", per_pr=per_pr, per_user=per_user,
+                                        max_attempts=self.settings.max_attempts)
+        if outcome == ADMITTED and job is not None:
+            job = self._open_on_github(github, job)
+            self.executor.submit(github, job)
+        return outcome, job
 
     def submit_retrain(self, github: GitHubClient, repo: str, sha: str, *, ref: str, merged: list[int] | None = None,
                        installation_id: int | None = None) -> tuple[Job, bool]:

@@ -23,14 +23,15 @@ class JobSettings:
     generate_workflow: str = "arborist-generate.yml"  # ARBORIST_GENERATE_WORKFLOW (actions executor)
     retrain_workflow: str = "arborist-retrain.yml"  # ARBORIST_RETRAIN_WORKFLOW (actions executor)
     public_url: str = ""  # ARBORIST_PUBLIC_URL: where the bot is reachable, for log links (optional)
+    db_busy_timeout_s: float = 30.0  # ARBORIST_DB_BUSY_TIMEOUT_S: seconds to wait for a locked jobs.sqlite3
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
             raise ValueError(f"ARBORIST_EXECUTOR must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
         if self.lease_s <= 0 or self.heartbeat_s <= 0 or self.heartbeat_s >= self.lease_s:
             raise ValueError("need 0 < heartbeat_s < lease_s")
-        if self.max_attempts < 1 or self.job_timeout_s <= 0:
-            raise ValueError("need max_attempts >= 1 and job_timeout_s > 0")
+        if self.max_attempts < 1 or self.job_timeout_s <= 0 or self.db_busy_timeout_s <= 0:
+            raise ValueError("need max_attempts >= 1, job_timeout_s > 0 and db_busy_timeout_s > 0")
 
     @property
     def db_path(self) -> Path:

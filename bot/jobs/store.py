@@ -4,7 +4,8 @@ Every change is one short `BEGIN IMMEDIATE` transaction, so several processes ca
 and finish jobs at once. A claim writes a lease (owner + expiry) that the worker renews; every later
 write by that worker is fenced on the lease owner, so a worker whose lease was taken over can never
 finish the job a second time. Expired leases are reaped: the job goes back to the queue while it
-has attempts left, and fails otherwise.
+has attempts left, and fails otherwise. A file still locked after the busy timeout raises
+`bot.storage.StoreBusy` (a transient failure: the caller says so and a redelivery tries again).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.jobs.model import ACTIVE, CANCELLED, FAILED, FINAL, KINDS, QUEUED, RUNNING, Job
+from bot.storage import busy, open_sqlite
 
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another process's transaction
 SCHEMA = """
@@ -41,6 +43,7 @@ CREATE TABLE IF NOT EXISTS pr_status (
     repo TEXT NOT NULL, pr INTEGER NOT NULL, comment_id INTEGER NOT NULL, PRIMARY KEY (repo, pr)
 );
 """
+ADMITTED, SEEN, SAME, PR_FULL, USER_FULL = "admitted", "seen", "same", "pr-full", "user-full"
 UPDATABLE = {"progress", "fraction", "log_url", "artifacts_url", "status_comment_id", "check_run_id", "run_id",
              "result_title", "result_md", "reason"}
 
@@ -48,17 +51,13 @@ UPDATABLE = {"progress", "fraction", "log_url", "artifacts_url", "status_comment
 class JobStore:
     """Thread-safe within a process (one connection, one lock), process-safe through SQLite locking."""
 
-    def __init__(self, path: Path | str, clock: Callable[[], float] = time.time):
+    def __init__(self, path: Path | str, clock: Callable[[], float] = time.time,
+                 busy_timeout_s: float = BUSY_TIMEOUT_MS / 1000):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
+        self._db = open_sqlite(self.path, busy_timeout_s)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self._db.execute(statement)
@@ -70,13 +69,20 @@ class JobStore:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise busy(self.path, exc) from None
             try:
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._db.execute("ROLLBACK")
+                raise busy(self.path, exc) from None
 
     def _get(self, db: sqlite3.Connection, job_id: int) -> Job:
         row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -125,18 +131,48 @@ class JobStore:
         """Add a queued job; with a `dedupe_key` already used, return that job and False instead."""
         if kind not in KINDS:
             raise ValueError(f"unknown job kind {kind!r}")
-        now = self.clock()
         with self._tx() as db:
             if dedupe_key is not None:
                 row = db.execute("SELECT id FROM jobs WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
                 if row is not None:
                     return self._get(db, row[0]), False
-            cur = db.execute(
-                "INSERT INTO jobs (kind, repo, pr, sha, args, requested_by, installation_id, dedupe_key, state,"
-                " max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (kind, repo, pr, sha, json.dumps(args or {}, sort_keys=True), requested_by, installation_id,
-                 dedupe_key, QUEUED, max_attempts, now, now))
-            return self._get(db, int(cur.lastrowid or 0)), True
+            return self._insert(db, kind, repo, sha, pr, args, requested_by, installation_id, dedupe_key,
+                                max_attempts), True
+
+    def _insert(self, db: sqlite3.Connection, kind: str, repo: str, sha: str, pr: int | None,
+                args: dict[str, Any] | None, requested_by: str, installation_id: int | None, dedupe_key: str | None,
+                max_attempts: int) -> Job:
+        now = self.clock()
+        cur = db.execute(
+            "INSERT INTO jobs (kind, repo, pr, sha, args, requested_by, installation_id, dedupe_key, state,"
+            " max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, repo, pr, sha, json.dumps(args or {}, sort_keys=True), requested_by, installation_id,
+             dedupe_key, QUEUED, max_attempts, now, now))
+        return self._get(db, int(cur.lastrowid or 0))
+
+    def admit(self, kind: str, repo: str, sha: str, *, pr: int, args: dict[str, Any], requested_by: str,
+              dedupe_key: str, per_pr: int, per_user: int, installation_id: int | None = None,
+              max_attempts: int = 3) -> tuple[str, Job | None]:
+        """Enqueue a command's job unless it is a redelivery (SEEN), the same as an active job on this PR
+        and commit (SAME), or over the PR's or the user's limit of active jobs (PR_FULL, USER_FULL)."""
+        wanted = json.loads(json.dumps(args, sort_keys=True))
+        with self._tx() as db:
+            row = db.execute("SELECT id FROM jobs WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
+            if row is not None:
+                return SEEN, self._get(db, row[0])
+            active = [Job.from_row(r) for r in db.execute(
+                "SELECT * FROM jobs WHERE kind = ? AND state IN (?, ?) AND ((repo = ? AND pr = ?) OR requested_by = ?)"
+                " ORDER BY id", (kind, *ACTIVE, repo, pr, requested_by))]
+            on_pr = [j for j in active if j.repo == repo and j.pr == pr]
+            same = next((j for j in on_pr if j.sha == sha and j.args == wanted), None)
+            if same is not None:
+                return SAME, same
+            if len(on_pr) >= per_pr:
+                return PR_FULL, None
+            if sum(j.requested_by == requested_by for j in active) >= per_user:
+                return USER_FULL, None
+            return ADMITTED, self._insert(db, kind, repo, sha, pr, args, requested_by, installation_id, dedupe_key,
+                                          max_attempts)
 
     def enqueue_coalescing(self, kind: str, repo: str, sha: str, *, args: dict[str, Any] | None = None,
                            installation_id: int | None = None, max_attempts: int = 3) -> tuple[Job, bool]:

@@ -37,7 +37,7 @@ def test_refused_command_gets_reason_and_no_job(tmp_path, kwargs, reply):
     else:
         assert len(replies) == 1
         assert reply in replies[0].body
-        assert replies[0].body.startswith("> /")  # the command is quoted
+        assert replies[0].body.startswith("> `/")  # the command is quoted, as inert code
 
 
 def test_unknown_command_reply_carries_the_help(tmp_path):

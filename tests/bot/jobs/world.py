@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.commands.throttle import ReplyThrottle
 from bot.context import Context, Event
 from bot.github.fake import FakeGitHub
 from bot.github.protocol import PullRequest
@@ -43,17 +44,23 @@ class World:
                 if c.author == self.github.login and "arborist:status" not in c.body]
 
 
+def add_pull(github: FakeGitHub, number: int) -> None:
+    github.add_pull(REPO, PullRequest(number=number, state="open", head_sha=HEAD, head_ref="feature", base_ref="main",
+                                      base_sha="c" * 40, author="contributor", head_repo="fork/taxonomy",
+                                      html_url=f"https://github.test/{REPO}/pull/{number}"))
+
+
 def make_world(tmp_path: Path, executor: str = "local", config: str | None = None, **settings: Any) -> World:
     github = FakeGitHub()
-    github.add_pull(REPO, PullRequest(number=PR, state="open", head_sha=HEAD, head_ref="feature", base_ref="main",
-                                      base_sha="c" * 40, author="contributor", head_repo="fork/taxonomy"))
+    add_pull(github, PR)
     github.set_permission(REPO, MAINTAINER, "maintain")
     github.set_permission(REPO, STRANGER, "read")
     if config is not None:
         github.put_files(REPO, "main", {".github/arborist.yml": config})
     job_settings = JobSettings(executor=executor, data_dir=tmp_path / "data", **settings)
     service = JobService(JobStore(job_settings.db_path), job_settings)
-    return World(github, service, Context(github=github, jobs=service), job_settings)
+    replies = ReplyThrottle(job_settings.data_dir / "replies.sqlite3")
+    return World(github, service, Context(github=github, jobs=service, replies=replies), job_settings)
 
 
 def comment_payload(body: str, author: str = MAINTAINER, *, comment_id: int | None = None, number: int = PR,
