@@ -2,6 +2,7 @@
 
 `load_repo_config(bytes | None)` never raises: an absent file gives the defaults; a broken file
 gives the defaults for every broken section plus readable problems (the check run shows them).
+The bytes are parsed by lab.taxonomy.repoconfig, bounded like a qna.yaml (size, depth, aliases).
 `RepoConfig.from_mapping` is the one typed way to apply overrides; it rejects unknown keys and
 wrong types. Read at the PR's base branch only: a PR must not loosen its own checks.
 """
@@ -17,7 +18,6 @@ from typing import Any
 
 CONFIG_PATH = ".github/arborist.yml"
 SCHEMA_NAME = "arborist_config"
-MAX_CONFIG_BYTES = 64 * 1024  # a real config is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -180,27 +180,24 @@ def _check_release_section(section: Any) -> str | None:
 
 
 def load_repo_config(data: bytes | None) -> tuple[RepoConfig, list[str]]:
-    """Parse and validate the config file's bytes; broken sections fall back to their defaults."""
-    if data is None:
-        return RepoConfig(), []
-    if len(data) > MAX_CONFIG_BYTES:
-        return RepoConfig(), [f"{CONFIG_PATH}: {len(data)} bytes is larger than {MAX_CONFIG_BYTES}; using defaults"]
-    import yaml
-
+    """Parse and validate the config file's bytes; broken sections fall back to their defaults. Never raises."""
     try:
-        parsed = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return RepoConfig(), [f"{CONFIG_PATH}: cannot be read as YAML ({first}); using defaults"]
-    if parsed is None:
-        return RepoConfig(), []
-    if not isinstance(parsed, dict):
-        return RepoConfig(), [f"{CONFIG_PATH}: the top level must be a mapping of sections; using defaults"]
-    problems = _schema_problems(parsed)
+        return _load(data)
+    except Exception as exc:  # noqa: BLE001 - a hostile config must never cost the check run or /help
+        return RepoConfig(), [f"{CONFIG_PATH}: cannot be read ({type(exc).__name__}); using defaults"]
+
+
+def _load(data: bytes | None) -> tuple[RepoConfig, list[str]]:
+    from lab.taxonomy.repoconfig import parse_config, short
+
+    parsed, read_problems = parse_config(data, CONFIG_PATH)  # bounded: size, depth, aliases (the qna.yaml loader)
+    if not parsed:  # absent, empty, or unreadable (then read_problems says why)
+        return RepoConfig(), read_problems
+    problems = [(section, short(p)) for section, p in _schema_problems(parsed)]
     if any(section == "" for section, _ in problems):
-        return RepoConfig(), [p for _, p in problems] + [f"{CONFIG_PATH}: using defaults"]
+        return RepoConfig(), read_problems + [p for _, p in problems] + [f"{CONFIG_PATH}: using defaults"]
     broken = {section for section, _ in problems}
-    messages = [p for _, p in problems]
+    messages = read_problems + [p for _, p in problems]
     if "validation" in parsed and "validation" not in broken:
         problem = _check_validation_section(parsed["validation"] or {})
         if problem:
