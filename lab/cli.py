@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Iterator
 
 # name -> (module, one-line help). Order is the order shown in --help.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -24,6 +25,44 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "releases": ("lab.commands.releases", "list the releases of a model repository"),
     "chat": ("lab.commands.chat", "chat with a model in the terminal"),
 }
+
+# Expected failures, as (module, class): bad input or environment, never a bug. One that a subcommand
+# did not handle becomes one line and exit code 2. Classes are looked up only in modules already
+# imported (an error of a class whose module never loaded cannot have been raised), so nothing heavy loads.
+EXPECTED_ERRORS: tuple[tuple[str, str], ...] = (
+    ("lab.errors", "LabError"),
+    ("lab.publish.release", "PublishError"),
+    ("lab.models.gguf_export", "GGUFExportError"),
+    ("lab.models.resolve", "TeacherNotFound"),
+    ("lab.generate.documents", "DocumentError"),
+    ("lab.generate.leaves", "LeafSelectionError"),
+    ("lab.generate.backends.base", "BackendError"),
+    ("lab.taxonomy.diff", "DiffError"),
+    ("safetensors", "SafetensorError"),  # a truncated or corrupt weights file
+    ("huggingface_hub.errors", "HfHubHTTPError"),
+    ("huggingface_hub.errors", "LocalEntryNotFoundError"),
+    ("httpx2", "HTTPError"),  # the Hub cannot be reached (huggingface_hub's transport)
+    ("httpx", "HTTPError"),
+    ("builtins", "FileNotFoundError"),
+    ("builtins", "PermissionError"),
+    ("builtins", "IsADirectoryError"),
+    ("builtins", "NotADirectoryError"),
+)
+MAX_ERROR_CHARS = 500
+
+
+def _expected_errors() -> Iterator[type[BaseException]]:
+    for module_name, class_name in EXPECTED_ERRORS:
+        module = sys.modules.get(module_name)
+        error = getattr(module, class_name, None) if module is not None else None
+        if isinstance(error, type) and issubclass(error, BaseException):
+            yield error
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one bounded line: its message with newlines folded, or its class name when empty."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
 def _load(module_name: str):
@@ -56,7 +95,10 @@ def build_parser(
 
 
 def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
-    """Parse `argv` and run the chosen subcommand; exit codes: its own, 2 for usage, 130 on Ctrl-C."""
+    """Parse `argv` and run the chosen subcommand.
+
+    Exit codes: its own; 2 for usage and for an expected error it left unhandled; 130 on Ctrl-C.
+    """
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
@@ -66,6 +108,11 @@ def dispatch(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not isinstance(exc, tuple(_expected_errors())):
+            raise  # a bug: keep the traceback
+        print(f"{parser.prog} {args.command}: {one_line(exc)}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,38 +9,38 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="a model folder, a .gguf file, or a Hub repo id (pulled first)")
+    parser.add_argument("model", help="a model folder, a .gguf file, a `lab publish --dir` folder, or a Hub repo id")
     parser.add_argument("--format", choices=("gguf", "hf"), help="default: gguf for .gguf files, else hf")
     parser.add_argument("--release", default="latest", help="release tag when MODEL is a repo id")
     parser.add_argument("--quant", default="f16", help="GGUF type when several are present (default f16)")
     parser.add_argument("--endpoint", help="Hub endpoint when MODEL is a repo id")
     parser.add_argument("--cache-dir", help="cache folder when MODEL is a repo id")
     parser.add_argument("--prompt", help="ask one question, print the answer and exit")
-    parser.add_argument("--system", help="a system message to start the conversation with")
+    parser.add_argument("--system", help="system message to open with (default: the one training used; '' for none)")
     parser.add_argument("--max-tokens", type=int, default=256, help="longest answer, in tokens (default 256)")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
 
 
 def _resolve(args: argparse.Namespace, fmt: str) -> Path:
-    path = Path(args.model)
-    if path.exists():
-        return path
-    from lab.consume.hub import pull
+    from lab.consume.hub import is_release_folder, pull
 
+    path = Path(args.model)
+    if path.exists() and not is_release_folder(path):
+        return path
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
     return pull(args.model, args.release, fmt, endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"),
                 token=os.environ.get("HF_TOKEN") or None, offline=offline, quant=args.quant, cache_dir=args.cache_dir)
 
 
 def run(args: argparse.Namespace) -> int:
-    from lab.consume.chat import chat_loop, open_backend
+    from lab.consume.chat import ModelLoadError, chat_loop, open_backend
     from lab.consume.hub import PullError
 
     fmt = args.format or ("gguf" if args.model.endswith(".gguf") else "hf")
     try:
         path = _resolve(args, fmt)
         backend = open_backend(path, fmt, args.quant, args.max_tokens, args.temperature)
-    except (PullError, OSError, ValueError) as exc:
+    except (PullError, ModelLoadError, OSError, ValueError) as exc:
         print(f"lab chat: {exc}", file=sys.stderr)
         return 1
     if args.prompt is not None:

@@ -1,4 +1,7 @@
-"""`lab releases`: list a model repository's releases with date, taxonomy commit and headline score."""
+"""`lab releases`: list a model repository's releases with date, taxonomy commit and headline score.
+
+A release whose release.json is malformed is still listed, marked, with the reason on stderr and exit 1.
+"""
 
 from __future__ import annotations
 
@@ -18,16 +21,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.consume.hub import format_headline, list_releases
+    from lab.errors import LabError
 
     try:
         rows = list_releases(args.repo_id, endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"),
                              token=os.environ.get("HF_TOKEN") or None, cache_dir=args.cache_dir)
-    except Exception as exc:  # the Hub client raises many kinds; the user needs the message, not a trace
-        print(f"lab releases: cannot list {args.repo_id}: {exc}", file=sys.stderr)
+    except (OSError, LabError) as exc:  # the Hub's HTTP errors are OSErrors; transport errors reach lab.cli
+        print(f"lab releases: cannot list {args.repo_id}: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
+    for row in rows:
+        if row.problem:
+            print(f"lab releases: release {row.tag}: {row.problem}", file=sys.stderr)
+    status = 1 if any(row.problem for row in rows) else 0
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
-        return 0
+        return status
     if not rows:
         print(f"{args.repo_id} has no releases yet")
         return 0
@@ -38,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     for column in ("tag", "date", "taxonomy commit", "headline evaluation"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row.tag, row.date[:19].replace("T", " "), row.taxonomy_sha[:12], format_headline(row.headline))
+        headline = "invalid release.json" if row.problem else format_headline(row.headline)
+        table.add_row(row.tag, row.date[:19].replace("T", " "), row.taxonomy_sha[:12], headline)
     Console(width=120).print(table)
-    return 0
+    return status

@@ -1,7 +1,9 @@
 """A small terminal chat for trying a release: llama.cpp for GGUF files, transformers for HF folders.
 
 Both backends format the conversation with the model's own chat template and decode greedily by
-default, so the same release answers the same question the same way in either format.
+default, so the same release answers the same question the same way in either format. The
+conversation opens with the system prompt the training data used (lab.generate.output), as
+evaluation does, so a model is asked in the format it was trained in.
 """
 
 from __future__ import annotations
@@ -10,12 +12,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from lab.errors import LabError
+
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_CONTEXT = 2048  # tokens, llama.cpp context window
 QUIT = ("/exit", "/quit")
 RESET = "/reset"
 
 Message = dict[str, str]
+
+
+class ModelLoadError(LabError):
+    """A model file is missing, truncated or corrupt; the message names it."""
 
 
 class ChatBackend(Protocol):
@@ -75,28 +83,52 @@ class TransformersChat:
 
 
 def find_gguf(path: Path, quant: str | None = None) -> Path:
-    """The GGUF file to load: `path` itself, or the one in a folder (the requested quant when several)."""
+    """The GGUF file to load: `path` itself, or the one in a folder (the requested quant, or the only one)."""
+    from lab.consume.hub import PullError, choose_gguf
+
     if path.is_file():
         return path
-    files = sorted(path.glob("*.gguf"))
-    if quant:
-        files = [f for f in files if f.name.endswith(f"-{quant}.gguf")] or files
-    if not files:
-        raise FileNotFoundError(f"no .gguf file in {path}")
-    return files[0]
+    try:
+        return path / choose_gguf([p.name for p in path.glob("*.gguf")], quant)
+    except PullError as exc:
+        raise FileNotFoundError(f"{path}: {exc}") from None
+
+
+def _load_errors() -> tuple[type[BaseException], ...]:
+    """What loading a damaged model raises: safetensors' own error, and the readers' OSError/ValueError/…"""
+    import safetensors
+
+    return (safetensors.SafetensorError, OSError, ValueError, IndexError, KeyError, EOFError)
 
 
 def open_backend(path: Path, fmt: str, quant: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
                  temperature: float = 0.0) -> ChatBackend:
-    if fmt == "gguf":
-        return LlamaCppChat(find_gguf(path, quant), max_tokens, temperature)
-    return TransformersChat(path, max_tokens, temperature)
+    """A chat backend for the model at `path`; a file that cannot be read is a ModelLoadError naming it."""
+    model = find_gguf(path, quant) if fmt == "gguf" else path
+    try:
+        if fmt == "gguf":
+            return LlamaCppChat(model, max_tokens, temperature)
+        return TransformersChat(model, max_tokens, temperature)
+    except _load_errors() as exc:
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ModelLoadError(f"cannot load {model}: a model file is missing, truncated or corrupt ({reason})") from None
+
+
+def opening(system: str | None = None) -> list[Message]:
+    """The conversation's first turns: the system prompt training used, unless `system` replaces it ("" = none)."""
+    if system is None:
+        from lab.generate.output import conversation_start
+
+        return conversation_start()
+    return [{"role": "system", "content": system}] if system else []
 
 
 def chat_loop(backend: ChatBackend, lines: Iterable[str], write: Callable[[str], None],
               system: str | None = None) -> int:
-    """Read user turns from `lines`, write replies; /reset forgets the conversation, /exit ends it."""
-    history: list[Message] = [{"role": "system", "content": system}] if system else []
+    """Read user turns from `lines`, write replies; /reset forgets the conversation, /exit ends it.
+
+    The conversation opens as the training rows do (see `opening`), so the model sees its trained format."""
+    history: list[Message] = opening(system)
     start = list(history)
     turns = 0
     for raw in lines:

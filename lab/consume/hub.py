@@ -2,16 +2,20 @@
 
 A source is either a Hub repo id (with an optional endpoint for private mirrors) or a local folder
 written by `DirectoryTarget` (air-gapped). Downloads go through `snapshot_download` with
-allow_patterns, into the standard cache, so transformers and offline mode find them there.
+allow_patterns, into the standard cache, so transformers and offline mode find them there. What
+was pulled is checked against the Hub's hashes and release.json's (lab.consume.verify) before its
+path is returned; release.json itself is read as untrusted input (lab.consume.record).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lab.consume.record import RecordError, read_record
+from lab.consume.verify import Mismatch, check_release, forget
+from lab.errors import LabError
 from lab.publish.release import RECORD_FILE
 from lab.publish.targets import LATEST_FILE, RELEASES_DIR
 
@@ -21,7 +25,7 @@ DEFAULT_QUANT = "f16"
 HF_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "tokenizer*", "*.model", "*.txt", "README.md"]
 
 
-class PullError(RuntimeError):
+class PullError(LabError):
     """The release cannot be found or downloaded; the message says what to try."""
 
 
@@ -32,6 +36,7 @@ class ReleaseRow:
     taxonomy_sha: str
     headline: dict[str, Any] | None
     commit: str
+    problem: str = ""  # why release.json could not be read, when it could not
 
 
 def allow_patterns(fmt: str, quant: str | None = DEFAULT_QUANT) -> list[str]:
@@ -43,13 +48,47 @@ def allow_patterns(fmt: str, quant: str | None = DEFAULT_QUANT) -> list[str]:
     return [*HF_PATTERNS]
 
 
+def choose_gguf(names: list[str], quant: str | None = DEFAULT_QUANT) -> str:
+    """The GGUF file to use among `names`: the one of type `quant`, else the only one; else say which exist."""
+    ggufs = sorted(n for n in names if n.endswith(".gguf"))
+    matching = [n for n in ggufs if quant and n.rsplit("/", 1)[-1].endswith(f"-{quant}.gguf")]
+    if len(matching) == 1:
+        return matching[0]
+    if len(ggufs) == 1:
+        return ggufs[0]
+    if not ggufs:
+        raise PullError("the release has no GGUF file")
+    raise PullError(f"the release has {len(ggufs)} GGUF files and none of type {quant!r}; "
+                    f"choose one with --quant: {', '.join(ggufs)}")
+
+
+def is_release_folder(path: Path) -> bool:
+    """A folder written by `lab publish --dir` (releases/<tag>/ inside)."""
+    return path.is_dir() and (path / RELEASES_DIR).is_dir()
+
+
 def _local_release(root: Path, release: str) -> Path:
     tag = (root / LATEST_FILE).read_text().strip() if release == LATEST else release
     path = root / RELEASES_DIR / tag
-    if not (path / RECORD_FILE).is_file():
+    if "/" in tag or tag in ("", ".", "..") or not (path / RECORD_FILE).is_file():
         known = sorted(p.name for p in (root / RELEASES_DIR).glob("*") if (p / RECORD_FILE).is_file())
         raise PullError(f"no release {tag!r} in {root}; releases there: {', '.join(known) or 'none'}")
+    _verify(path, f"{root} release {tag}", in_cache=False)
     return path
+
+
+def _verify(path: Path, label: str, in_cache: bool) -> None:
+    """Check the pulled files; a damaged one is dropped from the cache (never from a release folder)."""
+    try:
+        record = read_record(path / RECORD_FILE, RECORD_FILE) if (path / RECORD_FILE).is_file() else {}
+        check_release(path, record.get("checksums"))
+    except RecordError as exc:
+        raise PullError(f"{label}: {exc}") from None
+    except Mismatch as exc:
+        if in_cache:
+            forget(path / exc.path)
+        again = "; the damaged copy was removed from the cache, pull again" if in_cache else ""
+        raise PullError(f"{label} is corrupt: {exc}{again}") from None
 
 
 def pull(source: str, release: str = LATEST, fmt: str = "hf", *, endpoint: str | None = None,
@@ -58,15 +97,45 @@ def pull(source: str, release: str = LATEST, fmt: str = "hf", *, endpoint: str |
     """Download `release` (a tag, or "latest" = main) of `source` and return the local snapshot folder."""
     patterns = allow_patterns(fmt, quant)
     local = Path(source)
-    if local.is_dir() and (local / RELEASES_DIR).is_dir():
-        return _local_release(local, release)
+    if is_release_folder(local):
+        path = _local_release(local, release)
+        if fmt == "gguf":
+            choose_gguf([p.name for p in path.glob("*.gguf")], quant)
+        return path
+    revision = "main" if release == LATEST else release
+    if fmt == "gguf":  # offline: the GGUF is chosen below among the cached files
+        patterns[0] = RECORD_FILE if offline else _remote_gguf(source, revision, quant, endpoint, token)
+    path = _download(source, release, patterns, endpoint=endpoint, token=token, cache_dir=cache_dir, offline=offline)
+    if fmt == "gguf":
+        choose_gguf([p.name for p in path.glob("*.gguf")], quant)
+    _verify(path, f"{source}@{release}", in_cache=True)
+    return path
+
+
+def _remote_gguf(source: str, revision: str, quant: str | None, endpoint: str | None, token: str | None) -> str:
+    """The one GGUF file of the release to fetch (see choose_gguf), asked of the Hub before downloading."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError, RevisionNotFoundError
+
+    try:
+        names = HfApi(endpoint=endpoint, token=token).list_repo_files(source, revision=revision)
+    except (RevisionNotFoundError, HfHubHTTPError, OSError):
+        return allow_patterns("gguf", quant)[0]  # let the download say what is wrong, or use the cache
+    try:
+        return choose_gguf(names, quant)
+    except PullError as exc:
+        raise PullError(f"{source}@{revision}: {exc}") from None
+
+
+def _download(source: str, release: str, patterns: list[str], **options: Any) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RevisionNotFoundError
 
     revision = "main" if release == LATEST else release
     try:
-        path = Path(snapshot_download(source, revision=revision, allow_patterns=patterns, endpoint=endpoint,
-                                      token=token, cache_dir=cache_dir, local_files_only=offline))
+        return Path(snapshot_download(source, revision=revision, allow_patterns=patterns,
+                                      endpoint=options["endpoint"], token=options["token"],
+                                      cache_dir=options["cache_dir"], local_files_only=options["offline"]))
     except RevisionNotFoundError:
         raise PullError(f"{source} has no release {release!r}; see `lab releases {source}`") from None
     except LocalEntryNotFoundError:
@@ -75,18 +144,16 @@ def pull(source: str, release: str = LATEST, fmt: str = "hf", *, endpoint: str |
     except HfHubHTTPError as exc:
         raise PullError(f"cannot download {source}@{release}: {exc.response.status_code} "
                         f"{exc.response.reason_phrase}") from None
-    if fmt == "gguf" and not list(path.glob("*.gguf")):
-        raise PullError(f"{source}@{release} has no GGUF file matching {patterns[0]}")
-    return path
+    except OSError as exc:  # huggingface_hub's size check ("Consistency check failed"), disk full, ...
+        raise PullError(f"cannot download {source}@{release}: {' '.join(str(exc).split())}") from None
 
 
 def list_releases(source: str, *, endpoint: str | None = None, token: str | None = None,
                   cache_dir: str | Path | None = None) -> list[ReleaseRow]:
     """Every tagged release with its record, newest first."""
     local = Path(source)
-    if local.is_dir() and (local / RELEASES_DIR).is_dir():
-        records = [json.loads(p.read_text()) for p in (local / RELEASES_DIR).glob(f"*/{RECORD_FILE}")]
-        rows = [_row(r, r.get("tag", ""), r.get("tag", "")) for r in records]
+    if is_release_folder(local):
+        rows = [_local_row(p) for p in (local / RELEASES_DIR).glob(f"*/{RECORD_FILE}")]
         return sorted(rows, key=lambda r: r.date, reverse=True)
     from huggingface_hub import HfApi
     from huggingface_hub.errors import EntryNotFoundError
@@ -96,11 +163,21 @@ def list_releases(source: str, *, endpoint: str | None = None, token: str | None
     for ref in api.list_repo_refs(source).tags:
         try:
             path = api.hf_hub_download(source, RECORD_FILE, revision=ref.target_commit, cache_dir=cache_dir)
-            record = json.loads(Path(path).read_text())
-        except (EntryNotFoundError, ValueError):
-            record = {}
-        rows.append(_row(record, ref.name, ref.target_commit))
+            rows.append(_row(read_record(Path(path), RECORD_FILE), ref.name, ref.target_commit))
+        except EntryNotFoundError:
+            rows.append(_row({}, ref.name, ref.target_commit))
+        except RecordError as exc:
+            rows.append(ReleaseRow(ref.name, "", "", None, ref.target_commit, problem=str(exc)))
     return sorted(rows, key=lambda r: r.date, reverse=True)
+
+
+def _local_row(path: Path) -> ReleaseRow:
+    tag = path.parent.name
+    try:
+        record = read_record(path, f"{tag}/{RECORD_FILE}")
+    except RecordError as exc:
+        return ReleaseRow(tag, "", "", None, tag, problem=str(exc))
+    return _row(record, record.get("tag") or tag, record.get("tag") or tag)
 
 
 def _row(record: dict[str, Any], tag: str, commit: str) -> ReleaseRow:

@@ -26,12 +26,17 @@ def leaf_id(leaf: Leaf) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "." for c in folder.replace("/", ".")) or "leaf"
 
 
+def conversation_start() -> list[dict[str, str]]:
+    """The turns every training row opens with (the system prompt): evaluation and `lab chat` open the same way."""
+    return [{"role": "system", "content": TRAINING_SYSTEM_PROMPT}]
+
+
 def make_row(leaf: Leaf, question: str, answer: str, context: str | None, meta: dict[str, Any]) -> dict[str, Any]:
     """One training example. Grounded skills put the input text before the instruction, as InstructLab does."""
     user = f"{context}\n\n{question}" if context and leaf.kind == "grounded_skill" else question
     return {
         "messages": [
-            {"role": "system", "content": TRAINING_SYSTEM_PROMPT},
+            *conversation_start(),
             {"role": "user", "content": user},
             {"role": "assistant", "content": answer},
         ],

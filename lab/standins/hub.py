@@ -4,8 +4,11 @@ It keeps model repositories in memory: every commit is a full snapshot of the fi
 `main` (and other branches) plus tags. It speaks the routes huggingface_hub really calls:
 repo creation, preupload (it answers `regular` for every file, so content travels inline in the
 NDJSON commit and no Xet/LFS token is needed), commit, tag, refs, revision info, tree, whoami,
-YAML validation and `resolve` (HEAD and GET, with ETag and X-Repo-Commit). Fault injection fails
-chosen commits *after* reading the whole body, like a storage error halfway through an upload.
+YAML validation and `resolve` (HEAD and GET, with ETag and X-Repo-Commit). Weights (LFS_SUFFIXES)
+are described as the Hub describes LFS files: `lfs` {oid: sha256, size} in the tree, and
+X-Linked-Etag / X-Linked-Size on `resolve`. Fault injection fails chosen commits *after* reading
+the whole body, like a storage error halfway through an upload, and `corrupt` serves other bytes
+for a file while its metadata still describes the real one, like damaged storage or a bad mirror.
 Standard library only, so the demo and other engineers' tests can run it without extras.
 """
 
@@ -25,11 +28,32 @@ from urllib.parse import parse_qs, unquote, urlsplit
 DEFAULT_BRANCH = "main"
 MAX_BODY = 512 * 1024 * 1024  # bytes accepted in one request; the stand-in keeps everything in memory
 USER = "arborist-bot"
+LFS_SUFFIXES = (".safetensors", ".gguf", ".bin", ".pt", ".pth", ".onnx")  # the Hub's default .gitattributes
+GITATTRIBUTES = "".join(f"*{suffix} filter=lfs diff=lfs merge=lfs -text\n" for suffix in LFS_SUFFIXES).encode()
 
 
 def git_blob_oid(data: bytes) -> str:
     """The git blob id the Hub reports as `oid` for regular files."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def is_lfs(path: str) -> bool:
+    return path.endswith(LFS_SUFFIXES)
+
+
+def lfs_pointer(data: bytes) -> bytes:
+    """The git-lfs pointer file that git stores in place of an LFS file."""
+    return (f"version https://git-lfs.github.com/spec/v1\noid sha256:{hashlib.sha256(data).hexdigest()}\n"
+            f"size {len(data)}\n").encode()
+
+
+def tree_entry(path: str, data: bytes) -> dict[str, Any]:
+    """A file as the Hub's tree API lists it: git oid and size, plus sha256 and size under `lfs` for LFS files."""
+    if not is_lfs(path):
+        return {"type": "file", "oid": git_blob_oid(data), "size": len(data), "path": path}
+    pointer = lfs_pointer(data)
+    return {"type": "file", "oid": git_blob_oid(pointer), "size": len(data), "path": path,
+            "lfs": {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": len(pointer)}}
 
 
 @dataclass
@@ -64,6 +88,7 @@ class HubState:
     fail_commits: set[int] = field(default_factory=set)  # 1-based numbers of commit requests to fail
     commit_requests: int = 0
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path), never headers
+    served: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (repo, path) -> bytes sent instead
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def new_commit(self, repo: Repo, parent: str | None, title: str, description: str,
@@ -199,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubError(409, "You already created this model repo", "RepoExists",
                            url=f"{self.base_url}/{repo_id}")
         repo = Repo(repo_id, private=payload.get("private") is True or payload.get("visibility") == "private")
-        first = self.state.new_commit(repo, None, "initial commit", "", {".gitattributes": b"*.gguf filter=lfs\n"})
+        first = self.state.new_commit(repo, None, "initial commit", "", {".gitattributes": GITATTRIBUTES})
         repo.branches[DEFAULT_BRANCH] = first.oid
         self.state.repos[repo_id] = repo
         self._send_json({"url": f"{self.base_url}/{repo_id}", "name": repo_id, "id": repo_id})
@@ -309,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
                     entries.setdefault(folder, {"type": "directory", "oid": git_blob_oid(folder.encode()),
                                                 "size": 0, "path": folder})
             if recursive or len(parts) == 1:
-                entries[path] = {"type": "file", "oid": git_blob_oid(data), "size": len(data), "path": path}
+                entries[path] = tree_entry(path, data)
         if prefix and not entries:
             raise HubError(404, f"{prefix} does not exist", "EntryNotFound")
         self._send_json(list(entries.values()))
@@ -332,6 +357,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubError(404, "Entry not found", "EntryNotFound")
         headers = {"ETag": f'"{git_blob_oid(data)}"', "X-Repo-Commit": commit.oid,
                    "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"}
+        if is_lfs(params["path"]):  # the Hub names an LFS file by its sha256 and real size
+            sha256 = hashlib.sha256(data).hexdigest()
+            headers.update({"ETag": f'"{sha256}"', "X-Linked-Etag": f'"{sha256}"', "X-Linked-Size": str(len(data))})
+        data = self.state.served.get((repo.repo_id, params["path"]), data)
         status, payload = 200, data
         match = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range") or "")
         if match and method == "GET":
@@ -372,6 +401,20 @@ class HubStandIn:
         """Make the n-th commit request from now on (1 = the next) fail with a 500 after its body is read."""
         with self.state.lock:
             self.state.fail_commits.add(self.state.commit_requests + n)
+
+    def corrupt(self, repo_id: str, path: str, data: bytes | None = None) -> None:
+        """Serve `data` (default: the file at main with its middle byte flipped) for `path` at every revision,
+        while ETag, sizes and the tree still describe the real file; `heal` undoes it."""
+        if data is None:
+            real = bytearray(self.files(repo_id)[path])
+            real[len(real) // 2] ^= 0xFF
+            data = bytes(real)
+        with self.state.lock:
+            self.state.served[(repo_id, path)] = data
+
+    def heal(self, repo_id: str, path: str) -> None:
+        with self.state.lock:
+            self.state.served.pop((repo_id, path), None)
 
     def files(self, repo_id: str, rev: str = DEFAULT_BRANCH) -> dict[str, bytes]:
         """A copy of the files of `repo_id` at `rev` (branch, tag or commit)."""
