@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# imported now, before any test points ARBORIST_CACHE_DIR at a temp folder: it reads the real model cache
+from tests.realmodel import real_gguf_path, real_student_path
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,6 +37,18 @@ def tiny_llama_dir(tmp_path_factory) -> Path:
     from lab.models.tiny import build_tiny_llama
 
     return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def real_gguf() -> Path:
+    """The real SmolLM2-135M-Instruct Q4_1 GGUF (teacher), fetched once into the user's model cache."""
+    return real_gguf_path()
+
+
+@pytest.fixture(scope="session")
+def real_student(real_gguf) -> Path:
+    """The real GGUF dequantised into a plain Hugging Face folder (student), converted once per machine."""
+    return real_student_path()
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="model to evaluate: a local Hugging Face model dir or a Hub repo id")
+    parser.add_argument("model", help="model to evaluate: a Hugging Face model dir, a .gguf file, "
+                        "smollm2-135m-instruct (the packaged real model) or a Hub repo id")
     parser.add_argument("--baseline", help="previous model (e.g. the last release) to compare with, item by item")
     parser.add_argument("--taxonomy", required=True, help="taxonomy root whose seed questions are asked")
     parser.add_argument("--out", default="report.json", help="report path; the Markdown rendering goes beside it (.md)")

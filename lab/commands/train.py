@@ -9,7 +9,8 @@ import sys
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="directory with knowledge_train_msgs.jsonl and/or skills_train_msgs.jsonl")
-    parser.add_argument("--base", required=True, help="base model: a local Hugging Face model dir or a Hub repo id")
+    parser.add_argument("--base", required=True, help="base model: a Hugging Face model dir, a .gguf file (dequantised once), "
+                        "smollm2-135m-instruct (the packaged real model) or a Hub repo id")
     parser.add_argument("--out", required=True, help="output directory (checkpoints, final/, metrics.jsonl)")
     parser.add_argument("--config", help="YAML or JSON file of training config overrides (see docs/training.md)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")

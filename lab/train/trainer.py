@@ -220,8 +220,11 @@ def train(data_dir: str | Path, base: str, out: str | Path, config: TrainConfig,
     """Run (or resume) a whole training run; returns the summary also written to train_summary.json.
 
     Under `torchrun --nproc_per_node N -m lab.cli train ...` every rank runs this; rank 0 writes."""
+    from lab.models.student import resolve_student
+
     options = options or RunOptions()
     config.validate()
+    base = resolve_student(base, log=options.log)  # a GGUF, the packaged model, a Hub GGUF repo: a plain HF folder
     out = Path(out)
     knowledge, skills = load_data_dir(data_dir)
     knowledge, held_k = split_heldout(knowledge, config.heldout_share, config.seed)
