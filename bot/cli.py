@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from lab.cli import build_parser, dispatch
+from schemas.masking import install_log_masking
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("bot.entry.serve", "serve the webhook endpoint (FastAPI under uvicorn)"),
@@ -18,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    install_log_masking()  # serve and worker logs never carry a secret, whichever handler writes them
     return dispatch(build_parser("arborist", "Arborist, the GitHub App.", SUBCOMMANDS), argv)
 
 

@@ -38,6 +38,7 @@ from bot.jobs.steplines import (  # noqa: F401 - re-exported: the protocol's one
     truncate,
 )
 from ci.env import CiEnv, EnvError
+from schemas.masking import mask
 
 PROGRESS_MIN_INTERVAL_S = 5.0  # GitHub edits are throttled to one per this many seconds (stdout is not)
 
@@ -66,7 +67,7 @@ class Reporter:
 
     def progress(self, text: str, fraction: float | None = None) -> None:
         """Say how far the step is; cheap to call often (GitHub edits are throttled)."""
-        progress = Progress(text, fraction)
+        progress = Progress(mask(text), fraction)  # a teacher's echoed key never reaches a log or GitHub
         print(format_progress(progress), file=self.stream, flush=True)
         now = self.clock()
         if self.edit_status and now - self._last_edit >= PROGRESS_MIN_INTERVAL_S:
@@ -75,7 +76,7 @@ class Reporter:
 
     def result(self, conclusion: str, title: str, summary: str = "", links: dict[str, str] | None = None) -> Result:
         """Report the final outcome once; the caller then exits 0 (success) or non-zero (failure)."""
-        result = Result(conclusion, title, truncate(summary), dict(links or {}))
+        result = Result(conclusion, mask(title), truncate(mask(summary)), dict(links or {}))
         print(format_result(result), file=self.stream, flush=True)
         if self.edit_status:
             self._edit(state="succeeded" if conclusion == "success" else "failed", result=result)
@@ -83,7 +84,7 @@ class Reporter:
 
     def fail(self, title: str, summary: str) -> int:
         """Report a failure and return the exit code to use (1): failing loudly, never pretending."""
-        print(f"error: {title}: {summary}", file=sys.stderr, flush=True)
+        print(mask(f"error: {title}: {summary}"), file=sys.stderr, flush=True)
         self.result("failure", title, summary)
         return 1
 

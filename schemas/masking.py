@@ -11,6 +11,7 @@ secret (a PEM key) line by line, so serialising text first does not let it throu
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
@@ -71,3 +72,21 @@ def mask(text: str, secrets: Iterable[str] | None = None) -> str:
             if spelling in text:
                 text = text.replace(spelling, MASK)
     return text
+
+
+def install_log_masking() -> None:
+    """Mask every log record of this process as it is made, whatever handler writes it (stdout, a file)."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "masks_secrets", False):
+        return
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        message = record.getMessage()
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return record
+
+    factory.masks_secrets = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

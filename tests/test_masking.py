@@ -41,3 +41,25 @@ def test_settings_file_secrets_and_every_line_of_a_pem_key_are_registered(tmp_pa
     leaked += "0000000000000000000000000000000000002"
     masked = mask(leaked)
     assert "fileOnlyCanary" not in masked and "AnotherPemBodyLineCanary" not in masked
+
+
+def test_log_records_are_masked_whatever_handler_writes_them(tmp_path, monkeypatch):
+    import logging
+
+    from schemas.masking import install_log_masking
+
+    monkeypatch.setenv("ARBORIST_GIT_TOKEN", "ghs_logCanary0000000000000005")
+    before = logging.getLogRecordFactory()
+    try:
+        install_log_masking()
+        install_log_masking()  # idempotent
+        logger = logging.getLogger("test.masking")
+        handler = logging.FileHandler(tmp_path / "app.log")
+        logger.addHandler(handler)
+        logger.warning("clone failed for %s", "https://x-access-token:ghs_logCanary0000000000000005@github.com/a/b")
+        handler.close()
+        logger.removeHandler(handler)
+    finally:
+        logging.setLogRecordFactory(before)
+    written = (tmp_path / "app.log").read_text()
+    assert "logCanary" not in written and "x-access-token:***@github.com" in written

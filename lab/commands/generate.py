@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from lab.generate.leaves import LeafSelectionError, read_leaf
     from lab.generate.progress import RichProgress, summary_table
     from lab.generate.runner import generate_leaves
+    from lab.generate.staging import OutputError, failed_path
     from lab.models.resolve import TeacherNotFound
 
     err = Console(stderr=True)
@@ -108,18 +109,26 @@ def run(args: argparse.Namespace) -> int:
     except (BackendError, TeacherNotFound) as exc:
         _error(f"cannot load the teacher: {exc}")
         return 1
+    options = {"cache_dir": args.cache_dir, "keep_previous_if_failed": True}  # a failed run never erases a good one
     try:
         if args.quiet:
-            manifest = generate_leaves(leaves, backend, args.out, params, cache_dir=args.cache_dir)
+            manifest = generate_leaves(leaves, backend, args.out, params, **options)
         else:
             with RichProgress(err) as progress:
-                manifest = generate_leaves(leaves, backend, args.out, params, cache_dir=args.cache_dir, progress=progress)
+                manifest = generate_leaves(leaves, backend, args.out, params, progress=progress, **options)
+    except OutputError as exc:
+        _error(str(exc))
+        return 2
     finally:
         close_backend(backend)
     console = Console() if sys.stdout.isatty() else Console(width=PIPE_WIDTH)
     console.print(summary_table(manifest))
-    console.print(f"data in {Path(args.out).resolve()} (manifest.json, *_train_msgs.jsonl, leaves/)")
     failed = [r for r in manifest.leaves if r.status == "failed"]
+    out = Path(args.out).resolve()
+    if (failed or manifest.rows == 0) and failed_path(out).is_dir():
+        console.print(f"this run failed: its data is in {failed_path(out)}; {out} still holds the previous run")
+    else:
+        console.print(f"data in {out} (manifest.json, *_train_msgs.jsonl, leaves/)")
     return 1 if failed or manifest.rows == 0 else 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,7 +24,9 @@ from lab.generate.documents import DocsSettings, DocumentError, read_documents
 from lab.generate.output import MANIFEST_FILE, DatasetWriter, dumps, leaf_id
 from lab.generate.pipeline import LeafPipeline, LeafStats
 from lab.generate.prompts import PROMPT_VERSION, fixed_overhead_tokens
+from lab.generate.staging import check_replaceable, failed_path, staging_for, swap_into_place
 from lab.taxonomy.leaf import Leaf
+from schemas.masking import mask
 
 MANIFEST_VERSION = 1
 
@@ -100,7 +103,7 @@ def knowledge_chunks(leaf: Leaf, backend: Backend, params: GenerateParams, docs:
 
 def _result(leaf: Leaf, status: str, key: str, stats: LeafStats | None, seconds: float, message: str = "") -> LeafResult:
     result = LeafResult(leaf=leaf.path, leaf_id=leaf_id(leaf), kind=leaf.kind, leaf_hash=leaf.content_hash,
-                        status=status, message=message, cache_key=key, seconds=round(seconds, 3),
+                        status=status, message=mask(message), cache_key=key, seconds=round(seconds, 3),
                         dataset=f"leaves/{leaf_id(leaf)}.jsonl")
     if stats is not None:
         result.rows, result.attempted = stats.kept, stats.attempted
@@ -108,7 +111,7 @@ def _result(leaf: Leaf, status: str, key: str, stats: LeafStats | None, seconds:
         result.filters = stats.filters.as_dict()
         result.parse_failures = dict(stats.filters.parse_failures)
         result.requests, result.backend_errors = stats.requests, stats.backend_errors
-        result.error_examples = list(stats.error_examples)
+        result.error_examples = [mask(e) for e in stats.error_examples]  # a teacher may echo its key
         result.prompt_tokens, result.completion_tokens = stats.prompt_tokens, stats.completion_tokens
         result.tokens_per_s = round(stats.completion_tokens / seconds, 2) if seconds > 0 else 0.0
     return result
@@ -124,7 +127,7 @@ def _generate_one(leaf: Leaf, backend: Backend, params: GenerateParams, cache: S
         if hit is not None:
             progress.leaf_started(leaf_id(leaf), hit.get("rows", 0))
             for row in cache.rows(key):
-                out.write_line(dumps(row))
+                out.write_line(mask(dumps(row)))
                 progress.advance()
             result = LeafResult(**{k: v for k, v in hit["result"].items() if k in LeafResult.__dataclass_fields__})
             first = f" (first run: {result.status}; {result.message})" if result.status != "ok" else ""
@@ -140,7 +143,7 @@ def _generate_one(leaf: Leaf, backend: Backend, params: GenerateParams, cache: S
         pending = cache.begin(key)
         try:
             for row in pipeline.run():
-                line = dumps({**row, "metadata": {**row["metadata"], "teacher": backend.teacher_id}})
+                line = mask(dumps({**row, "metadata": {**row["metadata"], "teacher": backend.teacher_id}}))
                 out.write_line(line)
                 pending.write(line)
                 progress.advance()
@@ -152,7 +155,10 @@ def _generate_one(leaf: Leaf, backend: Backend, params: GenerateParams, cache: S
             pending.abort()
             raise
         stats = pipeline.stats
-        if stats.stopped:
+        if stats.backend_errors and stats.kept == 0:  # a dead, silent or hostile teacher: say so, plainly
+            first = stats.error_examples[0] if stats.error_examples else "no detail"
+            status, message = "failed", f"the teacher failed {stats.backend_errors} of {stats.requests} requests: {first}"
+        elif stats.stopped:
             status, message = "collapsed", stats.stopped
         elif stats.kept < params.samples:
             status, message = "short", f"only {stats.kept} of {params.samples} rows after {stats.attempted} requests; {stats.filters.explain()}"
@@ -170,24 +176,37 @@ def _generate_one(leaf: Leaf, backend: Backend, params: GenerateParams, cache: S
 
 def generate_leaves(leaves: Iterable[Leaf], backend: Backend, out_dir: Path | str, params: GenerateParams | None = None,
                     cache_dir: Path | str | None = None, progress: Progress | None = None,
-                    docs: DocsSettings | None = None) -> Manifest:
-    """Generate every leaf into `out_dir` (messages JSONL + manifest.json) and return the manifest."""
+                    docs: DocsSettings | None = None, keep_previous_if_failed: bool = False) -> Manifest:
+    """Generate every leaf into `out_dir` (messages JSONL + manifest.json) and return the manifest.
+
+    The run writes into a folder beside `out_dir` and swaps it in when it ends, so a run that raises
+    leaves the previous output as it was. With `keep_previous_if_failed`, a run with a failed leaf or
+    no rows is kept at `<out_dir>.failed` instead and the previous output stays too."""
     params = params or GenerateParams()
     params.check()
+    out = Path(out_dir).resolve()
+    check_replaceable(out)
     started = time.perf_counter()
     cache = SdgCache(cache_dir if cache_dir is not None else default_cache_dir())
     docs = docs or DocsSettings.from_env()
     progress = progress or NoProgress()
     manifest = Manifest(teacher=backend.teacher_id, prompt_version=PROMPT_VERSION, params=params.cache_fields())
-    out = Path(out_dir)
-    with DatasetWriter(out) as writer:
-        for leaf in leaves:
-            result = _generate_one(leaf, backend, params, cache, writer, progress, docs)
-            manifest.leaves.append(result)
-            progress.leaf_finished(result)
-    manifest.seconds = round(time.perf_counter() - started, 3)
-    tmp = out / f".{MANIFEST_FILE}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(manifest.to_json(), fh, indent=2)
-    tmp.replace(out / MANIFEST_FILE)
+    staging = staging_for(out)
+    try:
+        with DatasetWriter(staging) as writer:
+            for leaf in leaves:
+                result = _generate_one(leaf, backend, params, cache, writer, progress, docs)
+                manifest.leaves.append(result)
+                progress.leaf_finished(result)
+        manifest.seconds = round(time.perf_counter() - started, 3)
+        (staging / MANIFEST_FILE).write_text(mask(json.dumps(manifest.to_json(), indent=2)), encoding="utf-8")
+        failed = manifest.rows == 0 or any(r.status == "failed" for r in manifest.leaves)
+        if failed and keep_previous_if_failed and out.exists():
+            shutil.rmtree(failed_path(out), ignore_errors=True)
+            staging.rename(failed_path(out))
+        else:
+            swap_into_place(staging, out)
+            shutil.rmtree(failed_path(out), ignore_errors=True)  # an older failed run is no longer news
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already unless the run raised
     return manifest

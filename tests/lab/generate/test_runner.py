@@ -106,7 +106,8 @@ def test_backend_errors_are_counted_and_not_cached(tmp_path, freeform_leaf):
     manifest = generate_leaves([freeform_leaf], Erroring(), tmp_path / "out",
                                GenerateParams(samples=2, collapse_min_attempts=4), cache_dir=tmp_path / "cache")
     result = manifest.leaves[0]
-    assert result.status == "collapsed" and result.backend_errors == result.attempted
+    assert result.status == "failed" and result.backend_errors == result.attempted  # no row: the leaf failed
+    assert result.message.startswith("the teacher failed") and "HTTP 503" in result.message
     assert result.parse_failures == {"question: backend error": result.attempted}
     assert result.error_examples == ["HTTP 503"]
     assert not list((tmp_path / "cache").rglob("meta.json"))
