@@ -22,7 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                           "the key comes from ARBORIST_TEACHER_API_KEY or OPENAI_API_KEY")
     parser.add_argument("--samples", type=int, default=20, help="rows wanted per leaf (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default ./{DEFAULT_OUT})")
+    parser.add_argument("--out", default=DEFAULT_OUT,
+                        help=f"output folder (default ./{DEFAULT_OUT}); replaced whole when the run ends, "
+                             "a failed run leaves it as it was and writes OUT.failed")
     parser.add_argument("--cache-dir", help="generated-data cache (default $ARBORIST_CACHE_DIR or ~/.cache/arborist/sdg)")
     parser.add_argument("--batch-size", type=int, help="prompts per backend call (default 8)")
     parser.add_argument("--parallel", type=int, default=None,
