@@ -73,7 +73,10 @@ def exchange(url: str, method: str, body: bytes | None, headers: dict[str, str],
         conn.request(method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body=body,
                      headers={"Accept-Encoding": "identity", **headers})
         reply = conn.getresponse()
-        return Reply(reply.status, {k.lower(): v for k, v in reply.getheaders()}, _read_body(reply, max_bytes))
+        body = _read_body(reply, max_bytes)
+        if expired.is_set():  # the watchdog cut the reply short: what was read is not the reply
+            raise ExchangeError(f"timed out after {left:.3g} s", timed_out=True)
+        return Reply(reply.status, {k.lower(): v for k, v in reply.getheaders()}, body)
     except (OSError, http.client.HTTPException) as exc:
         if expired.is_set() or isinstance(exc, TimeoutError):
             raise ExchangeError(f"timed out after {left:.3g} s", timed_out=True) from None
