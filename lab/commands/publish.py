@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--previous-sha", help="taxonomy commit of the previous release")
     parser.add_argument("--evaluation", help="report.json written by `lab evaluate`")
     parser.add_argument("--base-model", help="base model id for the card's metadata")
+    parser.add_argument("--model-name", help="the model's name in file names and the card "
+                        "(default: the repo id; with --dir, <taxonomy>-model)")
+    parser.add_argument("--force", action="store_true", help="publish even though the evaluation's gate blocked")
     parser.add_argument("--license", help="licence id for the card's metadata (default apache-2.0)")
     parser.add_argument("--tag-format", help="tag format (default v{date}-{shortsha}); fields {date} (YYYYMMDD, or {date:%%Y.%%m.%%d}), {sha}, {shortsha}")
     parser.add_argument("--gguf", default="f16,q8_0", help="GGUF types to export, comma-separated ('' for none)")
@@ -37,13 +40,21 @@ def _info(args: argparse.Namespace):
     data = json.loads(Path(args.info).read_text()) if args.info else {}
     for key, value in (("taxonomy_repo", args.taxonomy_repo), ("taxonomy_sha", args.taxonomy_sha),
                        ("previous_taxonomy_sha", args.previous_sha), ("base_model", args.base_model),
-                       ("license", args.license), ("tag_format", args.tag_format)):
+                       ("license", args.license), ("tag_format", args.tag_format), ("model_name", args.model_name)):
         if value:
             data[key] = value
     if args.evaluation:
         data["evaluation"] = json.loads(Path(args.evaluation).read_text())
     data["gguf_types"] = [t for t in args.gguf.split(",") if t.strip()]
     return info_from_dict(data)
+
+
+def gate_blocked(evaluation: dict) -> str | None:
+    """The reason the report's release gate blocked, or None when it passed or there is no gate."""
+    gate = evaluation.get("gate") if isinstance(evaluation, dict) else None
+    if not isinstance(gate, dict) or (gate.get("decision") != "block" and gate.get("passed") is not False):
+        return None
+    return " ".join(str(gate.get("reason") or "no reason given").split())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +68,13 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"lab publish: {exc}", file=sys.stderr)
         return 2
+    blocked = gate_blocked(info.evaluation)
+    if blocked is not None and not args.force:
+        print(f"lab publish: refused: the evaluation's gate blocked this model ({blocked}); "
+              "pass --force to publish it anyway", file=sys.stderr)
+        return 1
+    if blocked is not None:
+        print(f"lab publish: publishing although the evaluation's gate blocked (--force): {blocked}", file=sys.stderr)
     if args.dir:
         target: DirectoryTarget | HubTarget = DirectoryTarget(args.dir)
     else:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
+from lab.consume.verify import checksums
 from lab.publish.artifacts import stage_release
 from lab.publish.card import render_card
 from lab.publish.operations import plan_operations
@@ -25,6 +28,7 @@ from schemas.masking import known_secrets, mask
 
 log = logging.getLogger("lab.publish")
 TOKEN_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+DIRECTORY_SOURCE = "RELEASES_FOLDER"  # how a `--dir` release's card names its folder: the local path is private
 
 
 def redact(text: str, secrets: list[str]) -> str:
@@ -41,8 +45,19 @@ def _secrets(target: Target) -> list[str]:
     return [s for s in found if s]
 
 
-def _stem(target: Target) -> str:
-    return Path(target.name().rstrip("/")).name or "model"
+def release_name(target: Target, info: ReleaseInfo) -> str:
+    """The model's name in file names and the card: --model-name, else the Hub repo id, else the taxonomy's
+    name + "-model". Never a local path: a `--dir` release must not be named after the folder it lands in."""
+    if info.model_name:
+        return info.model_name
+    if isinstance(target, HubTarget):
+        return target.repo_id
+    return f"{info.taxonomy_repo.rstrip('/').rsplit('/', 1)[-1] or 'taxonomy'}-model"
+
+
+def _stem(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]", "-", name.rstrip("/").rsplit("/", 1)[-1]).strip("-.")
+    return stem or "model"
 
 
 def _commit_text(info: ReleaseInfo, tag: str) -> tuple[str, str]:
@@ -84,11 +99,15 @@ def publish_release(model_dir: str | Path, target: HubTarget | DirectoryTarget, 
 
     with tempfile.TemporaryDirectory(prefix="arborist-release-") as tmp:
         log.info("staging release %s from %s", tag, model_dir)
+        name = release_name(target, info)
         files: dict[str, Path | bytes] = dict(stage_release(
-            model_dir, Path(tmp), _stem(target), info.gguf_types, info.include_adapter))
+            model_dir, Path(tmp), _stem(name), info.gguf_types, info.include_adapter))
         names = sorted([*files, "README.md", RECORD_FILE])
         record = build_record(info, tag, state.record, names)
-        files["README.md"] = render_card(info, tag, target.name(), names, previous=state.record).encode()
+        record["checksums"] = checksums({n: p for n, p in files.items() if isinstance(p, Path)})
+        source = target.repo_id if isinstance(target, HubTarget) else DIRECTORY_SOURCE
+        files["README.md"] = render_card(replace(info, model_name=name), tag, source, names,
+                                         previous=state.record).encode()
         files[RECORD_FILE] = record_bytes(record)
         operations = plan_operations(files, state.files)
         title, description = _commit_text(info, tag)

@@ -128,8 +128,7 @@ def test_directory_target_has_the_same_layout_card_and_is_idempotent(tmp_path, t
     root = tmp_path / "releases-mirror"
     result = publish_release(tiny_llama_dir, DirectoryTarget(root), _info(SHA1))
     folder = root / "releases" / result.tag
-    assert {p.name for p in folder.iterdir()} == {f.replace("taxonomy-model", "releases-mirror")
-                                                  for f in RELEASE_FILES}
+    assert {p.name for p in folder.iterdir()} == RELEASE_FILES  # named after the model, not the folder
     assert (root / "LATEST").read_text().strip() == result.tag
     assert parse_front_matter((folder / "README.md").read_text())["license"] == "apache-2.0"
     assert publish_release(tiny_llama_dir, DirectoryTarget(root), _info(SHA1)).skipped

@@ -78,4 +78,62 @@ def test_a_lora_adapter_is_merged_into_full_weights_and_optionally_shipped(tiny_
     base = load_file(tiny_llama_dir / "model.safetensors")["model.layers.0.self_attn.q_proj.weight"]
     assert torch.allclose(merged, expected, atol=1e-6) and not torch.allclose(merged, base)
     assert (folder / "adapter" / "adapter_model.safetensors").is_file()
-    assert (folder / "tokenizer.json").is_file() and (folder / "out-f16.gguf").is_file()
+    assert (folder / "tokenizer.json").is_file() and (folder / "taxonomy-model-f16.gguf").is_file()
+
+
+def _report(tmp_path, decision: str) -> str:
+    report = {"metrics": {"rouge_l": {"value": 0.4}},
+              "gate": {"decision": decision, "passed": decision == "pass",
+                       "reason": "leaves regressed: knowledge/x/qna.yaml (overall: mean -0.010, not a regression)"}}
+    path = tmp_path / f"report-{decision}.json"
+    path.write_text(json.dumps(report))
+    return str(path)
+
+
+def test_a_dir_release_is_named_after_the_model_never_the_local_folder(tiny_llama_dir, tmp_path, capsys):
+    from lab.publish.card import parse_front_matter
+
+    root = tmp_path / "private-home" / "releases"
+    base = ["publish", str(tiny_llama_dir), "--dir", str(root), "--taxonomy-repo", "acme/taxonomy",
+            "--evaluation", _report(tmp_path, "pass"), "--gguf", "f16"]
+    assert lab_main([*base, "--taxonomy-sha", "e5" * 20]) == 0
+    folder = root / "releases" / (root / "LATEST").read_text().strip()
+    assert (folder / "taxonomy-model-f16.gguf").is_file() and not list(folder.glob("releases-*.gguf"))
+    card = (folder / "README.md").read_text()
+    assert parse_front_matter(card)["model-index"][0]["name"] == "taxonomy-model"
+    assert str(tmp_path) not in card and "private-home" not in card
+    assert lab_main([*base, "--taxonomy-sha", "f6" * 20, "--model-name", "acme/answerer"]) == 0
+    folder = root / "releases" / (root / "LATEST").read_text().strip()
+    assert (folder / "answerer-f16.gguf").is_file()
+    assert parse_front_matter((folder / "README.md").read_text())["model-index"][0]["name"] == "acme/answerer"
+
+
+def test_release_json_lists_each_file_size_and_sha256_and_pull_refuses_a_damaged_copy(tiny_llama_dir, tmp_path):
+    import hashlib
+
+    from lab.consume.hub import PullError, pull
+
+    root = tmp_path / "airgap"
+    assert lab_main(["publish", str(tiny_llama_dir), "--dir", str(root), "--taxonomy-repo", "acme/taxonomy",
+                     "--taxonomy-sha", "a7" * 20, "--gguf", ""]) == 0
+    folder = pull(str(root))
+    listed = json.loads((folder / "release.json").read_text())["checksums"]
+    weights = (folder / "model.safetensors").read_bytes()
+    assert listed["model.safetensors"] == {"size": len(weights), "sha256": hashlib.sha256(weights).hexdigest()}
+    assert {"config.json", "tokenizer.json"} <= set(listed)
+    (folder / "model.safetensors").write_bytes(weights[:-1] + bytes([weights[-1] ^ 1]))  # a bad copy
+    with pytest.raises(PullError, match=r"is corrupt: model.safetensors: sha256 .* but release.json lists"):
+        pull(str(root))
+    assert (folder / "model.safetensors").is_file()  # a release folder is reported, never deleted
+
+
+def test_publish_refuses_an_evaluation_whose_gate_blocked_unless_forced(tiny_llama_dir, tmp_path, capsys):
+    base = ["publish", str(tiny_llama_dir), "--dir", str(tmp_path / "out"), "--taxonomy-repo", "acme/taxonomy",
+            "--taxonomy-sha", "b8" * 20, "--gguf", "", "--evaluation", _report(tmp_path, "block")]
+    assert lab_main(base) == 1
+    err = capsys.readouterr().err
+    assert "gate blocked" in err and "leaves regressed: knowledge/x/qna.yaml" in err and "--force" in err
+    assert not (tmp_path / "out" / "LATEST").exists()  # nothing was published
+    assert lab_main([*base, "--force"]) == 0
+    captured = capsys.readouterr()
+    assert "(--force)" in captured.err and captured.out.startswith("released ")
