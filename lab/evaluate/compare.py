@@ -69,16 +69,22 @@ class GateDecision:
         return asdict(self) | {"decision": "pass" if self.passed else "block"}
 
 
+def _regression_reason(overall: Delta, regressed: list[str]) -> str:
+    """Why a regression blocks, reason first: what regressed, then the overall figure as context."""
+    figure = f"mean {overall.mean:+.3f}, 95% CI {overall.ci[0]:+.3f}..{overall.ci[1]:+.3f}"
+    leaves = f"{len(regressed)} {'leaf' if len(regressed) == 1 else 'leaves'} regressed: {', '.join(regressed)}"
+    if overall.verdict == REGRESSED:
+        return f"overall score regressed ({figure})" + (f"; {leaves}" if regressed else "")
+    return f"{leaves} (overall {figure}, not itself a regression)"
+
+
 def decide_gate(overall: Delta | None, leaves: dict[str, Delta], allow_regression: bool) -> GateDecision:
     """Block a release that regresses overall or on any leaf, unless regressions are allowed."""
     if overall is None:
         return GateDecision(True, "no previous release to compare with: the first release passes")
     regressed = sorted(leaf for leaf, delta in leaves.items() if delta.verdict == REGRESSED)
     if overall.verdict == REGRESSED or regressed:
-        what = "overall score regressed" if overall.verdict == REGRESSED else "no overall regression"
-        detail = f"{what} (mean {overall.mean:+.3f}, 95% CI {overall.ci[0]:+.3f}..{overall.ci[1]:+.3f})"
-        if regressed:
-            detail += f"; regressed leaves: {', '.join(regressed)}"
+        detail = _regression_reason(overall, regressed)
         if allow_regression:
             return GateDecision(True, detail + "; released anyway (allow_regression is set)")
         return GateDecision(False, detail)

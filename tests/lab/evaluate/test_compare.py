@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import random
 
-from lab.evaluate.compare import IMPROVED, NO_CHANGE, REGRESSED, bootstrap_ci, decide_gate, paired_delta
+from lab.evaluate.compare import (
+    IMPROVED,
+    NO_CHANGE,
+    REGRESSED,
+    Delta,
+    bootstrap_ci,
+    decide_gate,
+    paired_delta,
+)
 
 
 def test_identical_scores_are_no_change():
@@ -61,3 +69,14 @@ def test_gate_blocks_a_regression_passes_an_improvement_and_honours_allow_regres
     leaf_blocked = decide_gate(flat, {"good": up, "bad": down}, allow_regression=False)
     assert not leaf_blocked.passed and "bad" in leaf_blocked.reason
     assert decide_gate(None, {}, allow_regression=False).passed
+
+
+def test_a_leaf_regression_gate_line_leads_with_the_regressed_leaves_not_the_overall_figure():
+    flat = Delta(0.01, (-0.02, 0.04), 20, NO_CHANGE)
+    down = Delta(-0.3, (-0.4, -0.2), 5, REGRESSED)
+    gate = decide_gate(flat, {"knowledge/a/qna.yaml": down, "skills/b/qna.yaml": flat}, allow_regression=False)
+    assert not gate.passed
+    assert gate.reason.startswith("1 leaf regressed: knowledge/a/qna.yaml")
+    assert "no overall regression" not in gate.reason
+    both = decide_gate(down, {"x": down, "y": down}, allow_regression=False)
+    assert both.reason.startswith("overall score regressed (mean -0.300") and both.reason.endswith("2 leaves regressed: x, y")
