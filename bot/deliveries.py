@@ -2,7 +2,10 @@
 
 Each accepted delivery is one row, written before the 2xx, holding the body until the worker has
 handled it. Rows still `queued` after a crash or shutdown are handed back at the next start, so
-an accepted delivery is never lost.
+an accepted delivery is never lost. A delivery whose handling failed (a locked job store, GitHub
+down) is marked `failed`, and a redelivery of it is accepted and handled again: only `done`,
+`ignored` and still-`queued` deliveries count as duplicates. Calls are blocking: the server runs
+them in a thread, and a file locked past the busy timeout raises `StoreBusy` (intake answers 503).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.storage import busy, open_sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -27,6 +32,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries(status);
 """
 MAX_ERROR_CHARS = 2000
+BUSY_TIMEOUT_S = 2.0  # intake answers GitHub within its 10 s; a lock held longer is a 503, not a hang
 
 
 @dataclass(frozen=True)
@@ -40,37 +46,39 @@ class Pending:
 class DeliveryStore:
     """Thread-safe: one connection, one lock (writes are tiny; WAL keeps readers off the writer)."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, busy_timeout_s: float = BUSY_TIMEOUT_S):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: survives a process crash
+        self._db = open_sqlite(self.path, busy_timeout_s)
         self._db.executescript(SCHEMA)
 
-    def record(self, delivery_id: str, event: str, body: bytes | None, status: str = "queued") -> bool:
-        """Insert a new delivery; False when this id was seen before (a redelivery: do nothing)."""
+    def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO deliveries (id, event, received_at, status, body) VALUES (?, ?, ?, ?, ?)",
-                (delivery_id, event, time.time(), status, body if status == "queued" else None))
-            return cursor.rowcount == 1
+            try:
+                return self._db.execute(sql, params)
+            except sqlite3.OperationalError as exc:
+                raise busy(self.path, exc) from None
+
+    def record(self, delivery_id: str, event: str, body: bytes | None, status: str = "queued") -> bool:
+        """Insert a new delivery, or take a redelivery of a failed one; False: seen before (do nothing)."""
+        cursor = self._execute(
+            "INSERT INTO deliveries (id, event, received_at, status, body) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body, "
+            "received_at = excluded.received_at, finished_at = NULL, error = NULL WHERE deliveries.status = 'failed'",
+            (delivery_id, event, time.time(), status, body if status == "queued" else None))
+        return cursor.rowcount == 1
 
     def finish(self, delivery_id: str, status: str, error: str = "") -> None:
         """Mark handled (done/failed) and drop the body."""
-        with self._lock:
-            self._db.execute("UPDATE deliveries SET status=?, body=NULL, finished_at=?, error=? WHERE id=?",
-                             (status, time.time(), error[:MAX_ERROR_CHARS] or None, delivery_id))
+        self._execute("UPDATE deliveries SET status=?, body=NULL, finished_at=?, error=? WHERE id=?",
+                      (status, time.time(), error[:MAX_ERROR_CHARS] or None, delivery_id))
 
     def forget(self, delivery_id: str) -> None:
         """Remove a record we could not queue, so GitHub's manual redelivery is accepted later."""
-        with self._lock:
-            self._db.execute("DELETE FROM deliveries WHERE id=?", (delivery_id,))
+        self._execute("DELETE FROM deliveries WHERE id=?", (delivery_id,))
 
     def status(self, delivery_id: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT status FROM deliveries WHERE id=?", (delivery_id,)).fetchone()
+        row = self._execute("SELECT status FROM deliveries WHERE id=?", (delivery_id,)).fetchone()
         return row[0] if row else None
 
     def pending(self) -> Iterator[Pending]:

@@ -18,9 +18,11 @@ from typing import Any
 from bot.commands.throttle import ReplyThrottle
 from bot.context import ClientFactory, Context, Event
 from bot.deliveries import DeliveryStore, Pending
+from bot.intake import RETRY_AFTER_S, BoundedBody, ByteBudget, IntakeRefused
 from bot.metrics import Metrics
 from bot.router import Router
 from bot.settings import Settings
+from bot.storage import StoreBusy
 from bot.webhook import accept
 
 LOG = logging.getLogger("arborist.server")
@@ -80,6 +82,8 @@ class Worker:
                 return
             try:
                 self.handle(item)
+            except Exception:  # noqa: BLE001 - e.g. the delivery log locked: the row stays queued for next start
+                LOG.exception("delivery %s could not be recorded as handled", item.delivery_id)
             finally:
                 self.metrics.set("arborist_queue_depth", self.queue.qsize())
                 if self.queue.empty():
@@ -110,6 +114,7 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
 
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse, PlainTextResponse
+    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
 
     router = router or Router()
@@ -117,6 +122,7 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
     store = store or DeliveryStore(settings.deliveries_db)
     replies = ReplyThrottle(settings.data_dir / REPLIES_DB)
     worker = Worker(store, router, client_factory, settings, metrics, jobs, settings.queue_size, replies)
+    budget = ByteBudget(max(settings.buffered_bytes, settings.max_body_bytes))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -135,33 +141,35 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
         return bool(router.handlers(event, action))
 
     async def webhook(request: Request) -> JSONResponse:
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > settings.max_body_bytes:
-            metrics.delivery("-", "too_large")
-            return JSONResponse({"error": f"body larger than {settings.max_body_bytes} bytes"}, status_code=413)
-        body = bytearray()
-        async for chunk in request.stream():  # bounded even when Content-Length lies or is absent
-            body += chunk
-            if len(body) > settings.max_body_bytes:
-                metrics.delivery("-", "too_large")
-                return JSONResponse({"error": f"body larger than {settings.max_body_bytes} bytes"}, status_code=413)
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        decision = accept(headers, bytes(body), secret=settings.webhook_secret,
-                          max_body_bytes=settings.max_body_bytes, record=store.record, wanted=wanted)
+        """Intake: bounded body, then verify/record/decide in a thread (SQLite must not block the loop)."""
+        try:
+            async with BoundedBody(request, settings.max_body_bytes, budget) as body:
+                headers = {k.lower(): v for k, v in request.headers.items()}
+                decision = await run_in_threadpool(accept, headers, body, secret=settings.webhook_secret,
+                                                   max_body_bytes=settings.max_body_bytes, record=store.record,
+                                                   wanted=wanted)
+        except IntakeRefused as refused:
+            metrics.delivery("-", refused.outcome)
+            return JSONResponse({"error": refused.message}, status_code=refused.status, headers=refused.headers)
+        except StoreBusy:
+            LOG.warning("deliveries database locked: answered 503, the delivery can be redelivered")
+            metrics.delivery("-", "store_busy")
+            return JSONResponse({"error": "busy: the delivery log is locked; redeliver later"}, status_code=503,
+                                headers={"Retry-After": RETRY_AFTER_S})
         if decision.enqueue is not None:
             event, delivery, raw = decision.enqueue
             if not worker.submit(Pending(delivery, event, raw, decision.payload)):
-                store.forget(delivery)
+                await run_in_threadpool(store.forget, delivery)
                 metrics.delivery(event, "queue_full")
                 return JSONResponse({"error": "busy: too many deliveries queued; redeliver later"},
-                                    status_code=503, headers={"Retry-After": "30"})
+                                    status_code=503, headers={"Retry-After": RETRY_AFTER_S})
         metrics.delivery(decision.event, decision.outcome)
         return JSONResponse(decision.body, status_code=decision.status)
 
     app.router.add_route("/webhook", webhook, methods=["POST"])  # plain Starlette: raw body, no validation layer
 
     @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:  # async: answered on the loop, never waiting for a thread
         return {"status": "ok", "queued": worker.queue.qsize()}
 
     @app.get("/metrics")

@@ -19,6 +19,8 @@ DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 
 DEFAULT_QUEUE_SIZE = 1000  # deliveries waiting for the worker thread before intake answers 503
 DEFAULT_HTTP_TIMEOUT = 10.0  # seconds per GitHub API request
 SETTINGS_FILE_VAR = "ARBORIST_SETTINGS_FILE"
+NUMBERS = ("max_body_bytes", "queue_size", "http_timeout", "buffered_bytes", "header_timeout_s", "body_timeout_s",
+           "keep_alive_s", "max_connections")  # positive numbers, each read from ARBORIST_<NAME>
 MAX_KEY_BYTES = 64 * 1024
 
 
@@ -36,6 +38,11 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # ARBORIST_MAX_BODY_BYTES
     queue_size: int = DEFAULT_QUEUE_SIZE  # ARBORIST_QUEUE_SIZE
     http_timeout: float = DEFAULT_HTTP_TIMEOUT  # ARBORIST_HTTP_TIMEOUT, seconds
+    buffered_bytes: int = 64 * 1024 * 1024  # ARBORIST_BUFFERED_BYTES: request bodies held at once (at least one max body)
+    header_timeout_s: float = 10.0  # ARBORIST_HEADER_TIMEOUT_S: a connection must send its request headers within this
+    body_timeout_s: float = 60.0  # ARBORIST_BODY_TIMEOUT_S: then its whole body within this; else it is closed
+    keep_alive_s: float = 5.0  # ARBORIST_KEEP_ALIVE_S: an idle connection between requests is closed after this
+    max_connections: int = 256  # ARBORIST_MAX_CONNECTIONS: open connections; beyond it the oldest unfinished is dropped
 
     @property
     def deliveries_db(self) -> Path:
@@ -96,17 +103,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SettingsError(f"ARBORIST_DATA_DIR: cannot create {data_dir}: {exc.strerror}") from None
-    body = get("ARBORIST_MAX_BODY_BYTES")
-    queue = get("ARBORIST_QUEUE_SIZE")
-    timeout = get("ARBORIST_HTTP_TIMEOUT")
+    numbers = {}
+    for name in NUMBERS:
+        raw, kind = get(f"ARBORIST_{name.upper()}"), type(getattr(Settings, name))
+        if raw:
+            numbers[name] = kind(_positive(f"ARBORIST_{name.upper()}", raw, kind))
     register_secret(secret, private_key, *secrets_in(merged))  # the settings file's secrets are masked too
     return Settings(
         github_url=url.rstrip("/"), app_id=app_id, private_key=private_key, webhook_secret=secret.encode(),
-        data_dir=data_dir,
-        max_body_bytes=int(_positive("ARBORIST_MAX_BODY_BYTES", body, int)) if body else DEFAULT_MAX_BODY_BYTES,
-        queue_size=int(_positive("ARBORIST_QUEUE_SIZE", queue, int)) if queue else DEFAULT_QUEUE_SIZE,
-        http_timeout=float(_positive("ARBORIST_HTTP_TIMEOUT", timeout, float)) if timeout else DEFAULT_HTTP_TIMEOUT,
-    )
+        data_dir=data_dir, **numbers)
 
 
 def _read_key(path_text: str) -> str:

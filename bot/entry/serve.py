@@ -42,18 +42,21 @@ def _plug_jobs():
 
 def run(args: argparse.Namespace) -> int:
     from bot.settings import SettingsError, load_settings
+    from bot.storage import StorageError
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
         jobs = _plug_jobs()
-    except (SettingsError, ValueError) as exc:
+        app = build(settings, jobs=jobs)
+    except (SettingsError, StorageError, ValueError) as exc:  # one line naming the setting or the file
         print(f"arborist serve: {exc}", file=sys.stderr)
         return 2
     import uvicorn
 
-    app = build(settings, jobs=jobs)
+    from bot.http_guard import uvicorn_config
+
     logging.getLogger("arborist").info("serving on http://%s:%d (GitHub API %s, data in %s)", args.host, args.port,
                                        settings.github_url, settings.data_dir)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    uvicorn.Server(uvicorn_config(app, settings, args.host, args.port, args.log_level)).run()
     return 0

@@ -68,13 +68,15 @@ def run(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     if args.gpu is not None:
         environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)
+    from bot.storage import StorageError
+
     try:
         settings = JobSettings.from_environ(environ)
         client_for, extra_env_for = _github(environ)
-    except (SettingsError, ValueError) as exc:
+        service = JobService.open(settings)
+    except (SettingsError, StorageError, ValueError) as exc:  # one line naming the setting or the file
         print(f"arborist worker: {exc}", file=sys.stderr)
         return 2
-    service = JobService.open(settings)
     worker = Worker(service, client_for=client_for, env=environ, extra_env_for=extra_env_for)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.shutdown())

@@ -85,3 +85,22 @@ def test_serving_process_never_imports_torch_or_transformers(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "heavy: []" in done.stdout
+
+
+def test_every_server_setting_is_documented_in_the_readme_and_the_deploy_guide():
+    from bot.settings import NUMBERS
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    guide = (REPO_ROOT / "docs" / "deploy-app.md").read_text()
+    for name in NUMBERS:
+        assert f"`ARBORIST_{name.upper()}`" in readme, name
+        assert f"`ARBORIST_{name.upper()}`" in guide, name
+
+
+@pytest.mark.parametrize("name", ["ARBORIST_HEADER_TIMEOUT_S", "ARBORIST_MAX_CONNECTIONS", "ARBORIST_KEEP_ALIVE_S"])
+def test_connection_limits_are_positive_numbers(env, name):
+    env[name] = "0"
+    with pytest.raises(SettingsError, match=name):
+        load_settings(env)
+    env[name] = "7"
+    assert getattr(load_settings(env), name.removeprefix("ARBORIST_").lower()) == 7
