@@ -224,13 +224,13 @@ def train(data_dir: str | Path, base: str, out: str | Path, config: TrainConfig,
 
     options = options or RunOptions()
     config.validate()
-    base = resolve_student(base, log=options.log)  # a GGUF, the packaged model, a Hub GGUF repo: a plain HF folder
     out = Path(out)
     knowledge, skills = load_data_dir(data_dir)
     knowledge, held_k = split_heldout(knowledge, config.heldout_share, config.seed)
     skills, held_s = split_heldout(skills, config.heldout_share, config.seed + 7)
     phases = mix_phases(knowledge, skills, mode=config.mode, replay_share=config.replay_share,
                         knowledge_epochs=config.knowledge_epochs, skills_epochs=config.skills_epochs, seed=config.seed)
+    base = resolve_student(base, log=options.log)  # a GGUF, the packaged model, a Hub GGUF repo: a plain HF folder
     fingerprint = _fingerprint(phases, base, config)
     d = distributed.setup()
     try:
