@@ -1,6 +1,7 @@
 """Fetch exactly one commit of a taxonomy repository, as data: shallow, no hooks, no submodules, no LFS.
 
-Nothing fetched here is ever executed. Git itself is hardened for the call: hooks point at
+Nothing fetched here is ever executed. Git itself is hardened for the call (lab.safegit's HARDENING
+and git_env, shared with the document fetcher): hooks point at
 /dev/null, submodules are not recursed, LFS smudge filters are skipped, the user's and the system's
 git config are ignored, and the credential helper and terminal prompts are disabled. The token, when
 there is one, travels in an `http.extraheader` set through GIT_CONFIG_* environment variables: never
@@ -9,32 +10,22 @@ in the URL, the command line or a log line.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
+
+from lab.safegit import (  # the one hardened git configuration, shared with the document fetcher
+    HARDENING,
+    git_env,
+)
 
 DEFAULT_URL_TEMPLATE = "https://github.com/{repo}.git"
 URL_TEMPLATE_ENV = "ARBORIST_GIT_URL_TEMPLATE"
 GIT_TIMEOUT_S = 600  # one fetch of one commit; a taxonomy is small, a stuck server is not
 REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 SHA_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
-HARDENING = (
-    "-c", "core.hooksPath=/dev/null",
-    "-c", "core.symlinks=false",  # a symlink in a PR becomes a plain file holding its target text
-    "-c", "core.fsmonitor=false",
-    "-c", "protocol.file.allow=always",
-    "-c", "submodule.recurse=false",
-    "-c", "fetch.recurseSubmodules=false",
-    "-c", "filter.lfs.smudge=",
-    "-c", "filter.lfs.process=",
-    "-c", "filter.lfs.required=false",
-    "-c", "credential.helper=",
-    "-c", "advice.detachedHead=false",
-)
 
 
 class CheckoutError(RuntimeError):
@@ -46,19 +37,6 @@ def clone_url(repo: str, template: str | None = None) -> str:
     if not REPO_RE.match(repo) or ".." in repo:
         raise CheckoutError(f"not a repository name: {repo!r}")
     return (template or DEFAULT_URL_TEMPLATE).replace("{repo}", repo)
-
-
-def git_env(token: str | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for git: no user or system config, no prompts, the token as an extra header."""
-    env = {k: v for k, v in (base if base is not None else os.environ).items()
-           if not k.startswith(("GIT_", "GITHUB_TOKEN", "ARBORIST_GITHUB_TOKEN"))}
-    env.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0",
-                "GIT_LFS_SKIP_SMUDGE": "1", "GIT_ASKPASS": "true", "GIT_CONFIG_COUNT": "0"})
-    if token:
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraheader",
-                    "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}"})
-    return env
 
 
 def _git(args: list[str], cwd: Path, env: dict[str, str], secret: str | None) -> str:

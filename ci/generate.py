@@ -16,8 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ci.checkout import HARDENING, CheckoutError, checkout_as_data, clone_url, git_env
 from ci.env import CiEnv, github_client
 from ci.report import Reporter, start_step
@@ -86,13 +84,19 @@ def changed_leaves(tree: Path, base: str, sha: str) -> list[str]:
     return [p.relative_to(tree).as_posix() for p in changed_leaf_files(tree, base, sha)]
 
 
+def base_config(tree: Path) -> bytes | None:
+    """The default branch's `.github/arborist.yml` (never the PR's), or None."""
+    try:
+        return _git(["show", f"refs/arborist/base:{CONFIG_PATH}"], tree, git_env(None)).encode("utf-8", "replace")
+    except CheckoutError:
+        return None
+
+
 def repo_config(tree: Path) -> dict[str, Any]:
     """The `generate` section of the default branch's config (empty when absent or unreadable)."""
-    try:
-        raw = _git(["show", f"refs/arborist/base:{CONFIG_PATH}"], tree, git_env(None))
-        data = yaml.safe_load(raw[:100_000])
-    except (CheckoutError, yaml.YAMLError):
-        return {}
+    from lab.taxonomy.repoconfig import parse_config
+
+    data, _ = parse_config(base_config(tree))  # bounded like qna.yaml: size, depth, aliases
     section = data.get("generate") if isinstance(data, dict) else None
     return section if isinstance(section, dict) else {}
 
@@ -144,11 +148,13 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
     """Check out `args.sha` as data, find and validate the changed leaves, generate, report."""
     from lab.generate import GenerateParams, generate_leaves, load_backend
     from lab.generate.backends import BackendError, close_backend
+    from lab.generate.documents import DocsSettings
     from lab.generate.leaves import read_leaf
     from lab.generate.markdown import render_manifest
     from lab.models.resolve import TeacherNotFound
     from lab.taxonomy import validate_paths
     from lab.taxonomy.render import to_text
+    from lab.taxonomy.repoconfig import validation_config
 
     work = env.data_dir / "generate" / f"job-{args.job_id}"
     shutil.rmtree(work, ignore_errors=True)
@@ -163,7 +169,8 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
     if not leaves:
         reporter.result("success", "no changed leaves", "This PR changes no `qna.yaml`, so there is nothing to generate.")
         return 0
-    reports = validate_paths([tree / p for p in leaves], root=tree)
+    validation, _ = validation_config(base_config(tree))  # the bot's verdict: base severities, no local docs
+    reports = validate_paths([tree / p for p in leaves], root=tree, config=validation)
     invalid = [r for r in reports if not r.valid]
     if invalid:
         return reporter.fail(f"{len(invalid)} changed leaf file(s) are invalid",
@@ -184,6 +191,7 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
     try:
         manifest = generate_leaves([read_leaf(tree / p, tree) for p in leaves], backend, out,
                                    GenerateParams(samples=samples, seed=args.pr), cache_dir=cache_dir(env),
+                                   docs=DocsSettings.for_pull_requests(),  # a PR never reads local documents
                                    progress=_StepProgress(reporter, len(leaves)))
     finally:
         close_backend(backend)

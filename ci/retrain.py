@@ -137,9 +137,9 @@ def _has_commit(tree: Path, sha: str) -> bool:
 
 def repo_config(tree: Path) -> tuple[Any, list[str]]:
     from bot.config import CONFIG_PATH, load_repo_config
+    from lab.taxonomy.repoconfig import read_config_file
 
-    path = tree / CONFIG_PATH
-    return load_repo_config(path.read_bytes() if path.is_file() and not path.is_symlink() else None)
+    return load_repo_config(read_config_file(tree / CONFIG_PATH))  # bounded read, bounded parse
 
 
 def release_target(config: Any, settings: Settings) -> Any:

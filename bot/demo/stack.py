@@ -171,7 +171,7 @@ def start(world: World) -> Stack:
     }
     if "docs_mirror" in world.state:  # knowledge documents: the https URL in the leaf, served from disk
         local, public = world.state["docs_mirror"]
-        env.update({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{local}.insteadOf", "GIT_CONFIG_VALUE_0": public})
+        env["ARBORIST_DOCS_MIRRORS"] = f"{public}={local}"  # the operator's mirror setting (lab.generate.documents)
     arborist = [sys.executable, "-m", "bot.cli"]
     bot = world.procs.start("bot", [*arborist, "serve", "--host", LOOPBACK, "--port", str(port)], env)
     try:

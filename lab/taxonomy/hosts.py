@@ -63,7 +63,7 @@ def embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
 
 def address_problem(address: Address) -> str | None:
     """Why git must not connect to this address (loopback, private, ...), or None for a public one."""
-    for candidate in (address, *embedded_ipv4(address)):
+    for candidate in (*embedded_ipv4(address), address):  # the IPv4 inside first: the clearer reason
         for word, flag in (("loopback", candidate.is_loopback), ("link-local", candidate.is_link_local),
                            ("multicast", candidate.is_multicast), ("unspecified", candidate.is_unspecified),
                            ("reserved", candidate.is_reserved), ("private", candidate.is_private),

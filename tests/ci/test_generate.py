@@ -88,3 +88,29 @@ def test_leaf_arguments_narrow_to_changed_leaves_only():
     assert pick_leaves([], changed) == changed
     assert pick_leaves(["compositional_skills/b"], changed) == ["compositional_skills/b/c/qna.yaml"]
     assert pick_leaves(["compositional_skills/a/qna.yaml", "knowledge/x"], changed) == changed[:1]
+
+
+def test_a_pr_never_reads_local_documents_even_when_the_runner_allows_them(taxonomy, capsys, tmp_path, monkeypatch):
+    from tests.lab.generate.conftest import make_doc_repo
+    from tests.lab.taxonomy.conftest import EXAMPLES, KNOWLEDGE_PATH
+
+    secret_repo, commit_sha = make_doc_repo(tmp_path / "runner-secrets")
+    monkeypatch.setenv("ARBORIST_ALLOW_LOCAL_DOCS", "1")  # the operator's opt-in for their own `lab` runs
+    leaf = (EXAMPLES / KNOWLEDGE_PATH).read_text().replace(
+        "https://github.com/arborist-examples/astronomy-notes", str(secret_repo))
+    leaf = leaf.replace("8f14e45fceea167a5a36dedd4bea2543f1a0c1b2", commit_sha)
+    _, make_pr = taxonomy
+    sha = make_pr({KNOWLEDGE_PATH: leaf.encode(),
+                   KNOWLEDGE_PATH.replace("qna.yaml", "attribution.txt"): ATTRIBUTION})
+    code, result = run_step(capsys, sha)
+    assert code == 1 and "invalid" in result.title and "document-repo" in result.summary
+    assert "Mars" not in result.summary and not (tmp_path / "data" / "generate" / "job-3" / "out").exists()
+
+
+def test_the_base_branch_config_severities_apply_to_the_pr_leaves(taxonomy, capsys, tmp_path):
+    repo, make_pr = taxonomy
+    commit(repo, {".github/arborist.yml": CONFIG + b"validation:\n  severity:\n    attribution-missing: 'off'\n"},
+           "maintainers relax a rule")
+    sha = make_pr({NEW_LEAF: LEAF})  # no attribution.txt: an error by default, off in this repository
+    code, result = run_step(capsys, sha)
+    assert code == 0 and result.conclusion == "success", result.summary
