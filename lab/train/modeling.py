@@ -5,6 +5,8 @@ tensors, compute the assistant-only loss, and estimate memory before starting.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,8 @@ from lab.train.tokenize import IGNORE
 ADAM_BYTES = 8  # two fp32 moments per trainable parameter
 ACTIVATION_BYTES_PER_TOKEN_HIDDEN_LAYER = 34  # rough, no activation checkpointing
 LOGIT_COPIES = 3  # logits, their float copy and the softmax gradient
+LOSS_CHUNK_TOKENS = 512  # assistant positions per output-layer + cross-entropy chunk
+LOGIT_POSTPROCESSING = ("final_logit_softcapping", "logit_scale", "logits_scaling")  # configs that alter logits
 
 
 @dataclass
@@ -192,10 +196,81 @@ def row_logits(model: Any, row: PackedRow, runtime: Runtime) -> Any:
     return batch_logits(model, [row], runtime)[0]
 
 
-def batch_loss_sum(model: Any, rows: list[PackedRow], runtime: Runtime) -> Any:
-    """Summed cross-entropy over the rows' assistant targets (divide by the step's target count)."""
+def full_logits_loss_sum(model: Any, rows: list[PackedRow], runtime: Runtime) -> Any:
+    """The reference loss: full-vocabulary logits for every token at once (what batch_loss_sum avoids)."""
     import torch.nn.functional as F
 
     logits, targets = batch_logits(model, rows, runtime)
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE,
                            reduction="sum")
+
+
+def batch_loss_sum(model: Any, rows: list[PackedRow], runtime: Runtime, chunk_tokens: int = LOSS_CHUNK_TOKENS) -> Any:
+    """Summed cross-entropy over the rows' assistant targets (divide by the step's target count).
+
+    Only assistant positions get logits, `chunk_tokens` at a time, each chunk checkpointed: the output
+    layer's full-vocabulary fp32 logits never exist for the whole micro-batch (see chunked_head)."""
+    import torch
+
+    tensors = batch_tensors(rows, runtime)
+    head_owner = _unwrap(model)
+    if not _plain_logits(head_owner):
+        return full_logits_loss_sum(model, rows, runtime)
+    use_autocast = runtime.device.type == "cuda" and runtime.compute_dtype != torch.float32
+    with chunked_head(head_owner.get_output_embeddings(), tensors["targets"], chunk_tokens), \
+            torch.autocast(runtime.device.type, dtype=runtime.compute_dtype, enabled=use_autocast):
+        return model(**tensors["inputs"]).logits  # the head returns the summed loss in place of the logits
+
+
+def _unwrap(model: Any) -> Any:
+    """The model that owns the output layer, under DDP/FSDP (`.module`)."""
+    while hasattr(model, "module") and not hasattr(model, "get_output_embeddings"):
+        model = model.module
+    return model
+
+
+def _plain_logits(model: Any) -> bool:
+    """True when the logits are exactly the output layer's output (no soft-capping or scaling after it)."""
+    config = getattr(model, "config", None)
+    altered = any(getattr(config, key, None) not in (None, 1, 1.0) for key in LOGIT_POSTPROCESSING)
+    return not altered and callable(getattr(model, "get_output_embeddings", None)) \
+        and model.get_output_embeddings() is not None
+
+
+@contextmanager
+def chunked_head(head: Any, targets: Any, chunk_tokens: int) -> Iterator[None]:
+    """Make `head` (the output layer, whatever wraps it: LoRA, modules_to_save) return the summed loss.
+
+    Inside the model's forward (so DDP/FSDP hooks see it), the hidden states of positions with a
+    target are gathered and sent through the real head `chunk_tokens` at a time; each chunk's logits,
+    log-softmax and cross-entropy are recomputed in backward instead of kept."""
+    import torch
+    from torch.utils.checkpoint import checkpoint
+
+    original = head.forward
+    patched_before = "forward" in vars(head)  # e.g. accelerate hooks set an instance forward
+
+    def chunk_loss(hidden: Any, labels: Any) -> Any:
+        import torch.nn.functional as F
+
+        return F.cross_entropy(original(hidden).float(), labels, reduction="sum")
+
+    def loss_forward(hidden: Any) -> Any:
+        keep = targets != IGNORE
+        selected, labels = hidden[keep], targets[keep]
+        total = torch.zeros((), dtype=torch.float32, device=hidden.device)
+        for start in range(0, selected.shape[0], chunk_tokens):
+            part = slice(start, start + chunk_tokens)
+            total = total + checkpoint(chunk_loss, selected[part], labels[part], use_reentrant=False)
+        if selected.shape[0] == 0:  # keep the graph connected (DDP) when no position has a target
+            total = total + 0.0 * hidden.sum()
+        return total
+
+    head.forward = loss_forward
+    try:
+        yield
+    finally:
+        if patched_before:
+            head.forward = original
+        else:
+            del head.forward  # back to the class's forward
