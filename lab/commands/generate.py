@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from lab.commands.validate import add_allow_local_docs, allow_local_docs
+
 DEFAULT_OUT = "generated"
 PIPE_WIDTH = 160  # columns of the summary table when stdout is not a terminal (logs, CI)
 
@@ -38,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="knowledge: use the seed contexts when documents cannot be fetched")
     parser.add_argument("--offline", action="store_true", help="never download the teacher (HF_HUB_OFFLINE)")
     parser.add_argument("--no-validate", action="store_true", help="skip validating the leaves first")
+    add_allow_local_docs(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -63,13 +66,26 @@ def _select(args: argparse.Namespace) -> list[Path]:
     return find_leaf_files(root or Path.cwd())
 
 
-def _invalid(files: list[Path], root: Path | None) -> str:
-    """The findings of leaves validation rejects, as text ('' when all are valid)."""
+def _invalid(files: list[Path], root: Path | None, allow_local: bool) -> str:
+    """The findings of leaves validation rejects, as text ('' when all are valid): `lab validate`'s verdict,
+    with the taxonomy's .github/arborist.yml severities and the same local-documents opt-in."""
+    from lab.commands.validate import REPO_CONFIG, repo_validation_config
     from lab.taxonomy import validate_paths
     from lab.taxonomy.render import to_text
 
-    bad = [r for r in validate_paths(files, root=root) if not r.valid]
+    config = repo_validation_config((root or Path(".")) / REPO_CONFIG, allow_local, "lab generate")
+    bad = [r for r in validate_paths(files, root=root, config=config) if not r.valid]
     return to_text(bad) if bad else ""
+
+
+def _run_options(args: argparse.Namespace) -> dict:
+    """generate_leaves' keywords: the cache, the documents' settings (with the opt-in), the safe swap."""
+    from dataclasses import replace
+
+    from lab.generate.documents import DocsSettings
+
+    docs = replace(DocsSettings.from_env(), allow_local=allow_local_docs(args))
+    return {"cache_dir": args.cache_dir, "docs": docs, "keep_previous_if_failed": True}  # a failed run keeps the last
 
 
 def _error(message: str) -> None:
@@ -94,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         params = _params(args)
         files = _select(args)
-        problems = "" if args.no_validate else _invalid(files, root)
+        problems = "" if args.no_validate else _invalid(files, root, allow_local_docs(args))
         if problems:
             _error("fix these leaves first (or pass --no-validate):\n" + problems)
             return 2
@@ -111,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     except (BackendError, TeacherNotFound) as exc:
         _error(f"cannot load the teacher: {exc}")
         return 1
-    options = {"cache_dir": args.cache_dir, "keep_previous_if_failed": True}  # a failed run never erases a good one
+    options = _run_options(args)
     try:
         if args.quiet:
             manifest = generate_leaves(leaves, backend, args.out, params, **options)

@@ -41,23 +41,33 @@ def _config(args: argparse.Namespace):
     """The validation settings: the repo's config (a broken one warns and uses the defaults), flags on top."""
     from dataclasses import replace
 
-    from lab.taxonomy.repoconfig import read_config_file, validation_config
-
     explicit = args.config is not None
     path = args.config if explicit else (args.taxonomy or Path(".")) / REPO_CONFIG
-    data = read_config_file(path)
-    if explicit and data is None:
-        raise ValueError(f"{path}: not a readable file")
-    config, problems = validation_config(data, str(path))
-    if problems and explicit:  # a file named on the command line must be right
-        raise ValueError("\nlab validate: ".join(problems))
-    for problem in problems:  # the repository's own file: the same verdict as the bot, which uses defaults
-        print(f"lab validate: warning: {problem}", file=sys.stderr)
+    config = repo_validation_config(path, allow_local_docs(args), "lab validate", strict=explicit)
     if args.tokenizer:
         config = replace(config, tokenizer=args.tokenizer)
-    if allow_local_docs(args):
-        config = replace(config, allow_local_docs=True)
     return config
+
+
+def repo_validation_config(path: Path, allow_local: bool, prog: str, strict: bool = False):
+    """`validation:` of a config file, as `lab validate` and `lab generate` both read it.
+
+    A broken repository config warns on stderr and the defaults apply (the bot's verdict too); with
+    `strict` (a file named on the command line) any problem is a ValueError instead.
+    """
+    from dataclasses import replace
+
+    from lab.taxonomy.repoconfig import read_config_file, validation_config
+
+    data = read_config_file(path)
+    if strict and data is None:
+        raise ValueError(f"{path}: not a readable file")
+    config, problems = validation_config(data, str(path))
+    if problems and strict:
+        raise ValueError(f"\n{prog}: ".join(problems))
+    for problem in problems:
+        print(f"{prog}: warning: {problem}", file=sys.stderr)
+    return replace(config, allow_local_docs=True) if allow_local else config
 
 
 def allow_local_docs(args: argparse.Namespace) -> bool:
