@@ -10,7 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import yaml
+from lab.taxonomy.config import Limits
+from lab.taxonomy.loader import load_yaml
 
 LeafKind = Literal["knowledge", "freeform_skill", "grounded_skill"]
 TAXONOMY_ROOTS = ("knowledge", "compositional_skills", "foundational_skills")
@@ -56,7 +57,11 @@ def _text(value: Any) -> str:
 
 def leaf_from_yaml(path: str, data: bytes) -> Leaf:
     """Read a valid qna.yaml's bytes into a Leaf. Raises ValueError on a shape validation would reject."""
-    doc = yaml.safe_load(data.decode("utf-8"))
+    loaded = load_yaml(data, Limits())  # bounded even when validation was skipped (--no-validate)
+    if loaded.fatal:
+        first = loaded.issues[0]
+        raise ValueError(f"{path}:{first.line}:{first.col}: {first.message}")
+    doc = loaded.data
     if not isinstance(doc, dict):
         raise ValueError(f"{path}: top level is not a mapping")
     version = doc.get("version", 1)

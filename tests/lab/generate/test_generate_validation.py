@@ -73,3 +73,15 @@ def test_the_setting_is_the_same_opt_in(local_docs_leaf, tmp_path, monkeypatch):
     monkeypatch.setenv("ARBORIST_ALLOW_LOCAL_DOCS", "1")
     assert main(["validate", "--taxonomy", str(local_docs_leaf)]) == 0
     assert _run(local_docs_leaf, tmp_path) == 0
+
+
+def test_no_validate_still_reads_a_hostile_leaf_bounded(tmp_path, capsys):
+    levels = "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(6))
+    bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + levels  # 9**7 values when expanded
+    leaf = tmp_path / "tax" / SKILL
+    leaf.parent.mkdir(parents=True)
+    leaf.write_text(bomb + "version: 3\ntask_description: x\ncreated_by: y\nseed_examples:\n  - question: *g\n"
+                    "    answer: z\n")
+    assert _run(tmp_path / "tax", tmp_path, "--no-validate") == 2
+    err = capsys.readouterr().err
+    assert "more than 100,000 values" in err and len(err) < 1_000
