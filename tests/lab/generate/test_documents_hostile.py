@@ -129,3 +129,19 @@ def test_an_operator_mirror_serves_a_public_url_from_disk_without_dns(tmp_path):
 
     settings = DocsSettings(cache_dir=tmp_path / "cache", mirrors=mirrors, resolver=no_dns)
     assert read_documents(Document("https://github.com/org/docs", commit, ("*.md",)), settings)[0][0] == "mars.md"
+
+
+def test_a_git_that_hangs_is_stopped_at_the_deadline(tmp_path, monkeypatch):
+    import time
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text("#!/bin/sh\nsleep 30\n")  # a stalled server looks like this from here
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    repo, commit = make_doc_repo(tmp_path / "repo")
+    settings = DocsSettings(cache_dir=tmp_path / "cache", allow_local=True, timeout_s=1)
+    started = time.monotonic()
+    with pytest.raises(DocumentError, match="longer than 1 s"):
+        read_documents(Document(str(repo), commit, ("*.md",)), settings)
+    assert time.monotonic() - started < 5
