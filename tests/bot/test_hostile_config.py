@@ -105,3 +105,18 @@ def test_a_hostile_value_is_not_echoed_in_full():
     config, problems = load_repo_config(wide.encode())
     assert config.commands == RepoConfig().commands
     assert problems and all(len(p) <= 300 for p in problems)
+
+
+def test_a_base_config_cannot_let_a_pr_use_local_documents(monkeypatch):
+    from lab.taxonomy import ValidationConfig, validate_files
+    from tests.lab.taxonomy.conftest import ATTRIBUTION as LEAF_ATTRIBUTION
+    from tests.lab.taxonomy.conftest import KNOWLEDGE_PATH, knowledge_text
+
+    monkeypatch.setenv("ARBORIST_ALLOW_LOCAL_DOCS", "1")  # set for the operator's own `lab` runs, not the bot
+    config, problems = load_repo_config(b"validation:\n  allow_local_docs: true\n")
+    assert any("allow_local_docs" in p for p in problems)
+    validation = ValidationConfig.from_mapping(config.validation.as_mapping())  # what the PR handler builds
+    leaf = knowledge_text().replace("https://github.com/arborist-examples/astronomy-notes", "file:///etc")
+    files = {KNOWLEDGE_PATH: leaf.encode(), KNOWLEDGE_PATH.replace("qna.yaml", "attribution.txt"): LEAF_ATTRIBUTION}
+    [report] = validate_files([KNOWLEDGE_PATH], files.get, validation)
+    assert "document-repo" in {f.rule for f in report.errors}
