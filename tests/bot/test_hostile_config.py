@@ -22,7 +22,7 @@ from tests.bot.taxonomy_data import ATTRIBUTION, ATTRIBUTION_PATH, SKILL_PATH, b
 
 REPO = "octo/taxonomy"
 CHECK = "arborist/validate"
-# 414 bytes that expand to 9**9 (387 million) strings: what drove the bot to 3.2 GB.
+# 342 bytes that expand to 9**9 (387 million) strings: the kind of alias bomb (414 bytes in the attack) that drove the bot to 3.2 GB.
 BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
 # The same bomb where the schema looks: under a known section, so a naive check walks it.
