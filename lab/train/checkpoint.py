@@ -47,10 +47,11 @@ def _is_peft(model: Any) -> bool:
 
 
 def save_checkpoint(phase_dir: Path, step: int, model: Any, optimizer: Any, scheduler: Any, state: dict[str, Any], keep: int,
-                    full: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Path:
+                    full: tuple[dict[str, Any], dict[str, Any]] | None = None, protect: int | None = None) -> Path:
     """Write checkpoint-<step> atomically and prune older ones beyond `keep`; the state file goes last.
 
-    `full`: (model, optimizer) states already gathered from a sharded (FSDP) model."""
+    `full`: (model, optimizer) states already gathered from a sharded (FSDP) model. `protect`: a step
+    never pruned (the best held-out loss so far, which early stopping may return to)."""
     import torch
 
     phase_dir.mkdir(parents=True, exist_ok=True)
@@ -82,7 +83,7 @@ def save_checkpoint(phase_dir: Path, step: int, model: Any, optimizer: Any, sche
     os.replace(tmp, final)
     _fsync_dir(phase_dir)
     for old_step, old in list_checkpoints(phase_dir)[:-keep]:
-        if old_step != step and not read_state(old).get("complete"):
+        if old_step not in (step, protect) and not read_state(old).get("complete"):
             shutil.rmtree(old, ignore_errors=True)
     return final
 

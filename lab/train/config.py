@@ -15,30 +15,33 @@ from typing import Any, get_args, get_origin, get_type_hints
 import yaml
 
 MODES = ("phased", "stacked")
-METHODS = ("full", "lora")
+METHODS = ("auto", "full", "lora")
 SCHEDULES = ("cosine", "linear", "constant")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 BOUNDARIES = ("auto", "mask4d", "position_ids")
 DISTRIBUTED = ("ddp", "fsdp")
-SMALL_MODEL_PARAMS = 50_000_000  # below this, "auto" learning rates use the fast small-model values
 
 
 @dataclass
 class TrainConfig:
-    """Every knob of a run. Units are in the comments; `None` means "choose from the model and device"."""
+    """Every knob of a run. Units are in the comments; `None`, 0 or "auto" mean "chosen by lab/train/recipe.py
+    from the model's and the data's size" (each choice is printed with its reason)."""
 
     seed: int = 42  # seeds data order, LoRA init and torch RNG
     mode: str = "phased"  # "phased": knowledge then skills (+replay); "stacked": one phase with all data
-    method: str = "full"  # "full" fine-tuning or "lora" (peft)
+    method: str = "auto"  # "full" fine-tuning, "lora" (peft), or "auto" (full up to 1.5B parameters)
     replay_share: float = 0.2  # fraction of phase-2 samples drawn from phase-1 (knowledge) data, 0..<1
-    heldout_share: float = 0.0  # fraction of each data file kept out of training for perplexity, 0..<1
-    knowledge_epochs: int = 3  # passes over the phase-1 (or stacked) mix
-    skills_epochs: int = 3  # passes over the phase-2 mix
+    heldout_share: float | None = None  # share of each file kept out (early stopping, perplexity); None: auto
+    knowledge_epochs: int = 0  # passes over the phase-1 (or stacked) mix at most; 0: auto (3..8)
+    skills_epochs: int = 0  # passes over the phase-2 mix at most; 0: as many as knowledge_epochs
+    self_replay: int | None = None  # general prompts whose base-model answers are replayed; None: auto, 0: off
+    self_replay_max_new_tokens: int = 96  # length bound of a replayed answer (tokens)
+    early_stopping_patience: int | None = None  # epochs without a lower held-out loss before a phase stops; 0: never
     max_steps: int = 0  # optimizer steps per phase at most; 0 = no cap
-    max_seq_len: int = 1024  # tokens per sample; longer samples are truncated (tokens)
-    max_tokens_per_micro_batch: int = 2048  # packing budget of one micro-batch (tokens)
+    max_seq_len: int = 0  # tokens per sample, longer ones are truncated; 0: auto (longest sample, at most 2048)
+    max_tokens_per_micro_batch: int = 0  # packing budget of one micro-batch (tokens); 0: auto (from the data size)
     grad_accum: int = 1  # micro-batches per optimizer step
-    lr: float | None = None  # peak learning rate; None: 3e-3 small models, else 2e-5 full / 2e-4 LoRA
+    lr: float | None = None  # peak learning rate; None: auto, from the model's size and the method
     weight_decay: float = 0.0  # AdamW decoupled weight decay
     schedule: str = "cosine"  # "cosine", "linear" (decay to 0 after warm-up) or "constant"
     warmup_ratio: float = 0.05  # share of a phase's steps spent warming up linearly from 0
@@ -69,11 +72,15 @@ class TrainConfig:
             (self.dtype in DTYPES, f"dtype must be one of {DTYPES}"),
             (self.boundaries in BOUNDARIES, f"boundaries must be one of {BOUNDARIES}"),
             (0 <= self.replay_share < 1, "replay_share must be in [0, 1)"),
-            (0 <= self.heldout_share < 1, "heldout_share must be in [0, 1)"),
+            (self.heldout_share is None or 0 <= self.heldout_share < 1, "heldout_share must be in [0, 1)"),
             (0 <= self.warmup_ratio < 1, "warmup_ratio must be in [0, 1)"),
-            (self.knowledge_epochs >= 1 and self.skills_epochs >= 1, "epochs must be >= 1"),
-            (self.max_seq_len >= 8, "max_seq_len must be >= 8"),
-            (self.max_tokens_per_micro_batch >= self.max_seq_len, "max_tokens_per_micro_batch must be >= max_seq_len"),
+            (self.knowledge_epochs >= 0 and self.skills_epochs >= 0, "epochs must be >= 0 (0: auto)"),
+            (self.max_seq_len == 0 or self.max_seq_len >= 8, "max_seq_len must be >= 8 (0: auto)"),
+            (self.max_tokens_per_micro_batch == 0 or self.max_tokens_per_micro_batch >= self.max_seq_len,
+             "max_tokens_per_micro_batch must be >= max_seq_len (0: auto)"),
+            (self.self_replay is None or self.self_replay >= 0, "self_replay must be >= 0"),
+            (self.self_replay_max_new_tokens >= 8, "self_replay_max_new_tokens must be >= 8"),
+            (self.early_stopping_patience is None or self.early_stopping_patience >= 0, "early_stopping_patience must be >= 0"),
             (self.grad_accum >= 1, "grad_accum must be >= 1"),
             (self.save_every_steps >= 1 and self.log_every_steps >= 1, "step periods must be >= 1"),
             (self.keep_checkpoints >= 1, "keep_checkpoints must be >= 1"),
@@ -90,12 +97,12 @@ class TrainConfig:
         return self
 
     def peak_lr(self, n_params: int) -> float:
-        """The configured learning rate, or a default suited to the model's size and the method."""
+        """The learning rate: the configured one, or the recipe's choice for the model's size and the method."""
         if self.lr is not None:
             return self.lr
-        if n_params < SMALL_MODEL_PARAMS:
-            return 3e-3
-        return 2e-4 if self.method == "lora" else 2e-5
+        from lab.train.recipe import auto_lr
+
+        return auto_lr(n_params, self.method)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -2,7 +2,9 @@
 
 The recipe (documented in docs/training.md): phase 1 ("knowledge") is every knowledge sample; phase 2
 ("skills") is every skills sample plus a replay of phase-1 samples making up `replay_share` of the
-phase; "stacked" mode trains once on both files together. All choices are seeded, so the same data
+phase; "stacked" mode trains once on both files together. Every phase also replays the base model's
+own answers to general prompts (`with_self_replay`, see replay.py), and carries the held-out samples
+of its sources, on which early stopping measures the loss. All choices are seeded, so the same data
 and config give the same phases in every process.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,8 @@ class Phase:
     name: str  # "phase1", "phase2" or "stacked"
     samples: tuple[dict[str, Any], ...]
     epochs: int
-    counts: dict[str, int]  # samples per source ("knowledge", "skills", "replay")
+    counts: dict[str, int]  # samples per source ("knowledge", "skills", "replay", "self_replay")
+    heldout: tuple[dict[str, Any], ...] = ()  # held-out samples of the phase's sources (early stopping)
 
 
 def _check_record(record: Any, where: str) -> dict[str, Any]:
@@ -130,20 +133,33 @@ def mix_phases(
     knowledge_epochs: int,
     skills_epochs: int,
     seed: int,
+    heldout_knowledge: list[dict[str, Any]] | None = None,
+    heldout_skills: list[dict[str, Any]] | None = None,
 ) -> list[Phase]:
-    """Apply the mixing recipe; phases with no samples are left out."""
+    """Apply the mixing recipe; phases with no samples are left out. Phase 2 is validated on held-out
+    skills and knowledge samples, since it trains on both (replay)."""
+    held_k, held_s = tuple(heldout_knowledge or ()), tuple(heldout_skills or ())
     if mode == "stacked":
         counts = {"knowledge": len(knowledge), "skills": len(skills)}
-        return [Phase("stacked", tuple(knowledge + skills), knowledge_epochs, counts)]
+        return [Phase("stacked", tuple(knowledge + skills), knowledge_epochs, counts, held_k + held_s)]
     phases = []
     if knowledge:
-        phases.append(Phase("phase1", tuple(knowledge), knowledge_epochs, {"knowledge": len(knowledge)}))
+        phases.append(Phase("phase1", tuple(knowledge), knowledge_epochs, {"knowledge": len(knowledge)}, held_k))
     if skills:
         n_replay = replay_count(len(skills), len(knowledge), replay_share)
         replay = random.Random(seed + 1).sample(knowledge, n_replay) if n_replay else []
         counts = {"skills": len(skills), "replay": len(replay)}
-        phases.append(Phase("phase2", tuple(skills + replay), skills_epochs, counts))
+        phases.append(Phase("phase2", tuple(skills + replay), skills_epochs, counts, held_s + held_k))
     return phases
+
+
+def with_self_replay(phases: list[Phase], train: list[dict[str, Any]], heldout: list[dict[str, Any]]) -> list[Phase]:
+    """Every phase also trains on the base model's own general answers (`train`) and is validated on
+    the held-out ones, so early stopping sees forgetting as well as learning."""
+    if not train and not heldout:
+        return phases
+    return [replace(p, samples=p.samples + tuple(train), counts=p.counts | {"self_replay": len(train)},
+                    heldout=p.heldout + tuple(heldout)) for p in phases]
 
 
 def write_messages(path: str | Path, records: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import time
 from collections.abc import Callable
@@ -20,14 +21,33 @@ from typing import Any
 from lab.train import checkpoint as ckpt
 from lab.train import distributed
 from lab.train.config import TrainConfig
-from lab.train.data import HELDOUT_FILE, Phase, load_data_dir, mix_phases, split_heldout, write_messages
-from lab.train.packing import non_padding_share, pack_row, packing_efficiency, plan_micro_batches
+from lab.train.data import (
+    HELDOUT_FILE,
+    Phase,
+    load_data_dir,
+    mix_phases,
+    read_messages,
+    replay_count,
+    split_heldout,
+    with_self_replay,
+    write_messages,
+)
+from lab.train.packing import (
+    first_fit_decreasing,
+    non_padding_share,
+    pack_row,
+    packing_efficiency,
+    plan_micro_batches,
+)
+from lab.train.recipe import DataShape, choose_recipe
 from lab.train.schedule import append_metrics, make_scheduler, peak_flops, truncate_metrics
-from lab.train.tokenize import tokenize_records
+from lab.train.tokenize import tokenize_messages, tokenize_records
 
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "train_summary.json"
 RUN_FILE = "run.json"
+REPLAY_FILE = "self_replay_msgs.jsonl"  # the base model's general answers replayed in every phase
+SHAPE_SAMPLE = 2000  # records tokenised to measure the data for the recipe
 
 
 class StopRequested(Exception):
@@ -70,6 +90,7 @@ def _check_out(out: Path, fingerprint: str, resume: bool) -> bool:
 def _init_out(out: Path, fingerprint: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / METRICS_FILE).unlink(missing_ok=True)
+    (out / REPLAY_FILE).unlink(missing_ok=True)
     (out / RUN_FILE).write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
 
 
@@ -107,6 +128,9 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
         "packing_efficiency": round(packing_efficiency(lengths, plan, row_tokens), 4),
         "non_padding_share": round(non_padding_share(lengths, plan), 4),
     }
+    held_batches = _validation_batches(tokenizer, phase.heldout, config, runtime)
+    eval_steps = _eval_steps(total_steps, -(-len(plan) // per_step), phase.epochs) if held_batches else set()
+    es: dict[str, Any] = {}  # early stopping: best held-out loss, its step, evaluations since
     trainable = [p for p in model.parameters() if p.requires_grad]
     lr = config.peak_lr(sum(p.numel() for p in model.parameters()))
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=config.weight_decay, foreach=False)
@@ -119,6 +143,7 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
         if saved.get("world_size", 1) != d.world:
             raise ValueError(f"{latest} was written by {saved.get('world_size', 1)} process(es); resume with as many")
         start = saved["step"]
+        es = dict(saved.get("early_stopping") or {})
         if d.main:
             options.log(f"{phase.name}: resuming from {latest.name}")
     else:
@@ -127,7 +152,7 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
         torch.manual_seed(config.seed + index)
     if d.main:
         truncate_metrics(out / METRICS_FILE, ctx["phase_names"], phase.name, start)
-    if start >= total_steps:
+    if start >= total_steps or (latest is not None and ckpt.read_state(latest).get("complete")):
         return summary | {"checkpoint": str(latest)}
     model.train()
     peak = peak_flops(runtime.device)
@@ -167,23 +192,35 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
         ctx["tokens"] += step_tokens
         ctx["seconds"] += elapsed
         done = step + 1
-        if d.main and (done % config.log_every_steps == 0 or done == total_steps):
+        val = _validation_loss(forward, model, held_batches, runtime) if done in eval_steps else None
+        improved, stop = _early_stopping(es, val, done, config.early_stopping_patience or 0)
+        if d.main and (done % config.log_every_steps == 0 or done == total_steps or val is not None):
             tokens_per_s = window_tokens / window_time if window_time else 0.0
             record = {"step": done, "phase": phase.name, "loss": round(sum(losses) / len(losses), 6),
                       "lr": current_lr, "tokens_per_s": round(tokens_per_s, 1)}
             if peak:
                 record["mfu"] = round(6 * n_params * tokens_per_s / peak, 4)
+            if val is not None:
+                record["val_loss"] = round(val, 6)
             append_metrics(out / METRICS_FILE, record)
-            options.log(f"{phase.name} step {done}/{total_steps} loss {record['loss']:.4f} lr {current_lr:.2e} tok/s {tokens_per_s:.0f}")
+            held = f" held-out {val:.4f}" if val is not None else ""
+            options.log(f"{phase.name} step {done}/{total_steps} loss {record['loss']:.4f}{held} lr {current_lr:.2e} tok/s {tokens_per_s:.0f}")
             window_tokens, window_time, losses = 0, 0.0, []
-        if done % config.save_every_steps == 0 or done == total_steps:
+        complete = done == total_steps or stop
+        if done % config.save_every_steps == 0 or complete or improved:
             state = {"phase": phase.name, "step": done, "total_steps": total_steps, "world_size": d.world,
-                     "micro_batch_position": min(len(plan), done * per_step), "complete": done == total_steps}
+                     "micro_batch_position": min(len(plan), done * per_step), "complete": complete, "early_stopping": es}
+            if complete:
+                state["selected_step"] = _select_best(model, phase_dir, es, done, sharded, phase.name, options.log if d.main else None)
             full = distributed.full_states(model, optimizer) if sharded else None
             if d.main:
-                final = ckpt.save_checkpoint(phase_dir, done, model, optimizer, scheduler, state, config.keep_checkpoints, full)
+                final = ckpt.save_checkpoint(phase_dir, done, model, optimizer, scheduler, state, config.keep_checkpoints, full,
+                                             protect=es.get("best_step"))
             distributed.barrier(d)
         bar.update(1)
+        if stop:
+            summary |= {"stopped_early_at_step": done}
+            break
         ctx["steps_this_process"] += 1
         if options.stop_after_steps is not None and ctx["steps_this_process"] >= options.stop_after_steps and done < total_steps:
             bar.close()
@@ -191,7 +228,123 @@ def _run_phase(ctx: dict[str, Any], index: int, phase: Phase, previous: Path | N
         if options.step_delay_s:
             time.sleep(options.step_delay_s)
     bar.close()
-    return summary | {"checkpoint": str(final)}
+    return summary | {"checkpoint": str(final), "best_heldout_loss": es.get("best"), "selected_step": es.get("best_step")}
+
+
+def _eval_steps(total_steps: int, planned_steps: int, epochs: int) -> set[int]:
+    """Optimizer steps that end an epoch (and the last step): where the held-out loss is measured."""
+    ends = {min(total_steps, max(1, round(planned_steps * e / epochs))) for e in range(1, epochs + 1)}
+    return ends | {total_steps}
+
+
+def _validation_batches(tokenizer: Any, records: tuple[dict[str, Any], ...], config: TrainConfig, runtime: Any) -> list[list[Any]]:
+    """The held-out samples packed into micro-batches the way training packs (no shuffling)."""
+    if not records:
+        return []
+    samples, _ = tokenize_records(tokenizer, list(records), config.max_seq_len)
+    row_tokens, rows_per_batch = _row_shape(config, runtime)
+    rows = [pack_row([samples[i] for i in row]) for row in first_fit_decreasing([len(s.input_ids) for s in samples], row_tokens)]
+    return [rows[i : i + rows_per_batch] for i in range(0, len(rows), rows_per_batch)]
+
+
+def _validation_loss(forward: Any, model: Any, batches: list[list[Any]], runtime: Any) -> float:
+    """Mean cross-entropy per assistant token of the held-out micro-batches (every rank computes all)."""
+    import torch
+
+    from lab.train.modeling import batch_loss_sum
+
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for batch in batches:
+            total += float(batch_loss_sum(forward, batch, runtime))
+            count += sum(row.n_targets for row in batch)
+    model.train()
+    return total / max(1, count)
+
+
+def _early_stopping(es: dict[str, Any], val: float | None, step: int, patience: int) -> tuple[bool, bool]:
+    """Record a held-out loss in `es`; (improved, stop): stop after `patience` evaluations without a better one."""
+    if val is None:
+        return False, False
+    if es.get("best") is None or val < es["best"]:
+        es.update(best=val, best_step=step, bad=0)
+        return True, False
+    es["bad"] = es.get("bad", 0) + 1
+    return False, patience > 0 and es["bad"] >= patience
+
+
+def _select_best(model: Any, phase_dir: Path, es: dict[str, Any], step: int, sharded: bool, name: str,
+                 log: Callable[[str], None] | None) -> int:
+    """At a phase's end, put the weights of the lowest held-out loss back into `model`; returns their step."""
+    best = es.get("best_step")
+    if best is None or best == step:
+        return step
+    ckpt.load_weights(model, phase_dir / f"checkpoint-{best}", sharded)
+    if log:
+        log(f"{name}: keeping step {best} (held-out loss {es['best']:.4f}, the lowest)")
+    return int(best)
+
+
+def _is_main() -> bool:
+    return os.environ.get("RANK", "0") == "0"
+
+
+def _count_parameters(base: str) -> int:
+    """Parameters of the base model, counted on the meta device (no weights are read)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base))
+    return sum(p.numel() for p in model.parameters())
+
+
+def resolve_recipe(config: TrainConfig, base: str, knowledge: list[dict[str, Any]], skills: list[dict[str, Any]],
+                   log: Callable[[str], None] | None) -> TrainConfig:
+    """The config with every auto value chosen from the model's and the data's size; logs one line per choice."""
+    from lab.train.modeling import load_tokenizer
+    from lab.train.recipe import MAX_AUTO_SEQ_LEN
+    from lab.train.replay import load_prompts
+
+    tokenizer = load_tokenizer(base)
+    records = knowledge + skills
+    sample = records if len(records) <= SHAPE_SAMPLE else random.Random(config.seed).sample(records, SHAPE_SAMPLE)
+    lengths = [len(tokenize_messages(tokenizer, r["messages"], config.max_seq_len or MAX_AUTO_SEQ_LEN).input_ids) for r in sample]
+    if config.mode == "stacked":
+        largest = len(records)
+    else:
+        largest = max(len(knowledge), len(skills) + replay_count(len(skills), len(knowledge), config.replay_share))
+    shape = DataShape(n_samples=largest, mean_tokens=sum(lengths) / len(lengths), max_tokens=max(lengths),
+                      n_file_samples=min(len(x) for x in (knowledge, skills) if x))
+    resolved, decisions = choose_recipe(config, _count_parameters(base), shape, len(load_prompts()))
+    for decision in decisions:
+        if log:
+            log(decision.line())
+    return resolved
+
+
+def _self_replay(model: Any, tokenizer: Any, runtime: Any, config: TrainConfig, phases: list[Phase], out: Path,
+                 d: distributed.Dist, options: RunOptions) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The base model's answers to general prompts, split (training, held-out). Generated before the first
+    step and kept in `out`, so a resumed run replays the same answers."""
+    from lab.train.replay import generate_replay, load_prompts, pick_prompts, system_prompt_of
+
+    if not config.self_replay or not phases:
+        return [], []
+    path = out / REPLAY_FILE
+    if path.is_file():
+        records = read_messages(path)
+    else:
+        prompts = pick_prompts(load_prompts(), config.self_replay, config.seed)
+        if d.main:
+            options.log(f"self-replay: the base model answers {len(prompts)} general prompts (greedy, at most "
+                        f"{config.self_replay_max_new_tokens} tokens each)")
+        records = generate_replay(model, tokenizer, runtime.device, prompts, system_prompt_of(list(phases[0].samples)),
+                                  config.self_replay_max_new_tokens)
+        if d.main:
+            write_messages(path, records)
+    return split_heldout(records, config.heldout_share or 0.0, config.seed + 13)
 
 
 def _row_shape(config: TrainConfig, runtime: Any) -> tuple[int, int]:
@@ -226,11 +379,14 @@ def train(data_dir: str | Path, base: str, out: str | Path, config: TrainConfig,
     config.validate()
     out = Path(out)
     knowledge, skills = load_data_dir(data_dir)
-    knowledge, held_k = split_heldout(knowledge, config.heldout_share, config.seed)
-    skills, held_s = split_heldout(skills, config.heldout_share, config.seed + 7)
-    phases = mix_phases(knowledge, skills, mode=config.mode, replay_share=config.replay_share,
-                        knowledge_epochs=config.knowledge_epochs, skills_epochs=config.skills_epochs, seed=config.seed)
     base = resolve_student(base, log=options.log)  # a GGUF, the packaged model, a Hub GGUF repo: a plain HF folder
+    config = resolve_recipe(config, base, knowledge, skills, options.log if _is_main() else None)
+    share = config.heldout_share or 0.0
+    knowledge, held_k = split_heldout(knowledge, share, config.seed)
+    skills, held_s = split_heldout(skills, share, config.seed + 7)
+    phases = mix_phases(knowledge, skills, mode=config.mode, replay_share=config.replay_share,
+                        knowledge_epochs=config.knowledge_epochs, skills_epochs=config.skills_epochs, seed=config.seed,
+                        heldout_knowledge=held_k, heldout_skills=held_s)
     fingerprint = _fingerprint(phases, base, config)
     d = distributed.setup()
     try:
@@ -256,6 +412,7 @@ def _train(d: distributed.Dist, data_dir: str | Path, base: str, out: Path, conf
     shards = d.world if d.active and config.distributed == "fsdp" else 1
     needed, free = check_memory(model, config, runtime.device, shards)
     total, trainable = count_parameters(model)
+    phases = with_self_replay(phases, *_self_replay(model, tokenizer, runtime, config, phases, out, d, options))
     if d.main:
         options.log(f"training {config.method} on {runtime.device} ({runtime.compute_dtype}) x{d.world}, {trainable:,}/"
                     f"{total:,} parameters trainable, memory estimate {needed / 2**30:.2f} GiB of {free / 2**30:.1f} GiB free")

@@ -40,6 +40,16 @@ def test_yaml_file_with_train_section_and_json_file_are_read(tmp_path):
 
 def test_auto_learning_rate_depends_on_size_and_method():
     assert TrainConfig().peak_lr(100_000) == 3e-3
-    assert TrainConfig().peak_lr(1_000_000_000) == 2e-5
-    assert TrainConfig(method="lora").peak_lr(1_000_000_000) == 2e-4
+    assert TrainConfig(method="full").peak_lr(135_000_000) > TrainConfig(method="full").peak_lr(7_000_000_000)
+    assert TrainConfig(method="lora").peak_lr(7_000_000_000) > TrainConfig(method="full").peak_lr(7_000_000_000)
     assert TrainConfig(lr=1e-4).peak_lr(10) == 1e-4
+
+
+def test_auto_values_are_accepted_and_bad_ones_refused():
+    assert TrainConfig().validate().method == "auto"
+    with pytest.raises(ValueError, match="self_replay"):
+        apply_overrides(TrainConfig(), {"self_replay": -1})
+    with pytest.raises(ValueError, match="early_stopping_patience"):
+        apply_overrides(TrainConfig(), {"early_stopping_patience": -2})
+    with pytest.raises(ValueError, match="max_tokens_per_micro_batch"):
+        apply_overrides(TrainConfig(), {"max_seq_len": 512, "max_tokens_per_micro_batch": 100})
