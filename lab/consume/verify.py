@@ -27,23 +27,24 @@ class Mismatch(ValueError):
         self.path = path
 
 
-def file_digests(path: Path) -> tuple[int, str, str]:
-    """Size, sha256 and git blob id of a file, read once in chunks."""
+def file_digests(path: Path, git_blob_id: bool = True) -> tuple[int, str, str]:
+    """Size, sha256 and git blob id ("" unless asked: LFS files are large and need only the sha256)."""
     size = path.stat().st_size
     sha256 = hashlib.sha256()
-    git = hashlib.sha1(b"blob %d\0" % size)
+    git = hashlib.sha1(b"blob %d\0" % size) if git_blob_id else None
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             sha256.update(chunk)
-            git.update(chunk)
-    return size, sha256.hexdigest(), git.hexdigest()
+            if git is not None:
+                git.update(chunk)
+    return size, sha256.hexdigest(), git.hexdigest() if git is not None else ""
 
 
 def checksums(files: dict[str, Path]) -> dict[str, dict[str, Any]]:
     """What release.json lists for each file: {path: {size, sha256}}."""
     out = {}
     for name, path in sorted(files.items()):
-        size, sha256, _ = file_digests(path)
+        size, sha256, _ = file_digests(path, git_blob_id=False)
         out[name] = {"size": size, "sha256": sha256}
     return out
 
@@ -68,7 +69,7 @@ def check_file(name: str, path: Path, listed: dict[str, Any] | None) -> None:
     etag = _expected_from_blob(path)
     if etag is None and listed is None:
         return
-    size, sha256, git_sha1 = file_digests(path)
+    size, sha256, git_sha1 = file_digests(path, git_blob_id=etag is not None and len(etag) == 40)
     if etag is not None and etag not in (sha256, git_sha1):
         kind = "sha256" if len(etag) == 64 else "git blob id"
         actual = sha256 if len(etag) == 64 else git_sha1
