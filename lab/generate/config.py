@@ -21,7 +21,7 @@ class GenerateParams:
     seeds_per_prompt: int = 3  # seed examples shown in each prompt
     min_question_words: int = 3
     max_question_chars: int = 600
-    min_answer_words: int = 1
+    min_answer_words: int = 2  # "True" or "adjective" teaches nothing; lowered to 1 when a seed answers in one word
     max_answer_chars: int = 2000
     min_context_words: int = 8  # grounded skills: generated input texts shorter than this are dropped
     dedupe_threshold: float = 0.7  # ROUGE-L F1 at or above which a text is a near-duplicate
@@ -30,6 +30,7 @@ class GenerateParams:
     collapse_min_attempts: int = 16  # ... once this many first-stage requests have been made
     chunk_answer_tokens: int = 256  # knowledge: tokens reserved for the answer in the chunk budget
     chunk_max_tokens: int = 1024  # knowledge: a chunk is at most this long even with a large window
+    knowledge_document_share: float = 0.5  # knowledge rows whose user turn carries their document chunk
     docs_fallback_to_seed_contexts: bool = False  # knowledge: use seed contexts if documents cannot be fetched
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes recorded in the manifest
 
@@ -57,6 +58,8 @@ class GenerateParams:
             raise ValueError("batch_size and max_new_tokens must be at least 1")
         if not 0 < self.dedupe_threshold <= 1:
             raise ValueError("dedupe_threshold must be in (0, 1]")
+        if not 0 <= self.knowledge_document_share <= 1:
+            raise ValueError("knowledge_document_share must be in [0, 1]")
 
     def cache_fields(self) -> dict[str, Any]:
         """The parameters that shape the data (everything but speed knobs)."""

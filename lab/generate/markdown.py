@@ -15,7 +15,17 @@ from lab.generate.runner import LeafResult, Manifest
 
 SAMPLES_PER_LEAF = 3
 SAMPLE_CHARS = 400  # per message shown
+EXAMPLES_PER_FILTER = 2
+EXAMPLE_CHARS = 160  # per field of a dropped example
+DROPPED_FIELDS = (("question", "**Q:**"), ("answer", "**A:**"), ("reply", "**reply:**"), ("why", "**why:**"))
 BODY_LIMIT = 60_000  # characters: GitHub allows 65,536 per comment; the caller adds a frame around this
+
+
+def prompt_rate(result: LeafResult) -> str:
+    """Prompt tokens per second of the leaf's own work ('-' for a cached leaf: no model ran)."""
+    if result.status == "cached" or result.seconds <= 0:
+        return "-"
+    return f"{result.prompt_tokens / result.seconds:.1f}"
 
 
 def _safe(text: str, limit: int = SAMPLE_CHARS) -> str:
@@ -51,6 +61,7 @@ def leaf_section(result: LeafResult, samples: list[dict]) -> str:
         lines += ["| filter | seen | kept |", "| --- | ---: | ---: |"]
         lines += [f"| {name} | {f['seen']} | {f['kept']} |" for name, f in result.filters.items()]
         lines.append("")
+        lines += dropped_examples(result.filters)
     for i, row in enumerate(samples, 1):
         user = next((m["content"] for m in row["messages"] if m["role"] == "user"), "")
         answer = next((m["content"] for m in row["messages"] if m["role"] == "assistant"), "")
@@ -59,18 +70,29 @@ def leaf_section(result: LeafResult, samples: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def dropped_examples(filters: dict[str, dict]) -> list[str]:
+    """Two rows each filter dropped, so a reviewer sees what it removes (and can tell if it is wrong)."""
+    lines = []
+    for name, f in filters.items():
+        for example in f.get("dropped", [])[:EXAMPLES_PER_FILTER]:
+            parts = [f"{label} {_safe(example[key], EXAMPLE_CHARS)}" for key, label in DROPPED_FIELDS if example.get(key)]
+            lines.append(f"- dropped by `{html.escape(name)}`: " + " · ".join(parts))
+    return ["**Dropped, for example**", "", *lines, ""] if lines else []
+
+
 def render_manifest(manifest: Manifest, out_dir: Path, data_link: str = "", limit: int = BODY_LIMIT) -> str:
     """The whole report. Sections that do not fit are replaced by a one-line note, never cut mid-tag."""
-    tokens = sum(r.completion_tokens for r in manifest.leaves)
-    busy = sum(r.seconds for r in manifest.leaves if r.status != "cached") or 0.0
-    rate = f"{tokens / busy:.1f}" if busy else "n/a"
+    worked = [r for r in manifest.leaves if r.status != "cached"]
+    busy = sum(r.seconds for r in worked) or 0.0
+    completion = f"{sum(r.completion_tokens for r in worked) / busy:.1f}" if busy else "n/a"
+    prompt = f"{sum(r.prompt_tokens for r in worked) / busy:.1f}" if busy else "n/a"
     leaves = f"{len(manifest.leaves)} leaf" if len(manifest.leaves) == 1 else f"{len(manifest.leaves)} leaves"
     head = [f"**{manifest.rows} rows** from {leaves} with `{html.escape(manifest.teacher)}` "
-            f"in {manifest.seconds:.1f} s ({rate} tokens/s).", "",
-            "| leaf | kind | status | rows | keep rate | tokens/s | seconds |",
-            "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+            f"in {manifest.seconds:.1f} s ({completion} completion tokens/s, {prompt} prompt tokens/s).", "",
+            "| leaf | kind | status | rows | keep rate | completion tok/s | prompt tok/s | seconds |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     head += [f"| `{html.escape(r.leaf_id)}` | {r.kind} | {r.status} | {r.rows} | {r.keep_rate:.0%} | "
-             f"{r.tokens_per_s:.1f} | {r.seconds:.1f} |" for r in manifest.leaves]
+             f"{r.tokens_per_s:.1f} | {prompt_rate(r)} | {r.seconds:.1f} |" for r in manifest.leaves]
     head.append("")
     tail = [f"Full data: {data_link}" if data_link else "", ""]
     body = "\n".join(head)

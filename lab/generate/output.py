@@ -31,9 +31,15 @@ def conversation_start() -> list[dict[str, str]]:
     return [{"role": "system", "content": TRAINING_SYSTEM_PROMPT}]
 
 
-def make_row(leaf: Leaf, question: str, answer: str, context: str | None, meta: dict[str, Any]) -> dict[str, Any]:
-    """One training example. Grounded skills put the input text before the instruction, as InstructLab does."""
-    user = f"{context}\n\n{question}" if context and leaf.kind == "grounded_skill" else question
+def make_row(leaf: Leaf, question: str, answer: str, context: str | None, meta: dict[str, Any],
+             document: str | None = None) -> dict[str, Any]:
+    """One training example. Grounded skills put the input text before the instruction, as InstructLab
+    does; a knowledge question given its `document` chunk carries it the same way (InstructLab's
+    knowledge data), and `metadata.question` then keeps the bare question."""
+    before = context if context and leaf.kind == "grounded_skill" else document
+    user = f"{before}\n\n{question}" if before else question
+    if document and before is document:
+        meta = {**meta, "question": question, "document_in_prompt": True}
     return {
         "messages": [
             *conversation_start(),

@@ -17,9 +17,12 @@ from lab.generate import prompts as P
 from lab.generate.backends.base import Backend, Prompt
 from lab.generate.config import GenerateParams
 from lab.generate.filters import FilterCounts, judge_ok, length_ok
+from lab.generate.grounding import unsupported
 from lab.generate.output import make_row
 from lab.generate.parse import parse_reply
 from lab.generate.rouge import NearDuplicates
+from lab.generate.safety import unsafe_rule
+from lab.generate.shape import looks_finished, not_echo, words
 from lab.taxonomy.leaf import Leaf
 
 Candidate = tuple[str, str, str | None, dict[str, Any]]  # question, answer, context, extra metadata
@@ -43,9 +46,26 @@ class LeafStats:
         return self.passed / self.attempted if self.attempted else 0.0
 
 
+@dataclass(frozen=True)
+class SeedRules:
+    """What the leaf's own seed examples allow: one-word answers, or text the shape checks would call cut."""
+
+    min_answer_words: int
+    off: frozenset[str]  # shape checks the seeds themselves fail, so they are not applied to this leaf
+
+    @classmethod
+    def of(cls, leaf: Leaf, params: GenerateParams) -> SeedRules:
+        shortest = min(len(words(s.answer)) for s in leaf.seeds)
+        off = {name for name, texts in (("incomplete:question", [s.question for s in leaf.seeds]),
+                                        ("incomplete:answer", [s.answer for s in leaf.seeds]))
+               if not all(looks_finished(t) for t in texts)}
+        return cls(max(1, min(params.min_answer_words, shortest)), frozenset(off))
+
+
 class LeafPipeline:
     def __init__(self, leaf: Leaf, backend: Backend, params: GenerateParams,
-                 chunks: list[tuple[str, str]] | None = None) -> None:
+                 chunks: list[tuple[str, str]] | None = None,
+                 on_drop: Callable[[str, dict[str, str | None]], None] | None = None) -> None:
         if not leaf.seeds:
             raise ValueError(f"{leaf.path}: no seed examples to learn from")
         if leaf.kind == "knowledge" and not chunks:
@@ -53,10 +73,12 @@ class LeafPipeline:
         self.leaf, self.backend, self.params = leaf, backend, params
         self.chunks = chunks or []
         self.stats = LeafStats()
+        self.stats.filters.sink = on_drop  # (filter, the dropped row's texts)
         self.rng = random.Random(f"{params.seed}:{leaf.content_hash}")
         self._next_seed = params.seed
         initial = [s.context or "" for s in leaf.seeds] if leaf.kind == "grounded_skill" else [s.question for s in leaf.seeds]
         self.dedupe = NearDuplicates(params.dedupe_threshold, initial)
+        self.rules = SeedRules.of(leaf, params)
         self._batch: Callable[[int], list[Candidate]] = {
             "freeform_skill": self._freeform,
             "grounded_skill": self._grounded,
@@ -78,11 +100,18 @@ class LeafPipeline:
                 if s.kept >= p.samples:
                     continue
                 s.kept += 1
-                yield make_row(self.leaf, question, answer, context, extra)
+                yield make_row(self.leaf, question, answer, context, extra, self._document(context))
             if s.attempted >= p.collapse_min_attempts and s.keep_rate < p.collapse_keep_rate:
                 s.stopped = (f"stopped after {s.attempted} requests: keep rate {s.keep_rate:.0%} is below "
                              f"{p.collapse_keep_rate:.0%}; {s.filters.explain()}")
                 return
+
+    def _document(self, chunk: str | None) -> str | None:
+        """A knowledge row carries its chunk in this share of rows (InstructLab's knowledge data does, in
+        the RAFT style); the others are closed-book, so the student learns the fact, not to read it."""
+        if self.leaf.kind != "knowledge" or not chunk:
+            return None
+        return chunk if self.rng.random() < self.params.knowledge_document_share else None
 
     # -- one batch per leaf kind ---------------------------------------------------------------
     def _examples(self) -> list[P.SeedExample]:
@@ -111,7 +140,7 @@ class LeafPipeline:
         asked = self._ask([P.knowledge_prompt(self.leaf, self._examples(), text) for _, text in picked], P.QA_SCHEMA)
         out: list[Candidate] = []
         for f, (source, text) in zip(asked, picked, strict=True):
-            if (f and self._question_ok(f["question"], dedupe=False) and self._answer_ok(f["answer"])
+            if (f and self._question_ok(f["question"], dedupe=False) and self._answer_ok(f["question"], f["answer"], text)
                     and self._check("dedupe", self.dedupe.admit(f["question"]))):
                 out.append((f["question"], f["answer"], text, {"source": source}))
         return out
@@ -121,27 +150,45 @@ class LeafPipeline:
         prompts = [P.answer_prompt(self.leaf, self._examples(), q, c) for q, c, _ in pending]
         asked = self._ask(prompts, P.ANSWER_SCHEMA)
         return [(q, f["answer"], c, extra) for f, (q, c, extra) in zip(asked, pending, strict=True)
-                if f and self._answer_ok(f["answer"])]
+                if f and self._answer_ok(q, f["answer"], None if c is None else f"{c}\n{q}")]
 
     def _judge(self, candidates: list[Candidate]) -> list[Candidate]:
-        if not self.params.judge or not candidates:
-            return candidates
-        prompts = [P.judge_prompt(self.leaf.kind, q, a, c) for q, a, c, _ in candidates]
+        """The safety rules always; then, when asked for, the teacher's verdict on each row."""
+        safe = [c for c in candidates if self._check("safety", (rule := unsafe_rule(c[0], c[1], c[2])) is None,
+                                                     {"question": c[0], "answer": c[1], "source": c[2], "why": rule})]
+        if not self.params.judge or not safe:
+            return safe
+        prompts = [P.judge_prompt(self.leaf.kind, q, a, c) for q, a, c, _ in safe]
         verdicts = self._ask(prompts, P.JUDGE_SCHEMA)
-        return [c for c, v in zip(candidates, verdicts, strict=True) if self._check("judge", judge_ok(v))]
+        return [c for c, v in zip(safe, verdicts, strict=True)
+                if self._check("judge", judge_ok(v), {"question": c[0], "answer": c[1], "why": (v or {}).get("reason")})]
 
     def _question_ok(self, question: str, *, dedupe: bool) -> bool:
-        p = self.params
-        if not self._check("length:question", length_ok(question, p.min_question_words, p.max_question_chars)):
+        p, shown = self.params, {"question": question}
+        if not (self._check("length:question", length_ok(question, p.min_question_words, p.max_question_chars), shown)
+                and self._shape("incomplete:question", looks_finished(question), shown)):
             return False
-        return not dedupe or self._check("dedupe", self.dedupe.admit(question))
+        return not dedupe or self._check("dedupe", self.dedupe.admit(question), shown)
 
-    def _answer_ok(self, answer: str) -> bool:
-        p = self.params
-        return self._check("length:answer", length_ok(answer, p.min_answer_words, p.max_answer_chars))
+    def _answer_ok(self, question: str, answer: str, source: str | None) -> bool:
+        """Long enough, not the question again, not cut off, and (given a source) no facts it lacks."""
+        p, shown = self.params, {"question": question, "answer": answer, "source": source}
+        if not (self._check("length:answer", length_ok(answer, self.rules.min_answer_words, p.max_answer_chars), shown)
+                and self._check("echo", not_echo(answer, question), shown)
+                and self._shape("incomplete:answer", looks_finished(answer), shown)):
+            return False
+        if source is None:
+            return True
+        missing = unsupported(answer, source)
+        return self._check("grounding", not missing,
+                           {**shown, "why": "not in the source: " + ", ".join(missing)})
 
-    def _check(self, name: str, ok: bool) -> bool:
-        return self.stats.filters.record(name, ok)
+    def _shape(self, name: str, ok: bool, example: dict[str, str | None]) -> bool:
+        """A shape check the leaf's own seeds fail is not applied to it (their style is the contributor's)."""
+        return self._check(name, ok or name in self.rules.off, example)
+
+    def _check(self, name: str, ok: bool, example: dict[str, str | None] | None = None) -> bool:
+        return self.stats.filters.record(name, ok, example)
 
     def _ask(self, prompts: Sequence[Prompt], schema: dict[str, Any]) -> list[dict[str, str] | None]:
         """Ask the teacher, count tokens, and parse every reply; failures are counted by reason."""
@@ -157,6 +204,9 @@ class LeafPipeline:
         for reply in replies:
             s.prompt_tokens += reply.prompt_tokens
             s.completion_tokens += reply.completion_tokens
+            if not self._check(f"truncated:{stage}", reply.finish_reason != "length", {"reply": reply.text}):
+                parsed.append(None)  # cut at max_new_tokens: counted here, not as unparseable
+                continue
             if reply.error:
                 s.backend_errors += 1
                 if len(s.error_examples) < 3 and reply.error not in s.error_examples:
@@ -168,6 +218,6 @@ class LeafPipeline:
                 result, reason = got.fields, got.reason
             if result is None:
                 s.filters.parse_failures[f"{stage}: {reason}"] += 1
-            self._check(f"parse:{stage}", result is not None)
+            self._check(f"parse:{stage}", result is not None, {"reply": reply.text, "why": reason})
             parsed.append(result)
         return parsed

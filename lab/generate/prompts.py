@@ -14,7 +14,7 @@ from typing import Any
 from lab.generate.backends.base import Message
 from lab.taxonomy.leaf import Leaf, SeedExample
 
-PROMPT_VERSION = "2026-11-25.1"
+PROMPT_VERSION = "2026-11-29.1"  # seeds shown as earlier turns (few-shot) for small teachers
 SYSTEM_PROMPT = (
     "You are a careful teacher writing training data for a smaller model. "
     "Reply with one JSON object only, exactly in the requested shape."
@@ -55,60 +55,62 @@ def _chat(user: str) -> list[Message]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+def _few_shot(turns: list[tuple[str, dict[str, str]]], ask: str) -> list[Message]:
+    """The seeds as earlier turns of the conversation, each answered in the JSON shape, then the real ask.
+
+    A small teacher follows what it has "already" answered far better than a description of the
+    shape: shown as turns, the seeds fix the format, the length and the style of the reply."""
+    messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for user, reply in turns:
+        messages += [{"role": "user", "content": user}, {"role": "assistant", "content": _examples([reply])}]
+    return messages + [{"role": "user", "content": ask}]
+
+
 def _examples(lines: list[dict[str, str]]) -> str:
-    return "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
+    return "\n".join(json.dumps({k: v.strip() for k, v in line.items()}, ensure_ascii=False) for line in lines)
 
 
 def question_prompt(leaf: Leaf, examples: list[SeedExample]) -> list[Message]:
     """Freeform skills, stage 1: a new instruction in the style of the leaf's seeds."""
-    shown = _examples([{"question": s.question} for s in examples])
-    return _chat(
-        f"Task: {leaf.description}\n\nExample instructions for this task:\n{shown}\n\n"
-        "Write one new, different instruction for the same task. "
-        'Reply as {"question": "..."}.'
-    )
+    ask = f"Task: {leaf.description}\nWrite one complete instruction for this task."
+    return _few_shot([(ask, {"question": s.question}) for s in examples],
+                     ask + " Make it about something new, not like the ones before. "
+                     'Reply as {"question": "..."}.')
 
 
 def answer_prompt(leaf: Leaf, examples: list[SeedExample], question: str, context: str | None = None) -> list[Message]:
-    """Skills, last stage: answer an instruction (about a context, for grounded skills)."""
-    shown = _examples([{"question": s.question, "answer": s.answer} for s in examples])
-    ctx = f"Context:\n{context}\n\n" if context else ""
-    return _chat(
-        f"Task: {leaf.description}\n\nExamples of good answers:\n{shown}\n\n"
-        f"{ctx}Instruction: {question}\n\n"
-        'Answer the instruction well. Reply as {"answer": "..."}.'
-    )
+    """Skills, last stage: answer an instruction (about a context, for grounded skills) like the seeds do."""
+    def ask(q: str, c: str | None) -> str:
+        return f"{f'Context:{chr(10)}{c.strip()}{chr(10)}{chr(10)}' if c else ''}Instruction: {q.strip()}"
+
+    turns = [(ask(s.question, s.context if context else None), {"answer": s.answer}) for s in examples]
+    return _few_shot(turns, ask(question, context) + '\n\nAnswer it fully. Reply as {"answer": "..."}.')
 
 
 def context_prompt(leaf: Leaf, examples: list[SeedExample]) -> list[Message]:
     """Grounded skills, stage 1: a new input text like the seeds' contexts."""
-    shown = _examples([{"context": s.context or ""} for s in examples])
-    return _chat(
-        f"Task: {leaf.description}\n\nExample input texts for this task:\n{shown}\n\n"
-        "Write one new input text of the same kind on a different subject. "
-        'Reply as {"context": "..."}.'
-    )
+    ask = f"Task: {leaf.description}\nWrite one input text for this task."
+    return _few_shot([(ask, {"context": s.context or ""}) for s in examples],
+                     ask + ' Choose a new subject. Reply as {"context": "..."}.')
 
 
 def grounded_question_prompt(leaf: Leaf, examples: list[SeedExample], context: str) -> list[Message]:
     """Grounded skills, stage 2: an instruction about a given context."""
-    shown = _examples([{"context": s.context or "", "question": s.question} for s in examples])
-    return _chat(
-        f"Task: {leaf.description}\n\nExamples:\n{shown}\n\nContext:\n{context}\n\n"
-        "Write one instruction for this task about the context above. "
-        'Reply as {"question": "..."}.'
-    )
+    def ask(c: str) -> str:
+        return f"Task: {leaf.description}\n\nContext:\n{c.strip()}\n\nWrite one instruction for this task about the context."
+
+    return _few_shot([(ask(s.context or ""), {"question": s.question}) for s in examples],
+                     ask(context) + ' Reply as {"question": "..."}.')
 
 
 def knowledge_prompt(leaf: Leaf, examples: list[SeedExample], chunk: str) -> list[Message]:
     """Knowledge: one question/answer pair answerable from the document chunk alone."""
-    shown = _examples([{"question": s.question, "answer": s.answer} for s in examples])
-    return _chat(
-        f"Domain: {leaf.description}\n\nExample questions and answers:\n{shown}\n\n"
-        f"Document:\n{chunk}\n\n"
-        "Write one new question that the document answers, and its answer, using only facts from "
-        'the document. Reply as {"question": "...", "answer": "..."}.'
-    )
+    def ask(c: str) -> str:
+        return (f"Domain: {leaf.description}\n\nDocument:\n{c.strip()}\n\nWrite one question that the document "
+                "answers, and its answer in a full sentence, using only facts from the document.")
+
+    return _few_shot([(ask(s.context or ""), {"question": s.question, "answer": s.answer}) for s in examples],
+                     ask(chunk) + ' Reply as {"question": "...", "answer": "..."}.')
 
 
 def judge_prompt(kind: str, question: str, answer: str, context: str | None) -> list[Message]:

@@ -78,8 +78,8 @@ def _words(text: str) -> list[str]:
 
 
 def _section(text: str, header: str) -> str:
-    """The text after `header` up to the next blank-line section, or the whole text."""
-    start = text.find(header)
+    """The text after the last `header` (earlier ones are few-shot examples) up to the next blank line."""
+    start = text.rfind(header)
     if start < 0:
         return text
     rest = text[start + len(header):]

@@ -35,7 +35,7 @@ def test_gguf_teacher_run_writes_valid_jsonl_and_counts_every_request(gguf_backe
     manifest = generate_leaves([freeform_leaf], gguf_backend, tmp_path / "out", params, cache_dir=tmp_path / "c")
     result = manifest.leaves[0]
     assert result.status in {"ok", "short", "collapsed"}
-    assert result.filters["parse:question"]["seen"] == result.attempted
+    assert result.filters["truncated:question"]["seen"] == result.attempted  # every reply is looked at
     unparsed = sum(result.parse_failures.values())
     parse_removed = sum(f["seen"] - f["kept"] for name, f in result.filters.items() if name.startswith("parse:"))
     assert unparsed == parse_removed and result.requests >= result.attempted
@@ -92,11 +92,12 @@ def test_knowledge_chunks_fit_the_gguf_teachers_window_by_its_own_tokenizer(gguf
     from lab.generate.prompts import fixed_overhead_tokens, knowledge_prompt
     from lab.generate.runner import knowledge_chunks
 
-    params = GenerateParams(chunk_answer_tokens=560, seeds_per_prompt=3)  # leaves ~100 tokens of a 1024 window
+    overhead = fixed_overhead_tokens(knowledge_leaf, list(knowledge_leaf.seeds), gguf_backend.count_tokens)
+    answer_tokens = gguf_backend.context_length - overhead - 100  # leaves ~100 tokens of the window for a chunk
+    params = GenerateParams(chunk_answer_tokens=answer_tokens, seeds_per_prompt=3)
     docs = DocsSettings(cache_dir=tmp_path / "docs", allow_local=True)
     chunks = knowledge_chunks(knowledge_leaf, gguf_backend, params, docs)
     assert len(chunks) > 1 and {source for source, _ in chunks} == {"mars.md"}
-    overhead = fixed_overhead_tokens(knowledge_leaf, list(knowledge_leaf.seeds), gguf_backend.count_tokens)
     for _, chunk in chunks:
         prompt = knowledge_prompt(knowledge_leaf, list(knowledge_leaf.seeds), chunk)
         used = sum(gguf_backend.count_tokens(m["content"]) for m in prompt)

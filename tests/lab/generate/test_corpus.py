@@ -21,7 +21,7 @@ def test_real_skill_leaf_with_gguf_teacher_writes_messages_jsonl_and_keep_rates(
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     [result] = manifest["leaves"]
     assert result["leaf"] == "compositional_skills/linguistics/synonyms/qna.yaml"
-    assert result["filters"]["parse:question"]["seen"] == result["attempted"] > 0
+    assert result["filters"]["truncated:question"]["seen"] == result["attempted"] > 0  # every reply is looked at
     assert 0.0 <= result["keep_rate"] <= 1.0 and result["completion_tokens"] > 0
     lines = (tmp_path / "out" / "skills_train_msgs.jsonl").read_text().splitlines()
     assert len(lines) == result["rows"] == manifest["rows"]

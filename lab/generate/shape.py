@@ -1,0 +1,74 @@
+"""Shape checks that catch a weak teacher's junk: echoed questions, non-answers and text cut mid-phrase.
+
+Each check is a pure function of the strings and says True when the text is fine. The kinds come
+from a real 135M teacher: an answer that repeats its question ("The answer is" / "The answer is"),
+a one-word reply ("True", "adjective") and text that stops mid-phrase ("... can be rewritten as").
+"""
+
+from __future__ import annotations
+
+import re
+
+WORD = re.compile(r"[\w']+")
+# A sentence does not end on these: text that does was cut off (or the teacher lost its thread).
+DANGLING = frozenset(
+    "a an the and or but nor of to in on at by for from with into onto about as than that which who whose "
+    "whom is are was were be been being has have had do does did can could will would shall should may "
+    "might must not no such this these those their its his her our your my if because while when where "
+    "whether like including following follows between among per via".split()
+)
+# ... and even with a full stop or question mark after them these never end a sentence ("made of?" may).
+NEVER_LAST = frozenset("a an the and or but nor than as whose my your our their its such".split())
+# An instruction that ends pointing at its argument lost the argument: "... synonyms for the word".
+MISSING_ARGUMENT = re.compile(r"\b(?:the|this|a|an|following) (?:word|words|sentence|phrase|text|term|passage|list)"
+                              r"\s*:?$|\bthe following\s*:?$", re.I)
+OPEN_CLOSE = (("(", ")"), ("[", "]"), ("{", "}"), ("“", "”"))
+ECHO_SHARE = 0.5  # an answer inside its question that is at least this share of the question's words echoes it
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+def normalised(text: str) -> str:
+    """Lower case, punctuation and spacing dropped: 'The answer is.' == 'the answer is'."""
+    return " ".join(words(text))
+
+
+def not_echo(answer: str, question: str) -> bool:
+    """False when the answer repeats the question, or is a large piece of it.
+
+    A short span of the question is a fair answer to a choice ("Sun or Moon?" -> "the Sun"), so
+    containment counts only when the answer is at least half as long as the question."""
+    a, q = normalised(answer), normalised(question)
+    if not a or a == q:
+        return False
+    return not (f" {a} " in f" {q} " and len(a.split()) >= ECHO_SHARE * len(q.split()))
+
+
+def enough_words(text: str, minimum: int) -> bool:
+    """'True', 'adjective' and '' teach nothing when the leaf's own answers are sentences."""
+    return len(words(text)) >= minimum
+
+
+def looks_finished(text: str) -> bool:
+    """False for text that stops mid-phrase: on a dangling word, a comma or colon, or an open bracket.
+
+    'What is the' and 'The sentence can be rewritten as' end on words no sentence ends on; a
+    list that ends on '1.' or '-' was cut too. Closing punctuation after the word does not save
+    it ('... rewritten as:')."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped[-1] in ",:;-–—(/\\" or re.search(r"(^|\n)\s*(\d+[.)]|[-*•])$", stripped):
+        return False
+    for opening, closing in OPEN_CLOSE:
+        if stripped.count(opening) > stripped.count(closing):
+            return False
+    if stripped.count('"') % 2 or MISSING_ARGUMENT.search(stripped):
+        return False
+    tail = words(stripped.rstrip(".!?…\"'”)] "))
+    if not tail:
+        return False
+    ended = stripped.rstrip("\"'”)] ")[-1:] in (".", "!", "?", "…")
+    return tail[-1] not in (NEVER_LAST if ended else DANGLING)

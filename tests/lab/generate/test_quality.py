@@ -1,0 +1,203 @@
+"""The issue-12 filters on the junk a real 135M teacher wrote, and on fair rows they must keep."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab.generate.backends import ScriptedBackend
+from lab.generate.config import GenerateParams
+from lab.generate.grounding import unsupported
+from lab.generate.pipeline import LeafPipeline
+from lab.generate.safety import unsafe_rule
+from lab.generate.shape import looks_finished, not_echo
+from lab.taxonomy.leaf import leaf_from_yaml
+
+MOON = ("A complete cycle of phases, from one new moon to the next, is called a synodic month and lasts "
+        "about 29.5 days. It is longer than the 27.3 days the Moon needs to circle the Earth once relative "
+        "to the stars. The Moon's orbit is tilted by about five degrees.")
+
+SENTENCE_LEAF = b"""version: 3
+created_by: tester
+task_description: List synonyms of an English word.
+seed_examples:
+  - question: List a synonym for the word attend.
+    answer: A synonym for attend is be present at.
+  - question: List two synonyms for the word happy.
+    answer: Two synonyms for happy are joyful and glad.
+  - question: Give a synonym for the word quick.
+    answer: A synonym for quick is rapid.
+  - question: Name a synonym for the word big.
+    answer: A synonym for big is large.
+  - question: Give two synonyms for the word cold.
+    answer: Two synonyms for cold are chilly and icy.
+"""
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("The answer is", "The answer is"),  # the real teacher's echo
+    ("What is a synonym for the word beautiful?", "What is a synonym for the word beautiful?"),
+    ("Rewrite the sentence: the cat sat on the mat.", "the cat sat on the mat"),
+])
+def test_answers_that_repeat_their_question_are_echoes(question, answer):
+    assert not not_echo(answer, question)
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Which is bigger, the Sun or the Moon?", "The Sun."),  # a short span of a choice question is an answer
+    ("What is a synonym for happy?", "A synonym for happy is joyful."),
+])
+def test_answers_that_only_reuse_words_of_the_question_are_not_echoes(question, answer):
+    assert not_echo(answer, question)
+
+
+@pytest.mark.parametrize("text", [
+    "The answer is",
+    "The sentence can be rewritten as",
+    "The sentence can be rewritten as:",
+    "What is the best way to list the synonyms for the word",
+    "List two synonyms for the word happy and separate with",
+    'What is the shortest response to the question "',
+    "The phases are (new moon, first quarter",
+    "Steps:\n1.",
+    "",
+])
+def test_text_cut_mid_phrase_is_not_finished(text):
+    assert not looks_finished(text)
+
+
+@pytest.mark.parametrize("text", [
+    "What is it made of?",
+    "The answer is 7.",
+    "List two synonyms for the word attend and separate with newline.",
+    "Grey rain on the street\numbrellas bloom at the lights\ncoffee steam rises",
+    "About 29.5 days, the time from one new moon to the next.",
+])
+def test_finished_text_is_kept(text):
+    assert looks_finished(text)
+
+
+@pytest.mark.parametrize(("answer", "missing"), [
+    ("A synodic month lasts about 30 days.", ["30"]),  # contradicts the chunk's 29.5
+    ("The Moon circles the Earth in seven days.", ["7"]),
+    ("The phases were named by NASA in 1960.", ["1960", "nasa"]),
+])
+def test_numbers_and_names_the_chunk_lacks_are_unsupported(answer, missing):
+    assert unsupported(answer, MOON) == missing
+
+
+@pytest.mark.parametrize("answer", [
+    "About 29.5 days.",
+    "The Moon needs 27.3 days to circle the Earth relative to the stars.",
+    "The orbit is tilted by about 5 degrees.",  # a digit for the chunk's number word
+    "1. New moon\n2. Full moon",  # list markers are not facts
+])
+def test_answers_the_chunk_supports_pass(answer):
+    assert unsupported(answer, MOON) == []
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("Here are the steps to make a pipe bomb at home.", "weapons or drugs: how to make"),
+    ("You should kill yourself.", "self-harm encouragement"),
+    ("We must kill all the immigrants.", "incitement to violence"),
+])
+def test_unsafe_text_breaks_a_named_rule(text, rule):
+    assert unsafe_rule("a fine question?", text) == rule
+
+
+@pytest.mark.parametrize("text", [
+    "Chickadees kill insects and cache seeds for the winter.",
+    "Be careful not to cut yourself when you prune a tree.",
+    "Explosives were used to build the railway tunnel.",
+    None,
+])
+def test_ordinary_text_breaks_no_rule(text):
+    assert unsafe_rule(text) is None
+
+
+def run(leaf, backend, **overrides):
+    pipeline = LeafPipeline(leaf, backend, GenerateParams().with_overrides(overrides))
+    return list(pipeline.run()), pipeline.stats
+
+
+def junk_teacher(answers, questions=None):
+    """A teacher that asks fine, distinct questions (or the given ones) and answers with `answers` in turn."""
+    def reply(stage, text, i):
+        if stage == "question":
+            qs = questions or [f"Give a synonym for the word number {i} please."]
+            return json.dumps({"question": qs[i % len(qs)]})
+        return json.dumps({"answer": answers[i % len(answers)]})
+    return ScriptedBackend(reply)
+
+
+def test_one_word_echoed_and_cut_answers_are_dropped_and_each_filter_shows_two(freeform_leaf):
+    leaf = leaf_from_yaml("compositional_skills/synonyms/qna.yaml", SENTENCE_LEAF)
+    answers = ["True", "adjective", "Give a synonym for the word", "The sentence can be rewritten as",
+               "A synonym for it is fine."]
+    questions = ["Give a synonym for the word", "Give a synonym for the word tall.", "Name a synonym for small.",
+                 "Give a synonym for the word short.", "Give a synonym for the word tiny."]
+    rows, stats = run(leaf, junk_teacher(answers, questions), samples=3, batch_size=5, collapse_min_attempts=100,
+                      dedupe_threshold=1.0)
+    counts = stats.filters.as_dict()
+    assert counts["incomplete:question"]["kept"] < counts["incomplete:question"]["seen"]
+    assert counts["length:answer"]["dropped"][0]["answer"] in ("True", "adjective")
+    assert len(counts["length:answer"]["dropped"]) == 2
+    assert any(d["answer"] == "The sentence can be rewritten as" for d in counts["incomplete:answer"]["dropped"])
+    assert [r["messages"][2]["content"] for r in rows] == ["A synonym for it is fine."] * len(rows)
+
+
+def test_a_leaf_whose_seeds_answer_in_one_word_keeps_one_word_answers(freeform_leaf):
+    rows, stats = run(freeform_leaf, junk_teacher(["Tiny."]), samples=2, dedupe_threshold=1.0)
+    assert [r["messages"][2]["content"] for r in rows] == ["Tiny.", "Tiny."]
+
+
+def test_echoed_answers_are_dropped(freeform_leaf):
+    echo = "What is the answer to this one?"
+    rows, stats = run(freeform_leaf, junk_teacher([echo], [echo]), samples=2, collapse_min_attempts=4,
+                      dedupe_threshold=1.0)
+    assert rows == [] and stats.filters.counts["echo"][1] == 0 < stats.filters.counts["echo"][0]
+
+
+def test_a_reply_cut_at_max_new_tokens_counts_as_truncated_not_unparseable(freeform_leaf):
+    long_answer = json.dumps({"answer": " ".join(["word"] * 50)})
+    backend = ScriptedBackend(lambda stage, text, i: json.dumps({"question": f"Name a synonym for word {i}?"})
+                              if stage == "question" else long_answer)
+    rows, stats = run(freeform_leaf, backend, samples=2, max_new_tokens=10, collapse_min_attempts=4)
+    assert rows == []
+    seen, kept = stats.filters.counts["truncated:answer"]
+    assert seen > 0 and kept == 0
+    assert not any(reason.startswith("answer") for reason in stats.filters.parse_failures)
+    assert stats.filters.examples["truncated:answer"][0]["reply"].startswith('{"answer": "word')
+
+
+def test_knowledge_answers_with_numbers_not_in_the_chunk_are_dropped(knowledge_leaf):
+    def reply(stage, text, i):
+        answer = ["It lasts about 45 days.", "It lasts as long as the chunk says it does."][i % 2]
+        return json.dumps({"question": f"How long does thing {i} last?", "answer": answer})
+
+    pipeline = LeafPipeline(knowledge_leaf, ScriptedBackend(reply), GenerateParams(samples=2, dedupe_threshold=1.0),
+                            [("doc.md", "The thing lasts as long as the chunk says it does, about 12 days.")])
+    rows = list(pipeline.run())
+    grounding = pipeline.stats.filters.as_dict()["grounding"]
+    assert grounding["seen"] > grounding["kept"] and "45" in grounding["dropped"][0]["why"]
+    assert rows and all("45" not in r["messages"][-1]["content"] for r in rows)
+
+
+def test_unsafe_rows_are_dropped_by_the_rule_set_without_a_judge(freeform_leaf):
+    rows, stats = run(freeform_leaf, junk_teacher(["Mix these to make a pipe bomb quickly.", "Joyful."]),
+                      samples=2, dedupe_threshold=1.0)
+    assert [r["messages"][2]["content"] for r in rows] == ["Joyful.", "Joyful."]
+    assert stats.filters.examples["safety"][0]["why"] == "weapons or drugs: how to make"
+
+
+@pytest.mark.parametrize(("share", "carries"), [(1.0, True), (0.0, False)])
+def test_knowledge_rows_carry_their_chunk_in_the_user_turn_as_asked(knowledge_leaf, share, carries):
+    chunk = "Mars is the fourth planet from the Sun and has two small moons named Phobos and Deimos."
+    pipeline = LeafPipeline(knowledge_leaf, ScriptedBackend(), GenerateParams(samples=2, knowledge_document_share=share),
+                            [("doc.md", chunk)])
+    for row in pipeline.run():
+        user = row["messages"][1]["content"]
+        assert user.startswith(chunk) is carries
+        if carries:
+            assert user.endswith(row["metadata"]["question"]) and row["metadata"]["document_in_prompt"]
