@@ -22,6 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 LOG = logging.getLogger("arborist.http")
 HEADERS, BODY = "headers", "body"
+SHED_MIN_AGE_S = 0.5  # a connection over the cap is shed only after waiting this long for its headers
 MAX_HEADER_BYTES = 64 * 1024  # request line + headers; GitHub's are a few KB (h11's default is 16 KB)
 
 
@@ -85,9 +86,10 @@ def guarded_protocol(header_timeout_s: float, body_timeout_s: float, max_connect
                 self.transport.close()
 
         def _shed(self) -> None:
-            """Over the cap: drop the connection that has waited longest for its headers (maybe this one)."""
+            """Over the cap: drop the connection that has waited longest for its headers, or else this new one."""
+            settled = self.loop.time() - SHED_MIN_AGE_S  # not one accepted a moment ago, still to be read
             waiting: list[Any] = [c for c in self.connections if getattr(c, "_phase", None) == HEADERS
-                                  and not c.transport.is_closing()]
+                                  and c._phase_since <= settled and not c.transport.is_closing()]
             if waiting:
                 oldest = min(waiting, key=lambda c: c._phase_since)
                 LOG.warning("%d connections open (limit %d): dropping the slowest", len(self.connections),

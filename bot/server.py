@@ -122,7 +122,7 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
     store = store or DeliveryStore(settings.deliveries_db)
     replies = ReplyThrottle(settings.data_dir / REPLIES_DB)
     worker = Worker(store, router, client_factory, settings, metrics, jobs, settings.queue_size, replies)
-    budget = ByteBudget(max(settings.buffered_bytes, settings.max_body_bytes))
+    budget = ByteBudget(max(settings.buffered_bytes, 2 * settings.max_body_bytes))  # a body and its chunks
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -38,7 +38,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # ARBORIST_MAX_BODY_BYTES
     queue_size: int = DEFAULT_QUEUE_SIZE  # ARBORIST_QUEUE_SIZE
     http_timeout: float = DEFAULT_HTTP_TIMEOUT  # ARBORIST_HTTP_TIMEOUT, seconds
-    buffered_bytes: int = 64 * 1024 * 1024  # ARBORIST_BUFFERED_BYTES: request bodies held at once (at least one max body)
+    buffered_bytes: int = 64 * 1024 * 1024  # ARBORIST_BUFFERED_BYTES: request bodies held at once (at least 2x max body)
     header_timeout_s: float = 10.0  # ARBORIST_HEADER_TIMEOUT_S: a connection must send its request headers within this
     body_timeout_s: float = 60.0  # ARBORIST_BODY_TIMEOUT_S: then its whole body within this; else it is closed
     keep_alive_s: float = 5.0  # ARBORIST_KEEP_ALIVE_S: an idle connection between requests is closed after this

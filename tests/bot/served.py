@@ -46,6 +46,23 @@ class Served:
         return elapsed if answer.status_code == 200 else timeout + 1
 
 
+@contextmanager
+def healthz_probe(served: Served, folder: Path) -> Iterator[list[float]]:
+    """Ask /healthz four times a second from a separate process (so the attackers' own load does not
+    count); the list fills with the seconds each answer took (99 for no 200) when the block ends."""
+    out, stop = folder / "probe.txt", folder / "probe.stop"
+    stop.unlink(missing_ok=True)
+    process = subprocess.Popen([sys.executable, "-m", "tests.bot.healthz_probe", served.host, str(served.port), str(out),
+                                str(stop)], cwd=REPO_ROOT)
+    seconds: list[float] = []
+    try:
+        yield seconds
+    finally:
+        stop.touch()
+        process.wait(15)
+        seconds.extend(float(line) for line in out.read_text().split())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
