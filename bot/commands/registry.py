@@ -15,7 +15,13 @@ WHO_TEXT = {MAINTAINERS: "maintainers (write, maintain or admin; or a team in `.
             EVERYONE: "anyone"}
 COMMANDS_DOC_HEADER = "# Slash commands\n\n" \
     "Comment one of these on a pull request of a taxonomy repository that has the Arborist App installed.\n" \
-    "A command is a line that starts with `/`; quoted lines and code blocks are ignored.\n\n"
+    "A command is a line that starts with `/`; quoted lines, code blocks, HTML comments, `<pre>`/`<code>` and\n" \
+    "`<details>` blocks are ignored. An identical `/generate` while one is queued or running links to it instead,\n" \
+    "and `generate.max_queued_per_pr` / `generate.max_queued_per_user` in `.github/arborist.yml` cap the queue.\n\n"
+
+
+HELP_FOOTER = "\nA command is a line that starts with `/`; quoted lines, code blocks, HTML comments and collapsed " \
+    "`<details>` never trigger one.\n"
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,7 @@ def render_table(commands: tuple[CommandSpec, ...] = COMMANDS) -> str:
 
 def render_help(commands: tuple[CommandSpec, ...] = COMMANDS) -> str:
     """The reply to `/help` (and to an unknown command)."""
-    return "**Arborist commands**\n\n" + render_table(commands) + \
-        "\nA command is a line that starts with `/`; quoted lines and code blocks never trigger one.\n"
+    return "**Arborist commands**\n\n" + render_table(commands) + HELP_FOOTER
 
 
 def render_doc(commands: tuple[CommandSpec, ...] = COMMANDS) -> str:
