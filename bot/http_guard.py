@@ -39,63 +39,70 @@ def uvicorn_config(app: Any, settings: Any, host: str, port: int, log_level: str
 
 def guarded_protocol(header_timeout_s: float, body_timeout_s: float, max_connections: int) -> type[H11Protocol]:
     """An H11Protocol class with these limits, for `uvicorn.Config(http=...)`."""
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {
+        "header_timeout_s": header_timeout_s, "body_timeout_s": body_timeout_s, "max_connections": max_connections})
 
-    class GuardedH11Protocol(H11Protocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            self._phase: str | None = None
-            self._phase_since = 0.0
-            self._deadline: asyncio.TimerHandle | None = None
-            super().connection_made(transport)
-            self._track()
-            if sum(not c.transport.is_closing() for c in self.connections) > max_connections:
-                self._shed()
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol plus the deadlines and the cap; the limits are set by `guarded_protocol`."""
 
-        def data_received(self, data: bytes) -> None:
-            super().data_received(data)
-            self._track()
+    header_timeout_s = 10.0
+    body_timeout_s = 60.0
+    max_connections = 256
 
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self._track()
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._phase: str | None = None
+        self._phase_since = 0.0
+        self._deadline: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        self._track()
+        if sum(not c.transport.is_closing() for c in self.connections) > self.max_connections:
+            self._shed()
 
-        def _track(self) -> None:
-            """Arm the deadline of the phase the client is in; a new phase gets a fresh deadline."""
-            state = self.conn.their_state
-            phase = HEADERS if state is h11.IDLE else BODY if state is h11.SEND_BODY else None
-            if phase == self._phase:
-                return
-            self._disarm()
-            self._phase, self._phase_since = phase, self.loop.time()
-            if phase is not None and not self.transport.is_closing():
-                timeout = header_timeout_s if phase == HEADERS else body_timeout_s
-                self._deadline = self.loop.call_later(timeout, self._expire)
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
 
-        def _disarm(self) -> None:
-            if getattr(self, "_deadline", None) is not None:
-                self._deadline.cancel()  # type: ignore[union-attr]
-                self._deadline = None
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._track()
 
-        def _expire(self) -> None:
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._track()
+
+    def _track(self) -> None:
+        """Arm the deadline of the phase the client is in; a new phase gets a fresh deadline."""
+        state = self.conn.their_state
+        phase = HEADERS if state is h11.IDLE else BODY if state is h11.SEND_BODY else None
+        if phase == self._phase:
+            return
+        self._disarm()
+        self._phase, self._phase_since = phase, self.loop.time()
+        if phase is not None and not self.transport.is_closing():
+            timeout = self.header_timeout_s if phase == HEADERS else self.body_timeout_s
+            self._deadline = self.loop.call_later(timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if getattr(self, "_deadline", None) is not None:
+            self._deadline.cancel()  # type: ignore[union-attr]
             self._deadline = None
-            if not self.transport.is_closing():
-                LOG.info("closing a connection from %s: request %s not received in time", self.client, self._phase)
-                self.transport.close()
 
-        def _shed(self) -> None:
-            """Over the cap: drop the connection that has waited longest for its headers, or else this new one."""
-            settled = self.loop.time() - SHED_MIN_AGE_S  # not one accepted a moment ago, still to be read
-            waiting: list[Any] = [c for c in self.connections if getattr(c, "_phase", None) == HEADERS
-                                  and c._phase_since <= settled and not c.transport.is_closing()]
-            if waiting:
-                oldest = min(waiting, key=lambda c: c._phase_since)
-                LOG.warning("%d connections open (limit %d): dropping the slowest", len(self.connections),
-                            max_connections)
-                oldest.transport.close()
-            else:
-                self.transport.close()
+    def _expire(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            LOG.info("closing a connection from %s: request %s not received in time", self.client, self._phase)
+            self.transport.close()
 
-    return GuardedH11Protocol
+    def _shed(self) -> None:
+        """Over the cap: drop the connection that has waited longest for its headers, or else this new one."""
+        settled = self.loop.time() - SHED_MIN_AGE_S  # not one accepted a moment ago, still to be read
+        waiting: list[Any] = [c for c in self.connections if getattr(c, "_phase", None) == HEADERS
+                              and c._phase_since <= settled and not c.transport.is_closing()]
+        if waiting:
+            oldest = min(waiting, key=lambda c: c._phase_since)
+            LOG.warning("%d connections open (limit %d): dropping the slowest", len(self.connections),
+                        self.max_connections)
+            oldest.transport.close()
+        else:
+            self.transport.close()

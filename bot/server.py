@@ -106,42 +106,17 @@ class Worker:
         self.metrics.delivery(pending.event, "failed" if failed else "handled")
 
 
-def create_app(settings: Settings, client_factory: ClientFactory, *, router: Router | None = None,
-               store: DeliveryStore | None = None, metrics: Metrics | None = None, jobs: Any = None,
-               on_started: Callable[[Worker], None] | None = None):
-    """Build the ASGI app; the worker starts and stops with the app's lifespan."""
-    from contextlib import asynccontextmanager
-
-    from fastapi import FastAPI
-    from fastapi.responses import JSONResponse, PlainTextResponse
+def _webhook_route(settings: Settings, store: DeliveryStore, worker: Worker, metrics: Metrics, router: Router,
+                   budget: ByteBudget) -> Callable[..., Any]:
+    """POST /webhook: a bounded body, then verify/record/decide in a thread (SQLite must not block the loop)."""
+    from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
-
-    router = router or Router()
-    metrics = metrics or Metrics()
-    store = store or DeliveryStore(settings.deliveries_db)
-    replies = ReplyThrottle(settings.data_dir / REPLIES_DB)
-    worker = Worker(store, router, client_factory, settings, metrics, jobs, settings.queue_size, replies)
-    budget = ByteBudget(max(settings.buffered_bytes, 2 * settings.max_body_bytes))  # a body and its chunks
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        worker.start()
-        if on_started:
-            on_started(worker)
-        try:
-            yield
-        finally:
-            worker.stop()
-
-    app = FastAPI(title="Arborist", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.worker, app.state.store, app.state.metrics = worker, store, metrics
 
     def wanted(event: str, action: str | None) -> bool:
         return bool(router.handlers(event, action))
 
     async def webhook(request: Request) -> JSONResponse:
-        """Intake: bounded body, then verify/record/decide in a thread (SQLite must not block the loop)."""
         try:
             async with BoundedBody(request, settings.max_body_bytes, budget) as body:
                 headers = {k.lower(): v for k, v in request.headers.items()}
@@ -166,6 +141,39 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
         metrics.delivery(decision.event, decision.outcome)
         return JSONResponse(decision.body, status_code=decision.status)
 
+    return webhook
+
+
+def create_app(settings: Settings, client_factory: ClientFactory, *, router: Router | None = None,
+               store: DeliveryStore | None = None, metrics: Metrics | None = None, jobs: Any = None,
+               on_started: Callable[[Worker], None] | None = None):
+    """Build the ASGI app; the worker starts and stops with the app's lifespan."""
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+    from fastapi.responses import PlainTextResponse
+
+    router = router or Router()
+    metrics = metrics or Metrics()
+    store = store or DeliveryStore(settings.deliveries_db)
+    replies = ReplyThrottle(settings.data_dir / REPLIES_DB)
+    worker = Worker(store, router, client_factory, settings, metrics, jobs, settings.queue_size, replies)
+    budget = ByteBudget(max(settings.buffered_bytes, 2 * settings.max_body_bytes))  # a body and its chunks
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        worker.start()
+        if on_started:
+            on_started(worker)
+        try:
+            yield
+        finally:
+            worker.stop()
+
+    app = FastAPI(title="Arborist", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.worker, app.state.store, app.state.metrics = worker, store, metrics
+
+    webhook = _webhook_route(settings, store, worker, metrics, router, budget)
     app.router.add_route("/webhook", webhook, methods=["POST"])  # plain Starlette: raw body, no validation layer
 
     @app.get("/healthz")
