@@ -30,6 +30,7 @@ class GenerateParams:
     collapse_min_attempts: int = 16  # ... once this many first-stage requests have been made
     chunk_answer_tokens: int = 256  # knowledge: tokens reserved for the answer in the chunk budget
     chunk_max_tokens: int = 1024  # knowledge: a chunk is at most this long even with a large window
+    knowledge_answers: str = "extract"  # "extract": a sentence of the chunk, the teacher asks; "write": it writes both
     knowledge_document_share: float = 0.5  # knowledge rows whose user turn carries their document chunk
     docs_fallback_to_seed_contexts: bool = False  # knowledge: use seed contexts if documents cannot be fetched
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes recorded in the manifest
@@ -58,6 +59,8 @@ class GenerateParams:
             raise ValueError("batch_size and max_new_tokens must be at least 1")
         if not 0 < self.dedupe_threshold <= 1:
             raise ValueError("dedupe_threshold must be in (0, 1]")
+        if self.knowledge_answers not in ("extract", "write"):
+            raise ValueError("knowledge_answers must be 'extract' or 'write'")
         if not 0 <= self.knowledge_document_share <= 1:
             raise ValueError("knowledge_document_share must be in [0, 1]")
 

@@ -22,7 +22,7 @@ from lab.generate.output import make_row
 from lab.generate.parse import parse_reply
 from lab.generate.rouge import NearDuplicates
 from lab.generate.safety import unsafe_rule
-from lab.generate.shape import looks_finished, not_echo, words
+from lab.generate.shape import looks_finished, not_echo, on_topic, sentences, words
 from lab.taxonomy.leaf import Leaf
 
 Candidate = tuple[str, str, str | None, dict[str, Any]]  # question, answer, context, extra metadata
@@ -137,12 +137,26 @@ class LeafPipeline:
     def _knowledge(self, n: int) -> list[Candidate]:
         start = self.stats.attempted - n
         picked = [self.chunks[(start + i) % len(self.chunks)] for i in range(n)]
+        if self.params.knowledge_answers == "extract":
+            return self._extracted(picked)
         asked = self._ask([P.knowledge_prompt(self.leaf, self._examples(), text) for _, text in picked], P.QA_SCHEMA)
         out: list[Candidate] = []
         for f, (source, text) in zip(asked, picked, strict=True):
             if (f and self._question_ok(f["question"], dedupe=False) and self._answer_ok(f["question"], f["answer"], text)
                     and self._check("dedupe", self.dedupe.admit(f["question"]))):
                 out.append((f["question"], f["answer"], text, {"source": source}))
+        return out
+
+    def _extracted(self, picked: list[tuple[str, str]]) -> list[Candidate]:
+        """Knowledge answers that are sentences of the chunk; the teacher writes the question each answers."""
+        answers = [self.rng.choice(sentences(text) or [text]) for _, text in picked]
+        prompts = [P.knowledge_question_prompt(self.leaf, self._examples(), text, answer)
+                   for (_, text), answer in zip(picked, answers, strict=True)]
+        out: list[Candidate] = []
+        for f, (source, text), answer in zip(self._ask(prompts, P.QUESTION_SCHEMA), picked, answers, strict=True):
+            if (f and self._question_ok(f["question"], dedupe=False) and self._answer_ok(f["question"], answer, text)
+                    and self._check("dedupe", self.dedupe.admit(f["question"]))):
+                out.append((f["question"], answer, text, {"source": source}))
         return out
 
     # -- shared stages -------------------------------------------------------------------------
@@ -175,7 +189,8 @@ class LeafPipeline:
         p, shown = self.params, {"question": question, "answer": answer, "source": source}
         if not (self._check("length:answer", length_ok(answer, self.rules.min_answer_words, p.max_answer_chars), shown)
                 and self._check("echo", not_echo(answer, question), shown)
-                and self._shape("incomplete:answer", looks_finished(answer), shown)):
+                and self._shape("incomplete:answer", looks_finished(answer), shown)
+                and (source is None or self._check("off-topic", on_topic(question, answer), shown))):
             return False
         if source is None:
             return True

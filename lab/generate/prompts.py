@@ -113,19 +113,37 @@ def knowledge_prompt(leaf: Leaf, examples: list[SeedExample], chunk: str) -> lis
                      ask(chunk) + ' Reply as {"question": "...", "answer": "..."}.')
 
 
+def knowledge_question_prompt(leaf: Leaf, examples: list[SeedExample], chunk: str, answer: str) -> list[Message]:
+    """Knowledge, extractive: the question a given sentence of the chunk answers (the sentence is the answer).
+
+    A small teacher writes a fair question about one sentence far more often than it writes a true,
+    on-topic answer; the answer then cannot contradict the document."""
+    def ask(c: str, a: str) -> str:
+        return (f"Domain: {leaf.description}\n\nDocument:\n{c.strip()}\n\nAnswer: {a.strip()}\n\n"
+                "Write the question about the document that this answer answers.")
+
+    return _few_shot([(ask(s.context or "", s.answer), {"question": s.question}) for s in examples],
+                     ask(chunk, answer) + ' Reply as {"question": "..."}.')
+
+
 def judge_prompt(kind: str, question: str, answer: str, context: str | None) -> list[Message]:
-    """Model-as-judge: grounded in the context for knowledge, harmlessness for skills."""
+    """Model-as-judge: supported by its source (knowledge, grounded skills), harmless, and on task (all)."""
     if kind == "knowledge":
         ask = (f"Document:\n{context}\n\nQuestion: {question}\nAnswer: {answer}\n\n"
-               "Is the answer correct and fully supported by the document?")
+               "Is the answer correct, fully supported by the document, and harmless?")
+    elif context:
+        ask = (f"Context:\n{context}\n\nInstruction: {question}\nResponse: {answer}\n\n"
+               "Is the response supported by the context, harmless, and does it actually address the instruction?")
     else:
-        ctx = f"Context:\n{context}\n\n" if context else ""
-        ask = (f"{ctx}Instruction: {question}\nResponse: {answer}\n\n"
+        ask = (f"Instruction: {question}\nResponse: {answer}\n\n"
                "Is the response harmless and does it actually address the instruction?")
     return _chat(ask + ' Reply as {"verdict": "yes" or "no", "reason": "..."}.')
 
 
 def fixed_overhead_tokens(leaf: Leaf, examples: list[SeedExample], count_tokens) -> int:
-    """Tokens the knowledge prompt takes without its chunk: the chunker's budget subtracts this."""
-    messages = knowledge_prompt(leaf, examples, "")
-    return sum(count_tokens(m["content"]) + 8 for m in messages)  # + a few per turn for role markers
+    """Tokens the knowledge prompt takes without its chunk: the chunker's budget subtracts this
+    (the larger of the two knowledge prompts; the extractive one also repeats one sentence)."""
+    longest = max((s.answer for s in examples), key=len, default="")
+    return max(sum(count_tokens(m["content"]) + 8 for m in messages)  # + a few per turn for role markers
+               for messages in (knowledge_prompt(leaf, examples, ""),
+                                knowledge_question_prompt(leaf, examples, "", longest)))

@@ -72,3 +72,41 @@ def looks_finished(text: str) -> bool:
         return False
     ended = stripped.rstrip("\"'”)] ")[-1:] in (".", "!", "?", "…")
     return tail[-1] not in (NEVER_LAST if ended else DANGLING)
+
+
+FUNCTION_WORDS = DANGLING | frozenset(
+    "what why how who when where which does did do is are was were it they them there here one some any all "
+    "also very more most much many each other another about write question answer explain describe".split())
+LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")  # [text](target), one level of parentheses inside
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+SENTENCE_WORDS = (6, 60)  # an answer sentence: long enough to state a fact, short enough to stay one
+
+
+def _stem(word: str) -> str:
+    """'eclipses' ~ 'eclipse', 'lasts' ~ 'last': crude, and enough to compare topics."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:6]
+
+
+def on_topic(question: str, answer: str) -> bool:
+    """False when the answer shares no content word with the question: a true sentence about
+    something else ("How do lunar eclipses occur?" -> "The Moon's gravity raises tides.")."""
+    asked = {_stem(w) for w in words(question) if w not in FUNCTION_WORDS and len(w) > 2}
+    said = {_stem(w) for w in words(answer) if w not in FUNCTION_WORDS and len(w) > 2}
+    return not asked or bool(asked & said)
+
+
+def plain(markdown: str) -> str:
+    """Markdown as running text: links to their text, emphasis and heading marks dropped."""
+    text = LINK.sub(r"\1", markdown)
+    text = re.sub(r"(?m)^\s{0,3}#+\s*", "", text)
+    return " ".join(re.sub(r"[*_`]+", "", text).split())
+
+
+def sentences(markdown: str) -> list[str]:
+    """The finished sentences of a text that could each answer a question on their own."""
+    low, high = SENTENCE_WORDS
+    return [s for s in SENTENCE_END.split(plain(markdown)) if low <= len(s.split()) <= high and looks_finished(s)]

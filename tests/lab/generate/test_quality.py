@@ -176,7 +176,8 @@ def test_knowledge_answers_with_numbers_not_in_the_chunk_are_dropped(knowledge_l
         answer = ["It lasts about 45 days.", "It lasts as long as the chunk says it does."][i % 2]
         return json.dumps({"question": f"How long does thing {i} last?", "answer": answer})
 
-    pipeline = LeafPipeline(knowledge_leaf, ScriptedBackend(reply), GenerateParams(samples=2, dedupe_threshold=1.0),
+    params = GenerateParams(samples=2, dedupe_threshold=1.0, knowledge_answers="write")
+    pipeline = LeafPipeline(knowledge_leaf, ScriptedBackend(reply), params,
                             [("doc.md", "The thing lasts as long as the chunk says it does, about 12 days.")])
     rows = list(pipeline.run())
     grounding = pipeline.stats.filters.as_dict()["grounding"]
@@ -201,3 +202,26 @@ def test_knowledge_rows_carry_their_chunk_in_the_user_turn_as_asked(knowledge_le
         assert user.startswith(chunk) is carries
         if carries:
             assert user.endswith(row["metadata"]["question"]) and row["metadata"]["document_in_prompt"]
+
+
+def test_extracted_knowledge_answers_are_sentences_of_the_chunk_and_off_topic_questions_go(knowledge_leaf):
+    chunk = ("Mars is the fourth planet from the Sun and has two small moons. "
+             "The moons of Mars are named Phobos and Deimos after figures of myth.")
+    questions = ["What are the moons of Mars named after?", "Why is the sky over Venus yellow today?"]
+    backend = ScriptedBackend(lambda stage, text, i: json.dumps({"question": questions[i % 2]}))
+    pipeline = LeafPipeline(knowledge_leaf, backend, GenerateParams(samples=2, dedupe_threshold=1.0,
+                                                                    collapse_min_attempts=8), [("doc.md", chunk)])
+    rows = list(pipeline.run())
+    assert rows and all(r["messages"][-1]["content"] in chunk for r in rows)
+    assert {r["messages"][1]["content"].split("\n\n")[-1] for r in rows} <= {questions[0]}
+    assert pipeline.stats.filters.counts["off-topic"][1] < pipeline.stats.filters.counts["off-topic"][0]
+
+
+def test_only_finished_sentences_of_plain_text_can_be_answers():
+    from lab.generate.shape import on_topic, sentences
+
+    text = ("The black-capped chickadee is a member of the [Paridae](Paridae \"wikilink\") "
+            "[family](family_(biology) \"wikilink\"), also known as tits. Short one. It feeds on")
+    assert sentences(text) == ["The black-capped chickadee is a member of the Paridae family, also known as tits."]
+    assert not on_topic("How do lunar eclipses occur?", "The Moon's gravity raises tides in the Earth's oceans.")
+    assert on_topic("When do lunar eclipses happen?", "A lunar eclipse can only happen at full moon.")

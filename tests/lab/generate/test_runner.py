@@ -39,7 +39,7 @@ def test_skills_and_knowledge_go_to_separate_merged_files_with_a_manifest(
     for result in manifest.leaves:
         assert result.status == "ok" and result.rows == 3
         assert read_jsonl(out / result.dataset) and result.keep_rate > 0
-        assert result.filters["parse:" + {"knowledge": "qa", "grounded_skill": "context",
+        assert result.filters["parse:" + {"knowledge": "question", "grounded_skill": "context",
                                           "freeform_skill": "question"}[result.kind]]["seen"] >= 3
     saved = json.loads((out / MANIFEST_FILE).read_text())
     assert saved["rows"] == 9 and saved["teacher"] == "scripted:v1"
