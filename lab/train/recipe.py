@@ -30,6 +30,7 @@ MIN_HELDOUT_SAMPLES = 20
 REPLAY_PER_SAMPLE = 0.5  # general replay answers per training sample (a third of the mix)
 MIN_REPLAY, MAX_REPLAY = 16, 64
 PATIENCE = 2  # epochs without a better held-out loss before a phase stops
+REPLAY_PROMPT_TOKENS = 48  # room for the system prompt, a general prompt and the chat template around a replayed answer
 # a random test model is trained to memorise: the settings its tests and the fast demo were tuned with
 TINY = {"max_seq_len": 1024, "max_tokens_per_micro_batch": 2048, "knowledge_epochs": 3, "heldout_share": 0.0,
         "self_replay": 0, "early_stopping_patience": 0}
@@ -71,12 +72,13 @@ def _method(config: TrainConfig, n_params: int) -> Decision:
     return Decision("method", "lora", f"{n_params / 1e9:.1f}B parameters: LoRA keeps optimizer memory small and the base frozen")
 
 
-def _seq_len(config: TrainConfig, shape: DataShape) -> Decision:
+def _seq_len(config: TrainConfig, shape: DataShape, replay: int) -> Decision:
     if config.max_seq_len:
         return Decision("max_seq_len", config.max_seq_len, "set in the config")
-    value = min(MAX_AUTO_SEQ_LEN, max(SEQ_LEN_STEP, math.ceil(shape.max_tokens / SEQ_LEN_STEP) * SEQ_LEN_STEP))
-    return Decision("max_seq_len", value, f"longest sample {shape.max_tokens} tokens, rounded up to {SEQ_LEN_STEP}"
-                                          f" (at most {MAX_AUTO_SEQ_LEN})")
+    longest = max(shape.max_tokens, config.self_replay_max_new_tokens + REPLAY_PROMPT_TOKENS if replay else 0)
+    value = min(MAX_AUTO_SEQ_LEN, max(SEQ_LEN_STEP, math.ceil(longest / SEQ_LEN_STEP) * SEQ_LEN_STEP))
+    return Decision("max_seq_len", value, f"longest sample {longest} tokens (data or a replayed answer), rounded up to "
+                                          f"{SEQ_LEN_STEP} (at most {MAX_AUTO_SEQ_LEN})")
 
 
 def _batch(config: TrainConfig, shape: DataShape, seq_len: int, replay: int) -> tuple[Decision, int]:
@@ -86,8 +88,9 @@ def _batch(config: TrainConfig, shape: DataShape, seq_len: int, replay: int) -> 
     if config.max_tokens_per_micro_batch:
         per_step = max(1, round(config.max_tokens_per_micro_batch * config.grad_accum / max(1.0, shape.mean_tokens)))
         return Decision("max_tokens_per_micro_batch", config.max_tokens_per_micro_batch, "set in the config"), per_step
-    tokens = math.ceil(samples * shape.mean_tokens / seq_len) * seq_len  # whole packed rows
-    return Decision("max_tokens_per_micro_batch", max(seq_len, tokens),
+    tokens = max(seq_len, math.ceil(samples * shape.mean_tokens / seq_len) * seq_len)  # whole packed rows
+    samples = max(1, int(tokens / max(1.0, shape.mean_tokens)))  # what those rows hold
+    return Decision("max_tokens_per_micro_batch", tokens,
                     f"about {samples} samples per step: {total} samples give ~{max(1, total // samples)} updates per epoch"), samples
 
 
@@ -134,8 +137,8 @@ def choose_recipe(config: TrainConfig, n_params: int, shape: DataShape, n_prompt
     if n_params < TINY_MODEL_PARAMS:
         return _tiny(config, n_params)
     method = _method(config, n_params)
-    seq = _seq_len(config, shape)
     replay = _replay(config, shape, n_prompts)
+    seq = _seq_len(config, shape, int(replay.value))  # type: ignore[call-overload]
     batch, per_step = _batch(config, shape, int(seq.value), int(replay.value))  # type: ignore[call-overload]
     epochs = _epochs(config, shape.n_samples + int(replay.value), per_step)  # type: ignore[call-overload]
     lr = (Decision("lr", config.lr, "set in the config") if config.lr is not None else

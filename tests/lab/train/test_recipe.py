@@ -20,7 +20,8 @@ def test_a_small_pretrained_model_gets_full_tuning_replay_early_stopping_and_eve
     assert resolved.method == "full" and resolved.lr is not None and resolved.lr > 2e-5
     assert resolved.self_replay and 16 <= resolved.self_replay <= 64
     assert resolved.heldout_share and resolved.heldout_share > 0 and resolved.early_stopping_patience
-    assert resolved.max_seq_len == 128 and resolved.max_seq_len >= QA.max_tokens
+    assert resolved.max_seq_len >= QA.max_tokens and resolved.max_seq_len >= resolved.self_replay_max_new_tokens
+    assert resolved.max_seq_len <= 256  # short Q&A rows are not padded to 1024
     for key in ("method", "lr", "max_seq_len", "max_tokens_per_micro_batch", "epochs", "heldout_share", "self_replay"):
         line = decisions[key].line()
         assert line.startswith(f"recipe: {key} = ") and "(" in line and len(decisions[key].reason) > 10
