@@ -79,6 +79,7 @@ class LeafPipeline:
         initial = [s.context or "" for s in leaf.seeds] if leaf.kind == "grounded_skill" else [s.question for s in leaf.seeds]
         self.dedupe = NearDuplicates(params.dedupe_threshold, initial)
         self.rules = SeedRules.of(leaf, params)
+        self._fixed: list[P.SeedExample] | None = None
         self._batch: Callable[[int], list[Candidate]] = {
             "freeform_skill": self._freeform,
             "grounded_skill": self._grounded,
@@ -117,6 +118,12 @@ class LeafPipeline:
     def _examples(self) -> list[P.SeedExample]:
         return P.pick_seeds(self.leaf.seeds, self.params.seeds_per_prompt, self.rng)
 
+    def _fixed_examples(self) -> list[P.SeedExample]:
+        """One pick of seeds for the whole leaf, where the variety comes from elsewhere (the chunk sentence)."""
+        if self._fixed is None:
+            self._fixed = self._examples()
+        return self._fixed
+
     def _freeform(self, n: int) -> list[Candidate]:
         asked = self._ask([P.question_prompt(self.leaf, self._examples()) for _ in range(n)], P.QUESTION_SCHEMA)
         questions = [f["question"] for f in asked if f and self._question_ok(f["question"], dedupe=True)]
@@ -150,7 +157,8 @@ class LeafPipeline:
     def _extracted(self, picked: list[tuple[str, str]]) -> list[Candidate]:
         """Knowledge answers that are sentences of the chunk; the teacher writes the question each answers."""
         answers = [self.rng.choice(sentences(text) or [text]) for _, text in picked]
-        prompts = [P.knowledge_question_prompt(self.leaf, self._examples(), text, answer)
+        examples = self._fixed_examples()  # the same turns first in every prompt: llama.cpp reuses their KV cache
+        prompts = [P.knowledge_question_prompt(self.leaf, examples, text, answer)
                    for (_, text), answer in zip(picked, answers, strict=True)]
         out: list[Candidate] = []
         for f, (source, text), answer in zip(self._ask(prompts, P.QUESTION_SCHEMA), picked, answers, strict=True):
