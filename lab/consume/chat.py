@@ -35,10 +35,10 @@ class LlamaCppChat:
 
     def __init__(self, gguf_path: Path, max_tokens: int = DEFAULT_MAX_TOKENS, temperature: float = 0.0,
                  n_ctx: int = DEFAULT_CONTEXT):
-        from llama_cpp import Llama
+        from lab.llamacpp import open_llama
 
-        self.llm = Llama(str(gguf_path), n_ctx=min(n_ctx, _trained_context(gguf_path) or n_ctx),
-                         verbose=False, seed=0)
+        self.llm = open_llama(str(gguf_path), n_ctx=min(n_ctx, _trained_context(gguf_path) or n_ctx),
+                              verbose=False, seed=0)  # plain CPU buffers: repacked q8_0 crashes on AMX CPUs
         self.max_tokens, self.temperature = max_tokens, temperature
 
     def reply(self, messages: list[Message]) -> str:
