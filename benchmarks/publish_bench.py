@@ -45,7 +45,8 @@ def main() -> None:
     model = build_tiny_llama(tmp / "model", config=TinyConfig(hidden_size=args.hidden, num_layers=args.layers,
                                                                intermediate_size=args.hidden * 2, num_heads=8,
                                                                num_kv_heads=4))
-    files = stage_release(model, tmp / "staged", "bench", ("f16", "q8_0"))
+    files, ggufs = stage_release(model, tmp / "staged", "bench", ("f16", "Q8_0"))
+    files.update({g.name: g.path for g in ggufs.files})
     files_bytes = {p: f.read_bytes() for p, f in files.items()}
     size_mb = sum(len(b) for b in files_bytes.values()) / 1e6
     print(f"release: {len(files)} files, {size_mb:.1f} MB (hidden {args.hidden}, {args.layers} layers)")

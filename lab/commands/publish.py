@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="publish even though the evaluation's gate blocked")
     parser.add_argument("--license", help="licence id for the card's metadata (default apache-2.0)")
     parser.add_argument("--tag-format", help="tag format (default v{date}-{shortsha}); fields {date} (YYYYMMDD, or {date:%%Y.%%m.%%d}), {sha}, {shortsha}")
-    parser.add_argument("--gguf", default="f16,q8_0", help="GGUF types to export, comma-separated ('' for none)")
+    parser.add_argument("--gguf", help="GGUF types, comma-separated, from f16, f32, Q4_K_M, Q5_K_M, Q8_0 "
+                        "(default f16,Q4_K_M,Q5_K_M,Q8_0; '' for none); on the Hub they go to <repo-id>-GGUF")
     parser.add_argument("--endpoint", help="Hub endpoint (private mirror); default $HF_ENDPOINT or huggingface.co")
     parser.add_argument("--private", action="store_true", help="create the repository as private")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -45,7 +46,8 @@ def _info(args: argparse.Namespace):
             data[key] = value
     if args.evaluation:
         data["evaluation"] = json.loads(Path(args.evaluation).read_text())
-    data["gguf_types"] = [t for t in args.gguf.split(",") if t.strip()]
+    if args.gguf is not None:
+        data["gguf_types"] = [t.strip() for t in args.gguf.split(",") if t.strip()]
     return info_from_dict(data)
 
 

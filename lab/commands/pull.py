@@ -11,9 +11,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("repo_id", help="Hub model repository (org/name), or a directory written by `lab publish --dir`")
     parser.add_argument("--release", default="latest", help="a release tag, or 'latest' (default)")
     parser.add_argument("--format", choices=("hf", "gguf"), default="hf", help="safetensors folder or GGUF file")
-    parser.add_argument("--quant", default="f16", help="GGUF type to fetch with --format gguf (default f16)")
+    parser.add_argument("--quant", default="f16",
+                        help="GGUF type with --format gguf: f16 (default), Q4_K_M, Q5_K_M, Q8_0; from <repo>-GGUF")
     parser.add_argument("--endpoint", help="Hub endpoint (private mirror); default $HF_ENDPOINT or huggingface.co")
     parser.add_argument("--cache-dir", help="cache folder; default the standard Hugging Face cache")
+    parser.add_argument("--verify", action="store_true",
+                        help="also require release.json to list every pulled file (size and sha256)")
     parser.add_argument("--offline", action="store_true", help="use only the cache (also: HF_HUB_OFFLINE=1)")
 
 
@@ -25,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         path = pull(args.repo_id, args.release, args.format, endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"),
                     token=os.environ.get("HF_TOKEN") or None, cache_dir=args.cache_dir, offline=offline,
-                    quant=args.quant)
+                    quant=args.quant, verify=args.verify)
     except PullError as exc:
         print(f"lab pull: {exc}", file=sys.stderr)
         return 1

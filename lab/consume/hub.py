@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from lab.consume.record import RecordError, read_record
-from lab.consume.verify import Mismatch, check_release, forget
+from lab.consume.verify import Mismatch, check_release, forget, require_listed
 from lab.errors import LabError
 from lab.publish.release import RECORD_FILE
 from lab.publish.targets import LATEST_FILE, RELEASES_DIR
 
 LATEST = "latest"
+GGUF_SUFFIX = "-GGUF"  # the GGUF twin of a model repository (lab.publish.gguf_card)
 FORMATS = ("hf", "gguf")
 DEFAULT_QUANT = "f16"
 HF_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "tokenizer*", "*.model", "*.txt", "README.md"]
@@ -51,7 +52,7 @@ def allow_patterns(fmt: str, quant: str | None = DEFAULT_QUANT) -> list[str]:
 def choose_gguf(names: list[str], quant: str | None = DEFAULT_QUANT) -> str:
     """The GGUF file to use among `names`: the one of type `quant`, else the only one; else say which exist."""
     ggufs = sorted(n for n in names if n.endswith(".gguf"))
-    matching = [n for n in ggufs if quant and n.rsplit("/", 1)[-1].endswith(f"-{quant}.gguf")]
+    matching = [n for n in ggufs if quant and n.rsplit("/", 1)[-1].lower().endswith(f"-{quant.lower()}.gguf")]
     if len(matching) == 1:
         return matching[0]
     if len(ggufs) == 1:
@@ -67,20 +68,24 @@ def is_release_folder(path: Path) -> bool:
     return path.is_dir() and (path / RELEASES_DIR).is_dir()
 
 
-def _local_release(root: Path, release: str) -> Path:
+def _local_release(root: Path, release: str, strict: bool = False) -> Path:
     tag = (root / LATEST_FILE).read_text().strip() if release == LATEST else release
     path = root / RELEASES_DIR / tag
     if "/" in tag or tag in ("", ".", "..") or not (path / RECORD_FILE).is_file():
         known = sorted(p.name for p in (root / RELEASES_DIR).glob("*") if (p / RECORD_FILE).is_file())
         raise PullError(f"no release {tag!r} in {root}; releases there: {', '.join(known) or 'none'}")
-    _verify(path, f"{root} release {tag}", in_cache=False)
+    _verify(path, f"{root} release {tag}", in_cache=False, strict=strict)
     return path
 
 
-def _verify(path: Path, label: str, in_cache: bool) -> None:
-    """Check the pulled files; a damaged one is dropped from the cache (never from a release folder)."""
+def _verify(path: Path, label: str, in_cache: bool, strict: bool = False) -> None:
+    """Check the pulled files; a damaged one is dropped from the cache (never from a release folder).
+
+    `strict` (`lab pull --verify`): release.json must list every other pulled file."""
     try:
         record = read_record(path / RECORD_FILE, RECORD_FILE) if (path / RECORD_FILE).is_file() else {}
+        if strict:
+            require_listed(path, record.get("checksums"))
         check_release(path, record.get("checksums"))
     except RecordError as exc:
         raise PullError(f"{label}: {exc}") from None
@@ -93,34 +98,72 @@ def _verify(path: Path, label: str, in_cache: bool) -> None:
 
 def pull(source: str, release: str = LATEST, fmt: str = "hf", *, endpoint: str | None = None,
          token: str | None = None, cache_dir: str | Path | None = None, offline: bool = False,
-         quant: str | None = DEFAULT_QUANT) -> Path:
-    """Download `release` (a tag, or "latest" = main) of `source` and return the local snapshot folder."""
+         quant: str | None = DEFAULT_QUANT, verify: bool = False) -> Path:
+    """Download `release` (a tag, or "latest" = main) of `source` and return the local snapshot folder.
+
+    GGUFs come from the `<source>-GGUF` twin when there is one (older releases kept them in the model repo).
+    `verify`: every pulled file must be listed in release.json's checksums, not only match what is listed."""
     patterns = allow_patterns(fmt, quant)
     local = Path(source)
     if is_release_folder(local):
-        path = _local_release(local, release)
+        path = _local_release(local, release, verify)
         if fmt == "gguf":
             choose_gguf([p.name for p in path.glob("*.gguf")], quant)
         return path
-    revision = "main" if release == LATEST else release
-    if fmt == "gguf":  # offline: the GGUF is chosen below among the cached files
-        patterns[0] = RECORD_FILE if offline else _remote_gguf(source, revision, quant, endpoint, token)
-    path = _download(source, release, patterns, endpoint=endpoint, token=token, cache_dir=cache_dir, offline=offline)
+    options: dict[str, Any] = {"endpoint": endpoint, "token": token, "cache_dir": cache_dir, "offline": offline}
+    if fmt == "gguf":
+        source, release, patterns[0] = _locate_gguf(source, release, quant, options)
+    path = _download(source, release, patterns, **options)
     if fmt == "gguf":
         choose_gguf([p.name for p in path.glob("*.gguf")], quant)
-    _verify(path, f"{source}@{release}", in_cache=True)
+    _verify(path, f"{source}@{release}", in_cache=True, strict=verify)
     return path
 
 
-def _remote_gguf(source: str, revision: str, quant: str | None, endpoint: str | None, token: str | None) -> str:
-    """The one GGUF file of the release to fetch (see choose_gguf), asked of the Hub before downloading."""
+def _locate_gguf(source: str, release: str, quant: str | None, options: dict[str, Any]) -> tuple[str, str, str]:
+    """(repository, release, file pattern) of the GGUF to fetch: the twin's at the model's release when it exists."""
+    twin = source if source.endswith(GGUF_SUFFIX) else f"{source}{GGUF_SUFFIX}"
+    if options["offline"]:  # the GGUF is chosen later among the cached files
+        try:
+            _download(twin, release, [RECORD_FILE], **options)
+            return twin, release, RECORD_FILE
+        except PullError:
+            return source, release, RECORD_FILE
+    tag = release
+    if release == LATEST and twin != source:  # the model repo's main names the newest complete release
+        tag = _latest_tag(source, options) or LATEST
+    found = _remote_gguf(twin, "main" if tag == LATEST else tag, quant, options["endpoint"], options["token"])
+    if found is not None:
+        return twin, tag, found
+    return source, release, _remote_gguf(source, "main" if release == LATEST else release, quant,
+                                         options["endpoint"], options["token"]) or allow_patterns("gguf", quant)[0]
+
+
+def _latest_tag(source: str, options: dict[str, Any]) -> str | None:
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        path = hf_hub_download(source, RECORD_FILE, revision="main", endpoint=options["endpoint"],
+                               token=options["token"], cache_dir=options["cache_dir"])
+        tag = read_record(Path(path), RECORD_FILE).get("tag")
+    except (HfHubHTTPError, OSError, RecordError):
+        return None
+    return tag if isinstance(tag, str) and tag else None
+
+
+def _remote_gguf(source: str, revision: str, quant: str | None, endpoint: str | None, token: str | None) -> str | None:
+    """The one GGUF file of the release to fetch (see choose_gguf), asked of the Hub; None when the repo or
+    revision is not there or holds no GGUF."""
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError, RevisionNotFoundError
+    from huggingface_hub.errors import HfHubHTTPError
 
     try:
         names = HfApi(endpoint=endpoint, token=token).list_repo_files(source, revision=revision)
-    except (RevisionNotFoundError, HfHubHTTPError, OSError):
-        return allow_patterns("gguf", quant)[0]  # let the download say what is wrong, or use the cache
+    except (HfHubHTTPError, OSError):
+        return None
+    if not any(n.endswith(".gguf") for n in names):
+        return None
     try:
         return choose_gguf(names, quant)
     except PullError as exc:

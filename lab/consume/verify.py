@@ -90,6 +90,15 @@ def check_release(root: Path, listed: dict[str, dict[str, Any]] | None) -> int:
     return checked
 
 
+def require_listed(root: Path, listed: dict[str, dict[str, Any]] | None) -> None:
+    """Raise Mismatch for the first file under `root` that release.json does not list (release.json aside)."""
+    if not listed:
+        raise Mismatch("release.json", "lists no checksums, so the release cannot be verified")
+    for name, _ in release_files(root):
+        if name != "release.json" and name not in listed:
+            raise Mismatch(name, "is not listed in release.json")
+
+
 def forget(path: Path) -> None:
     """Remove a damaged file from the cache (its snapshot link and its blob) so the next pull fetches it again."""
     blob = path.resolve() if path.is_symlink() else None

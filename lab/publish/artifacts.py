@@ -1,12 +1,15 @@
-"""Gather a release's files in a staging folder: weights (LoRA merged), tokenizer, configs, GGUF exports."""
+"""Gather a release's files in a staging folder: weights (LoRA merged), tokenizer, configs; GGUFs via lab.publish.quants."""
 
 from __future__ import annotations
 
 import json
 import logging
 import shutil
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lab.publish.quants import GGUFSet
 
 log = logging.getLogger("lab.publish")
 
@@ -18,10 +21,6 @@ MODEL_FILES = (
 )
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 ADAPTER_DIR = "adapter"
-
-
-def gguf_name(stem: str, dtype: str) -> str:
-    return f"{stem}-{dtype}.gguf"
 
 
 def _is_adapter_only(model_dir: Path) -> bool:
@@ -50,10 +49,10 @@ def _write_generation_config(model_dir: Path, out: Path) -> None:
     (out / "generation_config.json").write_text(json.dumps(gen, indent=2) + "\n")
 
 
-def stage_release(model_dir: str | Path, staging: Path, stem: str, gguf_types: tuple[str, ...] = ("f16", "q8_0"),
-                  include_adapter: bool = False) -> dict[str, Path]:
-    """Fill `staging` with the release files and return {path in repo: local file}."""
-    from lab.models.gguf_export import export_gguf
+def stage_release(model_dir: str | Path, staging: Path, stem: str, gguf_types: tuple[str, ...] = (),
+                  include_adapter: bool = False, prompt: str = "") -> tuple[dict[str, Path], GGUFSet]:
+    """Fill `staging` with the release files: {path in repo: local file} for the weights, and the GGUF set."""
+    from lab.publish.quants import DEFAULT_CHECK_PROMPT, stage_ggufs
 
     src = Path(model_dir)
     staging.mkdir(parents=True, exist_ok=True)
@@ -79,8 +78,4 @@ def stage_release(model_dir: str | Path, staging: Path, stem: str, gguf_types: t
         for name in ADAPTER_FILES:
             if (src / name).is_file():
                 files[f"{ADAPTER_DIR}/{name}"] = src / name
-    for dtype in gguf_types:
-        log.info("exporting GGUF (%s)", dtype)
-        target = staging / gguf_name(stem, dtype)
-        files[target.name] = export_gguf(weights, target, dtype=dtype, progress=sys.stderr.isatty())
-    return files
+    return files, stage_ggufs(weights, staging, stem, gguf_types, prompt or DEFAULT_CHECK_PROMPT)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from lab.publish.evaluation import Metric, extract_metrics, format_value
 from lab.publish.release import ReleaseInfo
+
+if TYPE_CHECKING:
+    from lab.publish.quants import GGUFSet
 
 REQUIRED_METADATA = ("license", "base_model", "tags", "library_name", "pipeline_tag")
 BASE_TAGS = ("arborist", "instructlab", "taxonomy", "text-generation", "gguf")
@@ -40,6 +43,7 @@ def metadata(info: ReleaseInfo, model_name: str, metrics: list[Metric]) -> dict[
     meta: dict[str, Any] = {
         "license": info.license,
         "base_model": info.base_model or None,
+        "base_model_relation": "finetune" if info.base_model else None,
         "tags": list(BASE_TAGS),
         "library_name": "transformers",
         "pipeline_tag": "text-generation",
@@ -93,8 +97,10 @@ def _evaluation_section(metrics: list[Metric], previous: list[Metric], prev_tag:
 
 
 def render_card(info: ReleaseInfo, tag: str, repo_id: str, files: list[str],
-                previous: dict[str, Any] | None = None) -> str:
-    """README.md for the release `tag`; `previous` is the earlier release's record, when there is one."""
+                previous: dict[str, Any] | None = None, ggufs: GGUFSet | None = None, gguf_repo: str = "") -> str:
+    """README.md for the release `tag`; `previous` is the earlier release's record, when there is one.
+
+    `ggufs` are the release's GGUF files with their measured answers; `gguf_repo` the `-GGUF` twin holding them."""
     name = info.model_name or repo_id
     metrics = extract_metrics(info.evaluation)
     prev_metrics = extract_metrics((previous or {}).get("evaluation"))
@@ -122,9 +128,13 @@ def render_card(info: ReleaseInfo, tag: str, repo_id: str, files: list[str],
               "```python", "from transformers import AutoModelForCausalLM, AutoTokenizer",
               f'model = AutoModelForCausalLM.from_pretrained("{repo_id}", revision="{tag}")',
               f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}", revision="{tag}")', "```", ""]
-    ggufs = [f for f in files if f.endswith(".gguf")]
-    if ggufs:
-        lines += ["GGUF files for llama.cpp: " + ", ".join(f"`{f}`" for f in ggufs) + ".", ""]
+    if gguf_repo:
+        lines += [f"GGUF files for llama.cpp, Ollama and LM Studio (f16 and the usual quants) are in "
+                  f"[{_cell(gguf_repo)}](../{gguf_repo}), tagged {tag} too.", ""]
+    if ggufs is not None and ggufs.files:
+        from lab.publish.gguf_card import files_table
+
+        lines += ["### GGUF files", "", *files_table(ggufs)]
 
     lines += ["## Leaves added or changed", ""]
     if info.leaves:

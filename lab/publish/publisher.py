@@ -1,18 +1,23 @@
-"""publish_release: stage, describe, and send one commit + one tag, or nothing if already released."""
+"""publish_release: stage, describe, and send one commit + one tag per repository, or nothing if already released."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from lab.consume.verify import checksums
+from lab.models.quantize import QuantError
 from lab.publish.artifacts import stage_release
 from lab.publish.card import render_card
+from lab.publish.gguf_card import gguf_record, gguf_repo_id, render_gguf_card
 from lab.publish.operations import plan_operations
+from lab.publish.quants import check_prompt
 from lab.publish.release import (
     RECORD_FILE,
     PublishError,
@@ -23,7 +28,7 @@ from lab.publish.release import (
     format_tag,
     record_bytes,
 )
-from lab.publish.targets import DirectoryTarget, HubTarget, Target
+from lab.publish.targets import DirectoryTarget, HubTarget, Target, TargetState
 from schemas.masking import known_secrets, mask
 
 log = logging.getLogger("lab.publish")
@@ -70,56 +75,159 @@ def _commit_text(info: ReleaseInfo, tag: str) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-def publish_release(model_dir: str | Path, target: HubTarget | DirectoryTarget, info: ReleaseInfo) -> ReleaseResult:
-    """Publish `model_dir` as the release of `info.taxonomy_sha` on `target`.
+@dataclass
+class Part:
+    """One repository's share of a release: the model repo, or its `-GGUF` twin."""
 
-    Idempotent: a taxonomy commit that was released before returns `skipped=True` and changes
-    nothing. Atomic: the release is one commit; if it fails, the previous release is untouched and
-    a PublishError (with any token redacted) says why.
-    """
-    secrets = _secrets(target)
-    tag = format_tag(info)
+    role: str  # "model" | "gguf"
+    target: Target
+    state: TargetState
+    files: dict[str, Path | bytes] = field(default_factory=dict)
+    commit: str | None = None  # the release commit, once it is on the target
+
+
+def _targets(target: Target, info: ReleaseInfo) -> list[tuple[str, Target]]:
+    """The repositories of a release, in upload order: the model repo last, so that its `main` (what
+    `lab pull` reads as latest) moves only when every other part is up. A directory holds everything."""
+    if isinstance(target, HubTarget) and info.gguf_types:
+        twin = HubTarget(gguf_repo_id(target.repo_id), target.api, target.private)
+        return [("gguf", twin), ("model", target)]
+    return [("model", target)]
+
+
+def _read_state(role: str, target: Target, secrets: list[str]) -> Part:
     try:
-        state = target.state()
+        return Part(role, target, target.state())
     except Exception as exc:
         raise PublishError(redact(f"cannot read {target.name()}: {exc}", secrets)) from None
 
-    done = already_released(state.record, info.taxonomy_sha)
-    if done:
-        if done in state.tags:
-            log.info("taxonomy %s is already released as %s: nothing to do", info.taxonomy_sha[:12], done)
-            return ReleaseResult(done, target.url(done), state.tags[done], True, tuple(sorted(state.files)))
-        if state.head and (state.record or {}).get("tag") == done:
-            # An earlier run committed but could not tag: finish it rather than commit again.
-            _tag(target, done, state.head, f"Release {done}", secrets)
-            return ReleaseResult(done, target.url(done), state.head, False, tuple(sorted(state.files)))
-    if tag in state.tags:
-        raise PublishError(f"tag {tag} already names another release on {target.name()}; "
-                           "change tag_format (e.g. add {sha})")
 
+def _result(parts: list[Part], tag: str, skipped: bool) -> ReleaseResult:
+    model = parts[-1]
+    files = tuple(sorted(model.files or model.state.files))
+    return ReleaseResult(tag, model.target.url(tag), model.commit or model.state.tags.get(tag, ""), skipped, files,
+                         {p.role: p.target.name() for p in parts})
+
+
+def _finish(parts: list[Part], done: str, secrets: list[str]) -> ReleaseResult | None:
+    """The taxonomy commit was released (or committed everywhere, not yet tagged) as `done`: tag what is left."""
+    model = parts[-1]
+    if done not in model.state.tags and (model.state.record or {}).get("tag") != done:
+        return None
+    skipped = True
+    for part in parts:
+        part.commit = part.state.tags.get(done)
+        if part.commit is None and part.state.head and (part.state.record or {}).get("tag") == done:
+            _tag(part.target, done, part.state.head, f"Release {done}", secrets)  # an earlier run could not tag
+            part.commit, skipped = part.state.head, False
+    if skipped:
+        log.info("taxonomy commit is already released as %s: nothing to do", done)
+    return _result(parts, done, skipped)
+
+
+def _pending(part: Part, info: ReleaseInfo, tag: str) -> str | None:
+    """The head commit when an earlier run already uploaded this part of the release (tagging failed later)."""
+    record = part.state.record or {}
+    if part.state.head and record.get("tag") == tag and record.get("taxonomy_sha") == info.taxonomy_sha:
+        return part.state.tags.get(tag, part.state.head)
+    if tag in part.state.tags:
+        raise PublishError(f"tag {tag} already names another release on {part.target.name()}; "
+                           "change tag_format (e.g. add {sha})")
+    return None
+
+
+def publish_release(model_dir: str | Path, target: HubTarget | DirectoryTarget, info: ReleaseInfo) -> ReleaseResult:
+    """Publish `model_dir` as the release of `info.taxonomy_sha` on `target` (and its `-GGUF` twin on the Hub).
+
+    Idempotent: a taxonomy commit that was released before returns `skipped=True` and changes
+    nothing. Atomic per repository, and ordered across them: every part is uploaded (the model repo
+    last), then every part is tagged (the model repo last). A failure leaves every earlier release as it
+    was and raises a PublishError (tokens redacted); publishing again finishes without uploading twice.
+    """
+    secrets = _secrets(target)
+    tag = format_tag(info)
+    parts = [_read_state(role, t, secrets) for role, t in _targets(target, info)]
+    done = already_released(parts[-1].state.record, info.taxonomy_sha)
+    if done:
+        finished = _finish(parts, done, secrets)
+        if finished is not None:
+            return finished
+    if tag in parts[-1].state.tags:
+        raise PublishError(f"tag {tag} already names another release on {parts[-1].target.name()}; "
+                           "change tag_format (e.g. add {sha})")
+    for part in parts[:-1]:
+        part.commit = _pending(part, info, tag)
+    title, description = _commit_text(info, tag)
     with tempfile.TemporaryDirectory(prefix="arborist-release-") as tmp:
         log.info("staging release %s from %s", tag, model_dir)
-        name = release_name(target, info)
-        files: dict[str, Path | bytes] = dict(stage_release(
-            model_dir, Path(tmp), _stem(name), info.gguf_types, info.include_adapter))
-        names = sorted([*files, "README.md", RECORD_FILE])
-        record = build_record(info, tag, state.record, names)
-        record["checksums"] = checksums({n: p for n, p in files.items() if isinstance(p, Path)})
-        source = target.repo_id if isinstance(target, HubTarget) else DIRECTORY_SOURCE
-        files["README.md"] = render_card(replace(info, model_name=name), tag, source, names,
-                                         previous=state.record).encode()
-        files[RECORD_FILE] = record_bytes(record)
-        operations = plan_operations(files, state.files)
-        title, description = _commit_text(info, tag)
-        log.info("sending one commit of %d operations to %s", len(operations), target.name())
         try:
-            commit = target.commit(operations, title, description, state.head)
-        except Exception as exc:
-            raise PublishError(redact(f"upload to {target.name()} failed, previous release left as it was: "
-                                      f"{exc}", secrets)) from None
-    _tag(target, tag, commit, title, secrets)
+            _stage(parts, Path(model_dir), Path(tmp), info, tag)
+        except QuantError as exc:
+            raise PublishError(f"nothing was uploaded: {exc}") from None
+        for part in parts:
+            if part.commit is None:
+                part.commit = _upload(part, title, description, secrets)
+    for part in parts:
+        if tag not in part.state.tags:
+            _tag(part.target, tag, part.commit or "", title, secrets)
     log.info("released %s at %s", tag, target.url(tag))
-    return ReleaseResult(tag, target.url(tag), commit, False, tuple(names))
+    return _result(parts, tag, False)
+
+
+def _stage(parts: list[Part], model_dir: Path, tmp: Path, info: ReleaseInfo, tag: str) -> None:
+    """Fill each part's files: weights, card and record for the model repo; GGUFs, card, record for the twin."""
+    model = parts[-1]
+    name = release_name(model.target, info)
+    prompt = check_prompt(info.check_prompt, info.evaluation)
+    weights, ggufs = stage_release(model_dir, tmp, _stem(name), info.gguf_types, info.include_adapter, prompt)
+    files: dict[str, Path | bytes] = dict(weights)
+    twin = next((p for p in parts if p.role == "gguf"), None)
+    gguf_files = {f.name: f.path for f in ggufs.files}
+    if twin is None:
+        files.update(gguf_files)
+    elif twin.commit is None:
+        repo = model.target.name()
+        card = render_gguf_card(info, tag, repo, twin.target.name(), ggufs, _endpoint(model.target))
+        twin.files = {**gguf_files, "README.md": card.encode()}
+        record = gguf_record(info, tag, repo, ggufs, twin.state.record)
+        record["files"] = sorted([*twin.files, RECORD_FILE])
+        record["checksums"] = _checksums(twin.files)
+        twin.files[RECORD_FILE] = record_bytes(record)
+    names = sorted([*files, "README.md", RECORD_FILE])
+    source = model.target.repo_id if isinstance(model.target, HubTarget) else DIRECTORY_SOURCE
+    files["README.md"] = render_card(replace(info, model_name=name), tag, source, names, previous=model.state.record,
+                                     ggufs=ggufs, gguf_repo=twin.target.name() if twin else "").encode()
+    record = build_record(info, tag, model.state.record, names)
+    record["checksums"] = _checksums(files)
+    record["quants"] = [f.to_record() for f in ggufs.files]
+    if twin is not None:
+        record["gguf_repo"] = twin.target.name()
+    files[RECORD_FILE] = record_bytes(record)
+    model.files = files
+
+
+def _checksums(files: dict[str, Path | bytes]) -> dict[str, dict[str, Any]]:
+    """release.json's {path: {size, sha256}} for every file of the commit but release.json itself."""
+    listed = checksums({n: p for n, p in files.items() if isinstance(p, Path)})
+    for name, data in files.items():
+        if isinstance(data, bytes):
+            listed[name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return dict(sorted(listed.items()))
+
+
+def _endpoint(target: Target) -> str:
+    api = getattr(target, "api", None)
+    return str(getattr(api, "endpoint", "") or "https://huggingface.co")
+
+
+def _upload(part: Part, title: str, description: str, secrets: list[str]) -> str:
+    operations = plan_operations(part.files, part.state.files)
+    log.info("sending one commit of %d operations to %s", len(operations), part.target.name())
+    try:
+        return part.target.commit(operations, title, description, part.state.head)
+    except Exception as exc:
+        raise PublishError(redact(f"upload to {part.target.name()} failed, previous release left as it was: "
+                                  f"{exc}", secrets)) from None
 
 
 def _tag(target: Target, tag: str, commit: str, message: str, secrets: list[str]) -> None:

@@ -13,6 +13,7 @@ from schemas.tag_format import TagFormatError, check_tag_format, render_tag_form
 DEFAULT_TAG_FORMAT = "v{date}-{shortsha}"  # e.g. v20261125-1a2b3c4; the same spelling as .github/arborist.yml
 RECORD_FILE = "release.json"  # recorded in every release: how re-publishing is detected
 RECORD_VERSION = 1
+DEFAULT_GGUF_TYPES = ("f16", "Q4_K_M", "Q5_K_M", "Q8_0")  # the quants people run, besides f16
 MAX_HISTORY = 200  # releases remembered in release.json
 BULKY_EVALUATION_KEYS = ("items",)  # per-question answers stay in the CI artefacts, not in every release
 TAG_CHARS = re.compile(r"[^A-Za-z0-9._\-]")
@@ -47,7 +48,8 @@ class ReleaseInfo:
     date: datetime | None = None  # release time; now (UTC) when None
     datasets: list[str] = field(default_factory=list)  # public dataset repo ids, if any
     model_name: str = ""  # display name; the repo id when empty
-    gguf_types: tuple[str, ...] = ("f16", "q8_0")
+    gguf_types: tuple[str, ...] = DEFAULT_GGUF_TYPES  # on the Hub they go to the `<repo>-GGUF` twin
+    check_prompt: str = ""  # every GGUF answers it once; default: the evaluation's first question
     include_adapter: bool = False  # ship a LoRA adapter beside the merged weights
     git_host: str = "https://github.com"
 
@@ -68,6 +70,7 @@ class ReleaseResult:
     commit_sha: str
     skipped: bool
     files: tuple[str, ...] = ()
+    repos: dict[str, str] = field(default_factory=dict)  # role ("model", "gguf") -> repository
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,5 +157,10 @@ def info_from_dict(data: dict[str, Any]) -> ReleaseInfo:
     if "tag_format" in values:
         check_tag_format(values["tag_format"])  # a TagFormatError is a ValueError: `lab publish` exits 2
     if "gguf_types" in values:
-        values["gguf_types"] = tuple(values["gguf_types"])
+        from lab.models.quantize import QuantError, canonical
+
+        try:
+            values["gguf_types"] = tuple(canonical(str(t)) for t in values["gguf_types"])
+        except QuantError as exc:
+            raise ValueError(str(exc)) from None
     return ReleaseInfo(**values)

@@ -24,7 +24,8 @@ def test_lab_publish_to_the_hub_prints_the_release_and_never_the_token(tiny_llam
         assert lab_main(argv) == 0
         result = json.loads(capsys.readouterr().out)
         assert result["tag"] in hub.state.repos["acme/cli-model"].tags and not result["skipped"]
-        assert "cli-model-f16.gguf" in result["files"]
+        assert result["repos"] == {"model": "acme/cli-model", "gguf": "acme/cli-model-GGUF"}
+        assert "cli-model-f16.gguf" in hub.files("acme/cli-model-GGUF", result["tag"])
         assert lab_main(argv[:-1]) == 0  # same taxonomy commit again: a no-op, said plainly
         out = capsys.readouterr()
         assert out.out.startswith(f"already released as {result['tag']}")
