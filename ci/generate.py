@@ -121,6 +121,9 @@ def data_link(env: CiEnv, job_id: int, out: Path) -> str:
     return f"`{out}` on the worker"
 
 
+RETRAIN_SEED = 0  # ci.retrain's seed: the same leaf, samples and teacher give the rows the maintainer saw (a cache hit)
+
+
 def cache_dir(env: CiEnv) -> Path:
     """ARBORIST_CACHE_DIR when set, else beside the step's other data (shared by every job on a runner)."""
     configured = os.environ.get("ARBORIST_CACHE_DIR")
@@ -190,7 +193,7 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
     out = work / "out"
     try:
         manifest = generate_leaves([read_leaf(tree / p, tree) for p in leaves], backend, out,
-                                   GenerateParams(samples=samples, seed=args.pr), cache_dir=cache_dir(env),
+                                   GenerateParams(samples=samples, seed=RETRAIN_SEED), cache_dir=cache_dir(env),
                                    docs=DocsSettings.for_pull_requests(),  # a PR never reads local documents
                                    progress=_StepProgress(reporter, len(leaves)))
     finally:

@@ -220,6 +220,7 @@ def settings_from_environ(environ: dict[str, str] | None = None) -> Settings:
 def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settings: Settings | None = None,
                 notes_client: Any = None) -> int:
     """The whole pipeline; returns the exit code (0: trained, evaluated and gated, published if passing)."""
+    from ci.generate import RETRAIN_SEED, cache_dir
     from lab.evaluate.runner import EvalOptions, evaluate, write_report
     from lab.generate import GenerateParams, generate_leaves, load_backend
     from lab.generate.backends import close_backend
@@ -268,8 +269,8 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
                 done[0] += 1
 
         manifest = generate_leaves([read_leaf(tree / p, tree) for p in leaves], backend, data,
-                                   GenerateParams(samples=config.generate.samples, seed=0),
-                                   cache_dir=env.data_dir / "sdg-cache", progress=Progress())
+                                   GenerateParams(samples=config.generate.samples, seed=RETRAIN_SEED),
+                                   cache_dir=cache_dir(env), progress=Progress())
     finally:
         close_backend(backend)
     if manifest.rows == 0:
