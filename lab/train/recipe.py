@@ -88,7 +88,7 @@ def _batch(config: TrainConfig, shape: DataShape, seq_len: int, replay: int) -> 
     if config.max_tokens_per_micro_batch:
         per_step = max(1, round(config.max_tokens_per_micro_batch * config.grad_accum / max(1.0, shape.mean_tokens)))
         return Decision("max_tokens_per_micro_batch", config.max_tokens_per_micro_batch, "set in the config"), per_step
-    tokens = max(seq_len, math.ceil(samples * shape.mean_tokens / seq_len) * seq_len)  # whole packed rows
+    tokens = max(1, round(samples * shape.mean_tokens / seq_len)) * seq_len  # whole packed rows
     samples = max(1, int(tokens / max(1.0, shape.mean_tokens)))  # what those rows hold
     return Decision("max_tokens_per_micro_batch", tokens,
                     f"about {samples} samples per step: {total} samples give ~{max(1, total // samples)} updates per epoch"), samples
