@@ -201,3 +201,133 @@ def test_story_leaves_fail_once_at_the_misspelt_key_and_then_pass():
     files[leaves.PR_LEAF_PATH] = leaves.pr_leaf(broken=False)
     [report] = validate_files([leaves.PR_LEAF_PATH], files.get)
     assert report.findings == []
+
+
+def _demo_args(*argv: str):
+    import argparse
+
+    from bot.entry.demo import add_arguments, options_from
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return options_from(parser.parse_args(list(argv)))
+
+
+def test_demo_defaults_to_the_real_model_and_fast_keeps_the_tiny_one():
+    real = _demo_args()
+    assert (real.teacher, real.student, real.real) == ("smollm2-135m-instruct", "smollm2-135m-instruct", True)
+    fast = _demo_args("--fast")
+    assert (fast.teacher, fast.student, fast.real) == ("scripted", "tiny", False)
+    assert fast.timeout_s < real.timeout_s
+    mixed = _demo_args("--fast", "--teacher", "/models/t.gguf", "--timeout", "60")
+    assert (mixed.teacher, mixed.student, mixed.timeout_s) == ("/models/t.gguf", "tiny", 60)
+
+
+def test_story_budgets_fit_ten_minutes_on_two_idle_cores():
+    from bot.demo.steps import STORY
+
+    assert sum(budget for _, _, budget in STORY) < 600
+    assert all(budget > 0 for _, _, budget in STORY)
+
+
+def test_timeline_counts_cpu_and_says_when_a_step_goes_over_its_budget():
+    now, cpu = [0.0], [0.0]
+    out = io.StringIO()
+    timeline = Timeline(stream=out, clock=lambda: now[0], cpu=lambda: cpu[0])
+    with timeline.step("quick", budget_s=10):
+        now[0], cpu[0] = 4.0, 7.5
+    with timeline.step("slow", budget_s=10):
+        now[0], cpu[0] = 30.0, 40.0
+    lines = out.getvalue().splitlines()
+    assert any("✓ quick (4.0s, 8 CPU-s)" in line for line in lines)
+    assert any("✓ slow (26.0s, 32 CPU-s; over its 10s budget)" in line for line in lines)
+    assert [s["cpu_s"] for s in timeline.as_dicts()] == [7.5, 32.5]
+    assert timeline.cpu_total() == 40.0
+
+
+def test_a_busy_machine_gets_one_thread_per_process():
+    from bot.demo.models import threads_for
+
+    assert threads_for(12.3, 2)[0] == 1 and "busy" in threads_for(12.3, 2)[1]
+    assert threads_for(0.4, 2)[0] == 2
+    assert threads_for(3.0, 16)[0] == 16
+
+
+def _report(decision: str, reason: str) -> dict:
+    return {
+        "gate": {"decision": decision, "reason": reason, "passed": decision == "pass"},
+        "metrics": {"rouge_l": {"value": 0.41, "baseline": 0.30, "n": 20,
+                                "delta": {"mean": 0.11, "ci": [0.04, 0.18], "verdict": "better"}}},
+        "leaves": [{"leaf": leaves.PR_LEAF_PATH, "rouge_l": 0.52, "baseline": {"rouge_l": 0.31}, "verdict": "better"},
+                   {"leaf": "compositional_skills/writing/freeform/haiku/qna.yaml", "rouge_l": 0.2}],
+        "items": [{"question": leaves.TRAINED_QUESTION, "answer": "An arborist\n plants, prunes " + "and cares " * 60,
+                   "baseline_answer": "A tree surgeon."}],
+    }
+
+
+def test_gate_story_leads_with_the_verdict_and_reason_then_each_leaf_before_and_after():
+    from bot.demo import outcome
+
+    lines = outcome.gate_lines(_report("block", "the tree care leaf regressed"))
+    assert lines[0] == "gate: BLOCK: the tree care leaf regressed"
+    assert "0.300 (base) → 0.410 (trained), change +0.110 (95% CI +0.040..+0.180)" in lines[1]
+    assert f"{leaves.PR_LEAF_PATH}: 0.310 → 0.520 (better)" in lines[2]
+    assert lines[3].endswith("haiku/qna.yaml: 0.200 (no baseline)")
+    assert outcome.gate_lines({})[0].startswith("gate: ?")  # a report without a gate still reads, it does not crash
+
+
+def test_blocked_gate_says_why_and_what_the_consumer_gets():
+    from bot.demo import outcome
+
+    job = {"state": "failed", "result_title": "gate blocked the release"}
+    assert outcome.gate_blocked(job) and not outcome.gate_blocked({"state": "failed", "result_title": "training failed"})
+    story = outcome.blocked_story(_report("block", "no overall improvement"), job)
+    assert story[0] == "no release: the gate blocked it (no overall improvement)"
+    assert "base model" in " ".join(story)
+    assert "gate blocked the release" in outcome.blocked_story(None, job)[0]
+
+
+def test_evaluated_answers_of_the_trained_question_are_quoted_clipped():
+    from bot.demo import outcome
+
+    before, after = outcome.evaluated_answers(_report("pass", "better"), leaves.TRAINED_QUESTION)
+    assert before == "A tree surgeon."
+    assert after.startswith("An arborist plants, prunes and cares") and after.endswith("…")
+    assert len(after) == outcome.ANSWER_CHARS
+    assert outcome.evaluated_answers(_report("pass", "better"), "Something else?") is None
+
+
+def test_generate_comment_samples_and_headline_are_read_back():
+    from bot.demo.outcome import report_headline, samples_in
+
+    body = ("**5 rows** from 1 leaf with `gguf:SmolLM2` in 40.0 s\n\n**Sample 1**\n\n> **Q:** What does mulch do?\n>\n"
+            "> **A:** It keeps the soil moist.\n\n**Sample 2**\n\n> **Q:** " + "Why? " * 100 + "\n>\n> **A:** Because.\n"
+            "> **A:** an answer without its question is not a sample\n")
+    assert report_headline(body) == ["5 rows from 1 leaf with `gguf:SmolLM2` in 40.0 s"]
+    samples = samples_in(body)
+    assert len(samples) == 2
+    assert samples[0] == "sample: Q: What does mulch do?\n        A: It keeps the soil moist."
+    assert len(samples[1].split("\n")[0]) < 200 and samples[1].endswith("A: Because.")
+
+
+def test_real_demo_taxonomy_keeps_one_small_skill_leaf():
+    files = leaves.base_tree(REPO_ROOT, leaves.REAL_BASE_LEAVES)
+    qna = [p for p in files if p.endswith("qna.yaml")]
+    assert qna == ["compositional_skills/writing/freeform/haiku/qna.yaml"]
+    assert "compositional_skills/writing/freeform/haiku/attribution.txt" in files
+    assert len([p for p in leaves.base_tree(REPO_ROOT) if p.endswith("qna.yaml")]) > 1
+
+
+def test_generated_samples_are_read_from_the_job_data_with_the_teachers_question(tmp_path):
+    from bot.demo.outcome import samples_from_data
+
+    document = "# Caring for trees\n\nMulch keeps the soil moist.\n\nWhy use mulch?"
+    rows = [{"messages": [{"role": "user", "content": document}, {"role": "assistant", "content": "To keep soil moist."}],
+             "metadata": {"question": "Why use mulch?"}},
+            {"messages": [{"role": "user", "content": "Intro.\n\nWhat is a crown?"}, {"role": "assistant", "content": "Branches."}]}]
+    lines = ["not json", json.dumps({"messages": "not a list"}), *map(json.dumps, rows)]
+    (tmp_path / "knowledge_train_msgs.jsonl").write_text("\n".join(lines) + "\n")
+    assert samples_from_data(tmp_path, 5) == ["sample: Q: Why use mulch?\n        A: To keep soil moist.",
+                                              "sample: Q: What is a crown?\n        A: Branches."]
+    assert len(samples_from_data(tmp_path, 1)) == 1
+    assert samples_from_data(tmp_path / "missing", 2) == []

@@ -8,7 +8,6 @@ from its document, so a tiny student can learn them in a minute and answer the t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 CONTRIBUTOR = "octo-contributor"
@@ -148,31 +147,38 @@ BUILTIN_ATTRIBUTION = (b"Title of work: Notes on plants\nLink to work: https://e
                        b"License of the work: CC-BY-4.0\nCreator names: tree-maintainer\n")
 
 HUB_REPO = "arborist-demo/tree-model"
+# With the real model, every leaf costs teacher calls and evaluation answers on 2 CPU cores: the base tree
+# keeps one small skill leaf, so the whole story fits in ten minutes. The tiny model takes all the examples.
+REAL_BASE_LEAVES = ("compositional_skills/writing/freeform/haiku/",)
+GENERAL_QUESTION = "Which planet do we live on?"  # a question no leaf teaches: the release must keep answering it
 
 
-def arborist_config(samples: int, teacher: str = "scripted") -> bytes:
-    """The taxonomy's .github/arborist.yml (schemas/arborist_config.json): who may run commands, the Hub repo."""
+def arborist_config(samples: int) -> bytes:
+    """The taxonomy's .github/arborist.yml (schemas/arborist_config.json): who may run commands, the Hub repo.
+    The teacher is the runner's (ARBORIST_TEACHER), as in a deployment."""
     return f"""\
 # Arborist settings for this taxonomy (read from the default branch, never from a PR).
 commands:
   allowed_permissions: [write, maintain, admin]
 generate:
   samples: {samples}
-  teacher: {json.dumps(teacher)}
 release:
   repo_id: {HUB_REPO}
   license: cc-by-4.0
 """.encode()
 
 
-def base_tree(repo_root: Path | None) -> dict[str, bytes]:
-    """Files of the initial commit: examples/taxonomy/ if present, else the built-in leaves."""
+def base_tree(repo_root: Path | None, only: tuple[str, ...] | None = None) -> dict[str, bytes]:
+    """Files of the initial commit: examples/taxonomy/ if present, else the built-in leaves; `only` keeps
+    the leaves (and their attribution files) under these folders."""
     files: dict[str, bytes] = {}
     examples = repo_root / "examples" / "taxonomy" if repo_root else None
     if examples and examples.is_dir():
         for path in sorted(examples.rglob("*")):
             if path.is_file() and path.name in ("qna.yaml", "attribution.txt") or (path.is_file() and path.suffix == ".md"):
                 files[path.relative_to(examples).as_posix()] = path.read_bytes()
+    if only is not None:
+        files = {rel: data for rel, data in files.items() if rel.startswith(only)}
     if not any(p.endswith("qna.yaml") for p in files):
         for rel, text in BUILTIN_LEAVES.items():
             files[rel] = text.encode()

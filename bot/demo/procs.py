@@ -104,6 +104,12 @@ class Processes:
     def on_close(self, closer: Callable[[], None]) -> None:
         self.closers.append(closer)
 
+    def cpu_seconds(self) -> float:
+        """CPU time of this process and its children, including the bot's and the worker's finished jobs."""
+        mine = os.times()
+        total = mine.user + mine.system + mine.children_user + mine.children_system
+        return total + sum(_proc_cpu(child.proc.pid) for child in self.children if child.alive())
+
     def check_alive(self) -> None:
         """Raise with the child's log tail if any child has died."""
         for child in self.children:
@@ -121,6 +127,15 @@ class Processes:
                 closer()
             except Exception:  # cleanup must go on for the rest
                 pass
+
+
+def _proc_cpu(pid: int) -> float:
+    """utime + stime + reaped children's, from /proc (Linux); 0 where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _stop(proc: subprocess.Popen) -> None:

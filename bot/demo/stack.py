@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.demo.models import cpu_threads
 from bot.demo.procs import LOOPBACK, free_port, wait_for_port
 
 if TYPE_CHECKING:
@@ -23,13 +24,8 @@ if TYPE_CHECKING:
     from bot.demo.story import World
 
 START_TIMEOUT_S = 60  # the bot imports FastAPI and the validator; slow machines need a while
-PULL_TIMEOUT_S = 120
+PULL_TIMEOUT_S = 300  # the real release is ~0.5 GB of safetensors through the Hub stand-in
 INSTALLATION_ID = 4242
-# lab.train overrides for the tiny student (a GPU runner keeps the defaults): enough passes over a few
-# dozen rows that a random 2-layer model measurably beats itself on the seed questions (the gate), on
-# 2 CPU cores in about a minute. Fewer passes leave it within noise of the random base, and blocked.
-TRAIN_FAST = "knowledge_epochs: 120\nskills_epochs: 20\nlr: 0.006\nmax_seq_len: 256\nmax_tokens_per_micro_batch: 1024\n"
-TRAIN_FULL = "knowledge_epochs: 120\nskills_epochs: 60\nlr: 0.006\nmax_seq_len: 512\nmax_tokens_per_micro_batch: 2048\n"
 
 
 @dataclass
@@ -87,10 +83,17 @@ class Stack:
             return sorted(repo.tags) if repo else []
 
     def release_files(self, tag: str) -> dict[str, int]:
-        """File name -> size in bytes of one release on the Hub stand-in."""
+        """File name -> size in bytes of one release on the Hub stand-in, with its `-GGUF` twin's files if any
+        (a twin's files are named `<twin repo>/<file>`)."""
         from bot.demo.leaves import HUB_REPO
 
-        return {name: len(data) for name, data in sorted(self.hub.files(HUB_REPO, tag).items())}
+        found: dict[str, int] = {}
+        for repo_id, prefix in ((HUB_REPO, ""), (f"{HUB_REPO}-GGUF", f"{HUB_REPO}-GGUF/")):
+            with self.hub.state.lock:
+                present = repo_id in self.hub.state.repos
+            if present:
+                found |= {prefix + name: len(data) for name, data in sorted(self.hub.files(repo_id, tag).items())}
+        return found
 
     def lab_env(self) -> dict[str, str]:
         """The environment a consumer's `lab` uses to reach the Hub stand-in."""
@@ -98,24 +101,29 @@ class Stack:
                 "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
                 "HF_HOME": str(self.world.work / "consumer-hf")}
 
-    def pull_and_chat(self, question: str, fmt: str = "hf") -> str:
-        """`lab pull` the newest release, then `lab chat --prompt` the question; return the answer."""
+    def pull_and_chat(self, question: str, fmt: str = "hf", pull: bool = True) -> str:
+        """`lab pull` the newest release (unless pulled already), then `lab chat --prompt` the question."""
         from bot.demo.leaves import HUB_REPO
 
-        lab = [sys.executable, "-m", "lab.cli"]
         where = ["--endpoint", self.hub.url, "--cache-dir", str(self.world.work / "consumer-cache")]
-        env = self.lab_env()
-        pulled = subprocess.run([*lab, "pull", HUB_REPO, "--format", fmt, *where], env=env, capture_output=True,
-                                text=True, timeout=PULL_TIMEOUT_S)
-        if pulled.returncode != 0:
-            raise RuntimeError(f"lab pull failed: {(pulled.stderr or pulled.stdout)[-800:]}")
-        last = (pulled.stdout.strip().splitlines() or [""])[-1]
-        self.world.timeline.note(f"$ lab pull {HUB_REPO} --format {fmt}\n{last}")
-        chat = subprocess.run([*lab, "chat", HUB_REPO, "--format", fmt, *where, "--prompt", question,
-                               "--max-tokens", "32"], env=env, capture_output=True, text=True, timeout=PULL_TIMEOUT_S)
-        if chat.returncode != 0:
-            raise RuntimeError(f"lab chat failed: {(chat.stderr or chat.stdout)[-800:]}")
-        return chat.stdout.strip()
+        if pull:
+            pulled = self.lab("pull", HUB_REPO, "--format", fmt, *where)
+            last = (pulled.strip().splitlines() or [""])[-1]
+            self.world.timeline.note(f"$ lab pull {HUB_REPO} --format {fmt}\n{last}")
+        return self.chat(HUB_REPO, question, fmt, *where)
+
+    def chat(self, model: str, question: str, fmt: str, *where: str) -> str:
+        """`lab chat MODEL --prompt QUESTION`: one answer, greedy, bounded."""
+        tokens = "64" if self.world.options.real else "32"
+        return self.lab("chat", model, "--format", fmt, *where, "--prompt", question, "--max-tokens", tokens).strip()
+
+    def lab(self, *args: str) -> str:
+        """Run the consumer's `lab` with the Hub stand-in's settings; its stdout, or an error with its output."""
+        done = subprocess.run([sys.executable, "-m", "lab.cli", *args], env=self.lab_env(), capture_output=True,
+                              text=True, timeout=PULL_TIMEOUT_S)
+        if done.returncode != 0:
+            raise RuntimeError(f"lab {args[0]} failed: {(done.stderr or done.stdout)[-800:]}")
+        return done.stdout
 
 
 def start(world: World) -> Stack:
@@ -138,7 +146,9 @@ def start(world: World) -> Stack:
     key_path.write_bytes(github.private_key_pem)
     key_path.chmod(0o600)
     train_config = world.work / "train.yaml"
-    train_config.write_text(TRAIN_FAST if world.options.fast else TRAIN_FULL)
+    train_config.write_text(world.models.train_config)
+    threads, why = cpu_threads()
+    world.timeline.note(why)
     port = free_port()
     repo_root = Path(__file__).resolve().parents[2]
     source = [str(repo_root)] if (repo_root / "pyproject.toml").is_file() else []  # a checkout, not a wheel
@@ -158,8 +168,8 @@ def start(world: World) -> Stack:
         "ARBORIST_JOB_TIMEOUT_S": str(int(world.options.timeout_s)),
         "ARBORIST_GIT_URL_TEMPLATE": (world.work / "git").as_uri() + "/{repo}.git",
         "ARBORIST_DOCS_CACHE": str(world.work / "docs-cache"),
-        "ARBORIST_TEACHER": world.options.teacher,
-        "ARBORIST_BASE_MODEL": str(world.student_dir),
+        "ARBORIST_TEACHER": world.models.teacher,
+        "ARBORIST_BASE_MODEL": world.models.student,
         "ARBORIST_TRAIN_CONFIG": str(train_config),
         "HF_ENDPOINT": hub.url,
         "HF_TOKEN": hub_token,
@@ -167,7 +177,7 @@ def start(world: World) -> Stack:
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         "HF_HOME": str(world.work / "worker-hf"),
         "TOKENIZERS_PARALLELISM": "false",
-        "OMP_NUM_THREADS": "2",
+        "OMP_NUM_THREADS": str(threads),
     }
     if "docs_mirror" in world.state:  # knowledge documents: the https URL in the leaf, served from disk
         local, public = world.state["docs_mirror"]

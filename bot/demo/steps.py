@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.demo import leaves
+from bot.demo import leaves, outcome
 from bot.demo.repo import TaxonomyRepo
 from bot.demo.story import PR_BRANCH, TAXONOMY, World
 from bot.demo.timeline import StepFailed
@@ -12,12 +12,14 @@ from bot.demo.timeline import StepFailed
 DOCS_REPO = "arborist-demo/knowledge-docs"
 DOCS_URL = f"https://github.com/{DOCS_REPO}"  # what the leaves say; git on the worker maps it to the local copy
 CHECK_TIMEOUT_S = 60  # a check run on a small PR takes well under a second; allow slow machines
+REAL_SAMPLES = 5  # rows per leaf from the real teacher: a handful, ~10 teacher calls for a knowledge leaf
+SAMPLES_SHOWN = 2  # generated samples quoted in the timeline (the comment has more)
 
 
 def make_taxonomy(world: World) -> None:
     """A bare 'GitHub' repository and a work tree: example leaves, their documents, the bot's config."""
     git_root = world.work / "git"
-    files = leaves.base_tree(_repo_root())
+    files = leaves.base_tree(_repo_root(), leaves.REAL_BASE_LEAVES if world.options.real else None)
     _, docs = leaves.knowledge_documents(files, "pending", "0" * 40)
     docs[leaves.PR_DOCUMENT] = leaves.pr_document()  # the contributor's source, published before the PR
     docs_repo = TaxonomyRepo(git_root, DOCS_REPO)
@@ -25,24 +27,25 @@ def make_taxonomy(world: World) -> None:
     files, _ = leaves.knowledge_documents(files, DOCS_URL, docs_sha)
     world.state["docs_mirror"] = (docs_repo.remote.as_uri(), DOCS_URL)
     world.state["docs_commit"] = docs_sha
-    files[".github/arborist.yml"] = leaves.arborist_config(
-        samples=6 if world.options.fast else 24, teacher=world.options.teacher)
+    files[".github/arborist.yml"] = leaves.arborist_config(samples=_samples(world))
     repo = TaxonomyRepo(git_root, TAXONOMY)
     world.base_sha = repo.create(files)
     world.repo = repo
     qna = sorted(p for p in files if p.endswith("qna.yaml"))
-    world.timeline.note(f"{TAXONOMY}: {len(qna)} leaves at {world.base_sha[:7]} ({', '.join(qna)})")
+    world.timeline.note(f"{TAXONOMY}: {len(qna)} {'leaf' if len(qna) == 1 else 'leaves'} at {world.base_sha[:7]} "
+                        f"({', '.join(qna)})")
     world.timeline.note(f"{DOCS_REPO}: {len(docs)} knowledge document(s) at {docs_sha[:7]}")
 
 
-def build_student(world: World) -> None:
-    """A tiny random Llama whose tokenizer is trained on the taxonomy's own text (nothing downloaded)."""
-    from transformers.utils import logging as hf_logging
+def _samples(world: World) -> int:
+    """Synthetic rows per leaf (generate.samples): a handful with the real teacher on 2 cores."""
+    return REAL_SAMPLES if world.options.real else 6 if world.options.fast else 24
 
-    from lab.models.tiny import TinyConfig, build_tiny_llama
+
+def prepare_models(world: World) -> None:
+    """The real teacher and student from the model cache (fetched once), or a tiny random student."""
+    from bot.demo.models import prepare
     from lab.taxonomy.leaf import leaf_from_yaml
-
-    hf_logging.disable_progress_bar()  # the timeline is the progress display here
 
     assert world.repo is not None
     texts: list[str] = []
@@ -50,11 +53,11 @@ def build_student(world: World) -> None:
         rel = path.relative_to(world.repo.work).as_posix()
         leaf = leaf_from_yaml(rel, path.read_bytes())
         texts += [t for s in leaf.seeds for t in (s.question, s.answer, s.context or "")]
-    texts += [leaves.TRAINED_QUESTION, leaves.TRAINED_ANSWER]  # the contributor's words, later
-    config = TinyConfig(vocab_size=384, hidden_size=64) if world.options.fast else TinyConfig(vocab_size=768, hidden_size=96)
-    world.student_dir = build_tiny_llama(world.work / "models" / "student-base", texts, config)
-    size = sum(p.stat().st_size for p in world.student_dir.iterdir()) / 1e6
-    world.timeline.note(f"student: random 2-layer Llama, {size:.1f} MB, tokenizer of {config.vocab_size} tokens")
+    texts += [leaves.TRAINED_QUESTION, leaves.TRAINED_ANSWER]  # the contributor's words, later (tiny tokenizer)
+    options = world.options
+    world.models = prepare(options.student, options.teacher, options.fast, world.work, texts)
+    for note in world.models.notes:
+        world.timeline.note(note)
 
 
 def start_services(world: World) -> None:
@@ -154,9 +157,10 @@ def maintainer_generate(world: World) -> None:
             return None
         status = new[0]
         if not seen or seen[-1] != status["body"]:
+            if not seen or _status_line(seen[-1]) != _status_line(status["body"]):  # progress edits: one line per state
+                world.timeline.note(f"status comment #{status['id']}: {_status_line(status['body'])}")
             seen.append(status["body"])
             world.artefacts.comment("generate status", status, edited=len(seen) > 1)
-            world.timeline.note(f"status comment #{status['id']}: {_status_line(status['body'])}")
         return status if world.stack.job_finished("generate") else None
 
     status = world.wait_for("the generate job to finish", finished)
@@ -168,6 +172,10 @@ def maintainer_generate(world: World) -> None:
     if job.get("state") != "succeeded":
         raise StepFailed("", _job_failure(world, job))
     world.artefacts.data("generate", "generate-job", job)
+    data = world.stack.data_dir / "generate" / f"job-{job.get('id')}" / "out"
+    shown = outcome.samples_from_data(data, SAMPLES_SHOWN) or outcome.samples_in(final["body"])[:SAMPLES_SHOWN]
+    for line in outcome.report_headline(final["body"]) + shown:
+        world.timeline.note(line)
 
 
 def merge_and_release(world: World) -> None:
@@ -181,12 +189,24 @@ def merge_and_release(world: World) -> None:
     gh.deliver("pull_request", "closed", world.pr)
     gh.deliver_push(before, merged, leaves.MAINTAINER)
     world.timeline.note(f"merged as {merged[:7]}; retraining the whole taxonomy")
+    world.state["merged"] = merged
     job = world.wait_for("the retrain job to finish", lambda: world.stack.job_finished("retrain"))
     world.artefacts.data("retrain", "retrain-job", job)
-    if job.get("state") != "succeeded":
+    report = outcome.read_report(world.stack.data_dir, merged)
+    blocked = outcome.gate_blocked(job)
+    if job.get("state") != "succeeded" and not blocked:
         raise StepFailed("", _job_failure(world, job))
-    gate = next((line for line in str(job.get("result_md") or "").splitlines() if "Gate" in line), "")
-    world.timeline.note(f"retrain: {job.get('result_title')}" + (f"\n{gate.replace('**', '')}" if gate else ""))
+    world.timeline.note(f"retrain: {job.get('result_title')}")
+    if report:
+        world.state["report"] = report
+        world.timeline.note("\n".join(outcome.gate_lines(report)))
+    world.artefacts.fact("gate", "blocked" if blocked else "passed")
+    if blocked:
+        world.state["blocked"] = True
+        note = world.wait_for("the retrain note on the merged PR", lambda: _release_note(world), 60)
+        world.artefacts.comment("retrain note on the merged PR", note)
+        world.timeline.note("\n".join(outcome.blocked_story(report, job)))
+        return
     releases = world.wait_for("a release on the Hub", world.stack.hub_releases, 30)
     tag = world.state["release"] = releases[-1]
     files = world.stack.release_files(tag)
@@ -199,20 +219,36 @@ def merge_and_release(world: World) -> None:
 
 
 def pull_and_ask(world: World) -> None:
-    """A consumer pulls the release with `lab pull` and asks it the contributor's question."""
-    answer = world.stack.pull_and_chat(leaves.TRAINED_QUESTION)
-    world.artefacts.fact("question", leaves.TRAINED_QUESTION)
-    world.artefacts.fact("answer", answer)
+    """A consumer pulls the release with `lab pull` and asks it the contributor's question (and, with the real
+    model, a general one it must still answer). When the gate blocked, they ask the model they still have."""
+    question, stack = leaves.TRAINED_QUESTION, world.stack
+    world.artefacts.fact("question", question)
     world.artefacts.fact("expected", leaves.TRAINED_ANSWER)
-    world.artefacts.data("pull", "answer", {"question": leaves.TRAINED_QUESTION, "answer": answer,
-                                            "trained_answer": leaves.TRAINED_ANSWER})
-    world.timeline.note(f"Q: {leaves.TRAINED_QUESTION}\nA: {answer}\n(the contributor's seed answer: "
-                        f"{leaves.TRAINED_ANSWER})")
+    report = world.state.get("report")
+    before_after = outcome.evaluated_answers(report, question) if report else None
+    if world.state.get("blocked"):
+        answer = stack.chat(str(world.models.student_dir), question, "hf")
+        world.artefacts.fact("answer_base", answer)
+        world.timeline.note(f"no release to pull: the consumer still has the base model.\nQ: {question}\n"
+                            f"A (base model): {outcome.clip(answer)}\n(the contributor's seed answer: {leaves.TRAINED_ANSWER})")
+        if not answer.strip():
+            raise StepFailed("", "the base model gave an empty answer")
+        return
+    answer = stack.pull_and_chat(question)
+    world.artefacts.fact("answer", answer)
+    world.artefacts.data("pull", "answer", {"question": question, "answer": answer, "trained_answer": leaves.TRAINED_ANSWER})
+    world.timeline.note(f"Q: {question}\nA: {answer}\n(the contributor's seed answer: {leaves.TRAINED_ANSWER})")
+    if before_after and world.options.real:
+        world.timeline.note(f"the base model answered, in the evaluation: {before_after[0]}")
     if not answer.strip():
         raise StepFailed("", "the released model gave an empty answer")
-    gguf_answer = world.stack.pull_and_chat(leaves.TRAINED_QUESTION, fmt="gguf")
+    gguf_answer = stack.pull_and_chat(question, fmt="gguf")
     world.artefacts.fact("answer_gguf", gguf_answer)
     world.timeline.note(f"the same release as GGUF, through llama.cpp:\nA: {gguf_answer}")
+    if world.options.real:
+        general = stack.pull_and_chat(leaves.GENERAL_QUESTION, fmt="gguf", pull=False)
+        world.artefacts.fact("answer_general", general)
+        world.timeline.note(f"a question no leaf teaches, to the same GGUF:\nQ: {leaves.GENERAL_QUESTION}\nA: {general}")
 
 
 def _job_failure(world: World, job: dict) -> str:
@@ -227,10 +263,12 @@ def _status_line(body: str) -> str:
 
 
 def _release_note(world: World):
+    """The bot's comment on the merged PR: a release note, or the retrain's note when nothing was released."""
     gh = world.stack.github
     known = {world.state["summary_comment"]["id"]}
     for c in gh.bot_comments(world.pr["number"]):
-        if c["id"] not in known and "release" in c["body"].lower() and "/generate" not in c["body"]:
+        body = c["body"]
+        if c["id"] not in known and ("arborist:retrain-note" in body or "release" in body.lower()) and "/generate" not in body:
             return c
     return None
 
@@ -250,14 +288,15 @@ def _repo_root():
     return root if (root / "pyproject.toml").is_file() else None
 
 
-STORY: list[tuple[str, Callable[[World], None]]] = [
-    ("make a taxonomy repository", make_taxonomy),
-    ("build a tiny student model", build_student),
-    ("start GitHub and Hub stand-ins, the bot and a worker", start_services),
-    ("a contributor opens a PR with a mistake", open_broken_pr),
-    ("the contributor pushes a fix", push_fix),
-    ("a stranger comments /generate", stranger_generate),
-    ("a maintainer comments /generate", maintainer_generate),
-    ("the maintainer merges: retrain, evaluate, release", merge_and_release),
-    ("a consumer pulls the release and asks a trained question", pull_and_ask),
+# (title, step, budget in seconds on 2 idle cores with the real model; the budgets add up to under ten minutes)
+STORY: list[tuple[str, Callable[[World], None], float]] = [
+    ("make a taxonomy repository", make_taxonomy, 5),
+    ("prepare the teacher and the student", prepare_models, 45),  # a cache hit takes seconds; the first fetch more
+    ("start GitHub and Hub stand-ins, the bot and a worker", start_services, 20),
+    ("a contributor opens a PR with a mistake", open_broken_pr, 15),
+    ("the contributor pushes a fix", push_fix, 10),
+    ("a stranger comments /generate", stranger_generate, 5),
+    ("a maintainer comments /generate", maintainer_generate, 75),
+    ("the maintainer merges: retrain, evaluate, release", merge_and_release, 360),
+    ("a consumer pulls the release and asks a trained question", pull_and_ask, 60),
 ]

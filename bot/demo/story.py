@@ -29,9 +29,15 @@ PR_BRANCH = "contrib/tree-care"
 class DemoOptions:
     out: Path
     fast: bool = False
-    teacher: str = "scripted"
+    teacher: str = "scripted"  # ARBORIST_TEACHER on the worker
     timeout_s: float = 300.0
     keep: bool = False
+    student: str = "tiny"  # ARBORIST_BASE_MODEL on the worker: "tiny" (random, built here) or a model reference
+
+    @property
+    def real(self) -> bool:
+        """A pretrained student: real training and evaluation, with the smaller taxonomy and step budgets."""
+        return self.student != "tiny"
 
 
 @dataclass
@@ -46,7 +52,7 @@ class World:
     deadline: float
     repo: TaxonomyRepo | None = None
     base_sha: str = ""
-    student_dir: Path | None = None
+    models: Any = None  # bot.demo.models.Models once prepared
     stack: Any = None  # bot.demo.stack.Stack once the services run
     pr: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
@@ -91,14 +97,15 @@ def play(options: DemoOptions) -> tuple[bool, str | None, str | None]:
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     procs = Processes(options.out / "logs")
+    timeline.cpu = procs.cpu_seconds  # each step's line says how much CPU the demo, the bot and the worker used
     world = World(options, timeline, artefacts, procs, work, time.monotonic() + options.timeout_s)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     failed: tuple[str | None, str | None] = (None, None)
     try:
-        for title, step in steps.STORY:
+        for title, step, budget_s in steps.STORY:
             if world.remaining() <= 0:
                 raise StepFailed(title, f"the demo ran out of time ({options.timeout_s:.0f}s)")
-            with timeline.step(title):
+            with timeline.step(title, budget_s if options.real else None):
                 step(world)
     except StepFailed as exc:
         failed = (exc.step, exc.reason)
@@ -113,6 +120,10 @@ def play(options: DemoOptions) -> tuple[bool, str | None, str | None]:
     ok = failed[0] is None
     artefacts.write_summary(timeline.as_dicts(), ok=ok, failed_step=failed[0])
     if ok:
-        print(f"\nArborist did its whole job in {timeline.total_s():.0f}s. What the bot wrote: {options.out}/")
+        over = [s.title for s in timeline.steps if s.budget_s and s.elapsed_s > s.budget_s]
+        print(f"\nArborist did its whole job in {timeline.total_s():.0f}s ({timeline.cpu_total():.0f} CPU-s)."
+              f" What the bot wrote: {options.out}/")
+        if over:
+            print(f"{len(over)} step(s) went over their budget for 2 idle cores: the machine is busy or slower.")
         print("To run it for real (a GitHub App, GPU workers, the Hub): README.md, \"Deploying Arborist\"")
     return ok, failed[0], failed[1]
