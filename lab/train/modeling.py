@@ -1,23 +1,26 @@
 """The model side of training: load base and tokenizer, wrap LoRA, pick device and dtype, build packed
-tensors, compute the assistant-only loss, and estimate memory before starting.
+tensors, and compute the assistant-only loss (the memory estimate lives in lab.train.memory).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from lab.train.config import TrainConfig
+from lab.train.memory import (  # noqa: F401  (check_memory and the estimate are re-exported for callers)
+    LOSS_CHUNK_TOKENS,
+    available_memory_bytes,
+    check_memory,
+    compute_bytes_for,
+    estimate_memory_bytes,
+    wants_activation_checkpointing,
+)
 from lab.train.packing import PackedRow
 from lab.train.tokenize import IGNORE
 
-ADAM_BYTES = 8  # two fp32 moments per trainable parameter
-ACTIVATION_BYTES_PER_TOKEN_HIDDEN_LAYER = 34  # rough, no activation checkpointing
-LOGIT_COPIES = 3  # logits, their float copy and the softmax gradient
-LOSS_CHUNK_TOKENS = 512  # assistant positions per output-layer + cross-entropy chunk
 LOGIT_POSTPROCESSING = ("final_logit_softcapping", "logit_scale", "logits_scaling")  # configs that alter logits
 
 
@@ -79,6 +82,8 @@ def load_model(base: str, config: TrainConfig, runtime: Runtime) -> Any:
     base_dtype = torch.float32 if config.method == "full" else runtime.compute_dtype
     model: Any = AutoModelForCausalLM.from_pretrained(base, dtype=base_dtype, attn_implementation=runtime.attn_implementation)
     model.config.use_cache = False
+    if wants_activation_checkpointing(model, config, compute_bytes_for(config, runtime.device)):
+        _checkpoint_layers(model)
     if config.method == "lora":
         from peft import LoraConfig, get_peft_model
 
@@ -97,55 +102,20 @@ def load_model(base: str, config: TrainConfig, runtime: Runtime) -> Any:
     return model.to(runtime.device)
 
 
+def _checkpoint_layers(model: Any) -> None:
+    """Recompute each decoder layer's activations in backward instead of keeping them (non-reentrant)."""
+    enable = getattr(model, "activation_checkpointing_enable", None)
+    if enable is not None:
+        enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:  # transformers before 5
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
 def count_parameters(model: Any) -> tuple[int, int]:
     """(total, trainable) parameter counts."""
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return total, trainable
-
-
-def estimate_memory_bytes(model: Any, config: TrainConfig, shards: int = 1) -> int:
-    """A deliberately rough upper estimate of training memory per process: weights, grads, Adam (divided
-    over `shards` ranks under FSDP), activations and logits of one micro-batch."""
-    weights = sum(p.numel() * p.element_size() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    cfg = getattr(model, "config", None)
-    hidden = getattr(cfg, "hidden_size", 0) or 0
-    layers = getattr(cfg, "num_hidden_layers", 0) or 0
-    vocab = getattr(cfg, "vocab_size", 0) or 0
-    tokens = config.max_tokens_per_micro_batch
-    activations = tokens * hidden * layers * ACTIVATION_BYTES_PER_TOKEN_HIDDEN_LAYER
-    logits = tokens * vocab * 4 * LOGIT_COPIES
-    return (weights + trainable * (4 + ADAM_BYTES)) // max(1, shards) + activations + logits
-
-
-def available_memory_bytes(device: Any) -> int:
-    """Free memory on the device (GPU: free CUDA memory; CPU: MemAvailable)."""
-    if device.type == "cuda":
-        import torch
-
-        return int(torch.cuda.mem_get_info(device)[0])
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-
-
-def check_memory(model: Any, config: TrainConfig, device: Any, shards: int = 1) -> tuple[int, int]:
-    """Raise MemoryError with both numbers when the estimate does not fit; return (needed, free)."""
-    needed = estimate_memory_bytes(model, config, shards)
-    free = available_memory_bytes(device)
-    if needed > free * config.memory_headroom:
-        raise MemoryError(
-            f"training needs about {needed / 2**30:.1f} GiB on {device} but only {free / 2**30:.1f} GiB is free "
-            f"(headroom {config.memory_headroom:.0%}); lower max_tokens_per_micro_batch, use method: lora, "
-            "or use a larger device"
-        )
-    return needed, free
 
 
 def batch_tensors(rows: list[PackedRow], runtime: Runtime) -> dict[str, Any]:

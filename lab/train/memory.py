@@ -1,0 +1,152 @@
+"""Pre-flight training memory: what one process holds at its peak, so a run that cannot fit is refused at once.
+
+The terms follow what a step keeps alive (calibrated on measured peak RSS of the 135M student on CPU,
+see benchmarks/train_memory.py and docs/benchmarks.md): the framework itself, the weights, gradients and
+AdamW's two moments of the trainable parameters, the activations one micro-batch keeps for backward, and
+the loss's output-layer chunk. Layer activations are recomputed in backward (activation checkpointing)
+when keeping them would take more than ACTIVATION_CHECKPOINT_ABOVE; the same rule decides the estimate.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from lab.train.config import TrainConfig
+
+GiB = 2**30
+FRAMEWORK_BYTES = 420 * 2**20  # torch + transformers + peft imported, nothing loaded: 0.40 GiB RSS measured on CPU
+GRAD_BYTES = 4  # fp32 gradient per trainable parameter
+ADAM_BYTES = 8  # two fp32 moments per trainable parameter
+ACT_FLOATS_PER_HIDDEN = 15  # values kept per token per layer, per hidden unit (norms, q/k/v, rotary, attention out)
+ACT_FLOATS_PER_INTERMEDIATE = 4  # and per MLP unit (gate, up, activation, product)
+LOSS_CHUNK_TOKENS = 256  # assistant positions per output-layer + cross-entropy chunk (lab.train.modeling)
+LOSS_CHUNK_COPIES = 3  # chunk logits, their log-softmax and its gradient, alive at once in backward
+TRANSIENT_COPIES = 2  # of the largest trainable tensor: AdamW's per-parameter temporaries, a tied embedding's 2nd grad
+MASK_BYTES_PER_CELL = 9  # the float block-diagonal mask and its boolean temporaries, per (row, query, key)
+ACTIVATION_CHECKPOINT_ABOVE = 1 * GiB  # "auto": recompute layer activations when keeping them needs more
+CHECKPOINTING = ("auto", "on", "off")
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """The peak of one training process, term by term (bytes)."""
+
+    framework: int
+    weights: int
+    gradients: int
+    optimizer: int
+    activations: int
+    loss: int
+    transient: int
+    checkpointing: bool
+
+    @property
+    def total(self) -> int:
+        return (self.framework + self.weights + self.gradients + self.optimizer + self.activations + self.loss
+                + self.transient)
+
+    def describe(self) -> str:
+        terms = [("framework", self.framework), ("weights", self.weights), ("grads", self.gradients),
+                 ("adam", self.optimizer), ("activations", self.activations), ("loss", self.loss),
+                 ("transient", self.transient)]
+        parts = " + ".join(f"{name} {value / GiB:.2f}" for name, value in terms)
+        mode = "layer activations recomputed" if self.checkpointing else "layer activations kept"
+        return f"{self.total / GiB:.2f} GiB ({parts}; {mode})"
+
+
+def _shape(model: Any) -> tuple[int, int, int, int]:
+    """(hidden, intermediate, layers, vocab) from the model's config (PEFT and DDP wrappers included)."""
+    config = getattr(model, "config", None)
+    while config is None and hasattr(model, "module"):
+        model = model.module
+        config = getattr(model, "config", None)
+    hidden = int(getattr(config, "hidden_size", 0) or 0)
+    intermediate = int(getattr(config, "intermediate_size", 0) or 4 * hidden)
+    return hidden, intermediate, int(getattr(config, "num_hidden_layers", 0) or 0), int(getattr(config, "vocab_size", 0) or 0)
+
+
+def micro_batch_shape(config: TrainConfig) -> tuple[int, int]:
+    """(rows, tokens per row) of the largest micro-batch: rows of max_seq_len, as many as the budget holds."""
+    row = max(1, config.max_seq_len)
+    return max(1, config.max_tokens_per_micro_batch // row), row
+
+
+def layer_activation_bytes(model: Any, config: TrainConfig, compute_bytes: int = 4) -> int:
+    """What all layers keep for backward over one micro-batch without activation checkpointing."""
+    hidden, intermediate, layers, _ = _shape(model)
+    rows, row = micro_batch_shape(config)
+    per_token_layer = (ACT_FLOATS_PER_HIDDEN * hidden + ACT_FLOATS_PER_INTERMEDIATE * intermediate) * compute_bytes
+    return rows * row * layers * per_token_layer
+
+
+def wants_activation_checkpointing(model: Any, config: TrainConfig, compute_bytes: int = 4) -> bool:
+    """config.activation_checkpointing: "on", "off", or "auto" (on when kept activations would pass the bound)."""
+    setting = getattr(config, "activation_checkpointing", "auto")
+    if setting in ("on", True):
+        return True
+    if setting in ("off", False):
+        return False
+    return layer_activation_bytes(model, config, compute_bytes) > ACTIVATION_CHECKPOINT_ABOVE
+
+
+def estimate_memory(model: Any, config: TrainConfig, shards: int = 1, compute_bytes: int = 4) -> MemoryEstimate:
+    """Peak memory of one process; weights, gradients and AdamW moments are divided over `shards` (FSDP)."""
+    hidden, intermediate, layers, vocab = _shape(model)
+    rows, row = micro_batch_shape(config)
+    tokens = rows * row
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    largest = max((p.numel() for p in model.parameters() if p.requires_grad), default=0)
+    checkpointing = wants_activation_checkpointing(model, config, compute_bytes)
+    kept = layer_activation_bytes(model, config, compute_bytes)
+    if checkpointing:  # each layer's input is kept; one layer's activations live again during its backward
+        activations = tokens * layers * hidden * compute_bytes + kept // max(1, layers)
+    else:
+        activations = kept
+    activations += rows * row * row * MASK_BYTES_PER_CELL
+    loss = tokens * hidden * 4 * 2 + min(LOSS_CHUNK_TOKENS, tokens) * vocab * 4 * LOSS_CHUNK_COPIES
+    share = max(1, shards)
+    return MemoryEstimate(FRAMEWORK_BYTES, weights // share, trainable * GRAD_BYTES // share,
+                          trainable * ADAM_BYTES // share, activations, loss, largest * 4 * TRANSIENT_COPIES,
+                          checkpointing)
+
+
+def estimate_memory_bytes(model: Any, config: TrainConfig, shards: int = 1, compute_bytes: int = 4) -> int:
+    return estimate_memory(model, config, shards, compute_bytes).total
+
+
+def available_memory_bytes(device: Any) -> int:
+    """Free memory on the device (GPU: free CUDA memory; CPU: MemAvailable)."""
+    if device.type == "cuda":
+        import torch
+
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def compute_bytes_for(config: TrainConfig, device: Any) -> int:
+    """Bytes per activation value: 2 under bf16/fp16 autocast on GPU, else 4."""
+    on_gpu = getattr(device, "type", "cpu") == "cuda"
+    return 2 if on_gpu and config.dtype != "float32" else 4
+
+
+def check_memory(model: Any, config: TrainConfig, device: Any, shards: int = 1) -> tuple[int, int]:
+    """Raise MemoryError with both numbers when the estimate does not fit; return (needed, free)."""
+    needed = estimate_memory_bytes(model, config, shards, compute_bytes_for(config, device))
+    free = available_memory_bytes(device)
+    if needed > free * config.memory_headroom:
+        raise MemoryError(
+            f"training needs about {needed / GiB:.1f} GiB on {device} but only {free / GiB:.1f} GiB is free "
+            f"(headroom {config.memory_headroom:.0%}); lower max_tokens_per_micro_batch, use method: lora, "
+            "or use a larger device"
+        )
+    return needed, free
