@@ -9,8 +9,10 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="a model folder, a .gguf file, a `lab publish --dir` folder, or a Hub repo id")
-    parser.add_argument("--format", choices=("gguf", "hf"), help="default: gguf for .gguf files, else hf")
+    parser.add_argument("model", help="a model folder, a .gguf file, a `lab publish --dir` folder, a Hub repo id "
+                        "(a release; owner/repo:file.gguf for one GGUF of any repo), or smollm2-135m-instruct")
+    parser.add_argument("--format", choices=("gguf", "hf"),
+                        help="default: gguf for .gguf files and smollm2-135m-instruct, else hf (hf dequantises a GGUF)")
     parser.add_argument("--release", default="latest", help="release tag when MODEL is a repo id")
     parser.add_argument("--quant", default="f16", help="GGUF type when several are present (default f16)")
     parser.add_argument("--endpoint", help="Hub endpoint when MODEL is a repo id")
@@ -21,10 +23,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
 
 
+def _is_gguf(model: str) -> bool:
+    from lab.models.package import is_packaged
+
+    return model.endswith(".gguf") or is_packaged(model)
+
+
 def _resolve(args: argparse.Namespace, fmt: str) -> Path:
     from lab.consume.hub import is_release_folder, pull
+    from lab.models.resolve import resolve_teacher
+    from lab.models.student import resolve_student
 
     path = Path(args.model)
+    if _is_gguf(args.model) and (fmt == "hf" or not path.exists()):  # a GGUF as a transformers model, or fetched
+        if fmt == "hf":
+            return Path(resolve_student(args.model, log=lambda line: print(line, file=sys.stderr)))
+        return Path(resolve_teacher(args.model).location)
     if path.exists() and not is_release_folder(path):
         return path
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
@@ -35,12 +49,13 @@ def _resolve(args: argparse.Namespace, fmt: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     from lab.consume.chat import ModelLoadError, chat_loop, open_backend
     from lab.consume.hub import PullError
+    from lab.models.resolve import TeacherNotFound
 
-    fmt = args.format or ("gguf" if args.model.endswith(".gguf") else "hf")
+    fmt = args.format or ("gguf" if _is_gguf(args.model) else "hf")
     try:
         path = _resolve(args, fmt)
         backend = open_backend(path, fmt, args.quant, args.max_tokens, args.temperature)
-    except (PullError, ModelLoadError, OSError, ValueError) as exc:
+    except (PullError, ModelLoadError, TeacherNotFound, OSError, ValueError) as exc:
         print(f"lab chat: {exc}", file=sys.stderr)
         return 1
     if args.prompt is not None:

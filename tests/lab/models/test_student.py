@@ -161,3 +161,15 @@ def test_lab_train_and_evaluate_accept_a_gguf_student(tied_gguf, tmp_path, capsy
     assert main(["evaluate", str(tied_gguf), "--taxonomy", str(taxonomy), "--out", str(tmp_path / "r.json"),
                  "--max-new-tokens", "4"]) == 0
     assert "ROUGE-L" in capsys.readouterr().out
+
+
+def test_lab_chat_runs_a_gguf_as_a_transformers_model_and_names_a_missing_package(tied_gguf, tmp_path, capsys,
+                                                                                  monkeypatch):
+    from lab.cli import main
+
+    assert main(["chat", str(tied_gguf), "--format", "hf", "--prompt", "Sky?", "--max-tokens", "3"]) == 0
+    assert "converting tiny-tied-f32.gguf" in capsys.readouterr().err  # dequantised once into the model cache
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert main(["chat", "smollm2-135m-instruct", "--prompt", "Sky?"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("lab chat: smollm2-135m-instruct is not in the model cache") and len(err.splitlines()) == 1
