@@ -189,7 +189,8 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
         """The log link of a status comment (ARBORIST_PUBLIC_URL); logs were masked by the worker."""
         from bot.jobs.logs import read_job_log
 
-        text = read_job_log(settings.data_dir / "logs", job_id)
+        executor = getattr(jobs, "executor", None)  # the job service's: its logs call knows where they are
+        text = executor.logs(job_id) if executor is not None else read_job_log(settings.data_dir / "logs", job_id)
         if text is None:
             return PlainTextResponse(f"no log for job {job_id}\n", status_code=404)
         return PlainTextResponse(text)
