@@ -46,6 +46,14 @@ class GenerateSection:
 
 
 @dataclass(frozen=True)
+class PrecheckSection:
+    allow_author: bool = False  # the PR's author may run /precheck on their own PR without write permission
+    max_questions: int = 60  # seed questions asked per /precheck, all changed leaves together
+    max_queued_per_pr: int = 2  # /precheck jobs one PR may have queued or running at once
+    max_queued_per_user: int = 3  # /precheck jobs one user may have queued or running at once, all PRs together
+
+
+@dataclass(frozen=True)
 class GateSection:
     min_effect: float = 0.01  # smallest score improvement (0..1) that counts as better
     allow_regression: bool = False  # release even when the score drops
@@ -54,6 +62,7 @@ class GateSection:
 @dataclass(frozen=True)
 class RetrainSection:
     gate: GateSection = field(default_factory=GateSection)
+    require_approval: bool = False  # a merged leaf is trained on only after a maintainer's /approve on its PR
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class RepoConfig:
     validation: ValidationSection = field(default_factory=ValidationSection)
     commands: CommandsSection = field(default_factory=CommandsSection)
     generate: GenerateSection = field(default_factory=GenerateSection)
+    precheck: PrecheckSection = field(default_factory=PrecheckSection)
     retrain: RetrainSection = field(default_factory=RetrainSection)
     executor: ExecutorSection = field(default_factory=ExecutorSection)
     release: ReleaseSection = field(default_factory=ReleaseSection)

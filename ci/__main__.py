@@ -6,6 +6,7 @@ import sys
 
 STEPS = {
     "generate": "synthetic data for the changed leaves of one PR, at one commit, read as data",
+    "precheck": "the current model answers the seed questions of one PR's changed leaves, scored",
     "retrain": "retrain, evaluate and release from the whole taxonomy at one default-branch commit",
 }
 

@@ -3,12 +3,13 @@
 1. an `issue_comment` `created` event (edits and deletions never trigger),
 2. with a command in it (most comments have none: silently ignored),
 3. on a pull request (not an issue),
-4. the pull request is open,
+4. the pull request is open (or, for a command that works after merge such as `/approve`, merged),
 5. the author is not a bot (never answered: bots talking to bots loop),
 6. the command is known (the reply carries the help),
 7. its arguments parse,
 8. the author may use it: collaborator permission in `commands.allowed_permissions`, or a member of
-   a team in `commands.allowed_teams` (read from `.github/arborist.yml` at the base branch).
+   a team in `commands.allowed_teams` (read from `.github/arborist.yml` at the base branch); for
+   `/precheck`, also the pull request's own author when `precheck.allow_author` is true.
 
 A refusal carries the reason; `reply` says whether the bot answers it on the PR. The reply quotes
 the command as an inert code span (bot.commands.quoting), never as live Markdown.
@@ -22,7 +23,7 @@ from typing import Any
 
 from bot.commands.parser import ArgumentError, Arguments, RawCommand, find_command, parse_arguments
 from bot.commands.quoting import quote_line
-from bot.commands.registry import EVERYONE, CommandSpec, lookup
+from bot.commands.registry import EVERYONE, MAINTAINERS_OR_AUTHOR, CommandSpec, lookup
 from bot.github.protocol import GitHubClient
 
 NOT_CREATED, NO_COMMAND, NOT_A_PR, PR_CLOSED, FROM_BOT = "not-created", "no-command", "not-a-pr", "pr-closed", "bot"
@@ -51,6 +52,11 @@ def _is_bot(user: Mapping[str, Any]) -> bool:
     return user.get("type") == "Bot" or str(user.get("login", "")).endswith("[bot]")
 
 
+def _merged(issue: Mapping[str, Any]) -> bool:
+    """GitHub's issue payload marks a merged pull request with `pull_request.merged_at`."""
+    return bool((issue.get("pull_request") or {}).get("merged_at"))
+
+
 def check_event(name: str, action: str | None, payload: Mapping[str, Any]) -> Accepted | Refusal:
     """Guards 1-7: everything that needs no call to GitHub."""
     if name != "issue_comment" or action != "created":
@@ -63,11 +69,11 @@ def check_event(name: str, action: str | None, payload: Mapping[str, Any]) -> Ac
         return Refusal(NO_COMMAND, "no command in this comment", reply=False)
     if not issue.get("pull_request"):
         return Refusal(NOT_A_PR, "commands work on pull requests only, and this is an issue", True, command)
-    if issue.get("state") != "open":
+    spec = lookup(command.name)
+    if issue.get("state") != "open" and not (spec is not None and spec.on_merged and _merged(issue)):
         return Refusal(PR_CLOSED, "this pull request is closed", True, command)
     if _is_bot(user):
         return Refusal(FROM_BOT, "comments from bots never run commands", False, command)
-    spec = lookup(command.name)
     if spec is None:
         return Refusal(UNKNOWN, f"`/{command.name}` is not a command I know", True, command)
     try:
@@ -102,9 +108,13 @@ def is_allowed(github: GitHubClient, repo: str, username: str, allowed_permissio
     return False
 
 
-def check_author(accepted: Accepted, github: GitHubClient, repo: str, config: Any) -> Refusal | None:
-    """Guard 8, with the repository config read at the base branch."""
+def check_author(accepted: Accepted, github: GitHubClient, repo: str, config: Any,
+                 pull_author: str | None = None) -> Refusal | None:
+    """Guard 8, with the repository config read at the base branch (`pull_author`: the PR's author)."""
     if accepted.spec.who == EVERYONE:
+        return None
+    if accepted.spec.who == MAINTAINERS_OR_AUTHOR and pull_author and accepted.author == pull_author \
+            and getattr(getattr(config, "precheck", None), "allow_author", False):
         return None
     commands = getattr(config, "commands", None)
     permissions = tuple(getattr(commands, "allowed_permissions", ("write", "maintain", "admin")))
@@ -114,7 +124,13 @@ def check_author(accepted: Accepted, github: GitHubClient, repo: str, config: An
     who = "collaborators with " + "/".join(permissions) + " permission"
     if teams:
         who += " or members of " + ", ".join(f"@{t}" for t in teams)
-    return Refusal(NOT_ALLOWED, f"@{accepted.author} may not run `/{accepted.spec.name}`: only {who} can",
+    note = ""
+    if accepted.spec.who == MAINTAINERS_OR_AUTHOR:
+        if getattr(getattr(config, "precheck", None), "allow_author", False):
+            who += " or the pull request's author"
+        else:
+            note = "; a pull request's author may not run it here (`precheck.allow_author` is off)"
+    return Refusal(NOT_ALLOWED, f"@{accepted.author} may not run `/{accepted.spec.name}`: only {who} can{note}",
                    True, accepted.command)
 
 

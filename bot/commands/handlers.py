@@ -40,21 +40,64 @@ def generate(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, 
         _reply(ctx, event, accepted, f"Not run: `--samples {samples}` is more than this repository allows "
                                      f"({ceiling}, `generate.max_samples` in `.github/arborist.yml`).")
         return
+    _submit(event, ctx, accepted, pull, "generate", section, {"samples": samples} if samples else {})
+
+
+def precheck(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
+    """Queue a precheck job: the current model answers the seed questions of the PR's changed leaves."""
+    if ctx.jobs is None:
+        _reply(ctx, event, accepted, f"Not run: {NO_JOBS}.")
+        return
+    if ctx.jobs.settings.executor != "local":
+        _reply(ctx, event, accepted, "Not run: `/precheck` runs on this installation's own workers, and it "
+                                     "hands jobs to GitHub Actions instead (`ARBORIST_EXECUTOR`).")
+        return
+    section = getattr(config, "precheck", None)
+    _submit(event, ctx, accepted, pull, "precheck", section,
+            {"max_questions": int(getattr(section, "max_questions", 60))})
+
+
+def _submit(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, kind: str, section: object,
+            extra: dict) -> None:
+    """Queue a `kind` job on the PR head, or say why not: the same job is queued, or a limit is reached."""
+    assert ctx.jobs is not None
     per_pr, per_user = getattr(section, "max_queued_per_pr", 3), getattr(section, "max_queued_per_user", 5)
-    outcome, job = ctx.jobs.submit_generate(
-        ctx.github, event.repo, pull, comment_id=accepted.comment_id, requested_by=accepted.author, samples=samples,
-        leaves=accepted.arguments.positional, installation_id=event.installation_id, per_pr=per_pr, per_user=per_user)
+    outcome, job = ctx.jobs.submit_pr_job(
+        kind, ctx.github, event.repo, pull, comment_id=accepted.comment_id, requested_by=accepted.author,
+        leaves=accepted.arguments.positional, extra=extra, installation_id=event.installation_id,
+        per_pr=per_pr, per_user=per_user)
     if outcome == SAME and job is not None:
         _reply(ctx, event, accepted, f"Already {job.state}: job #{job.id} does this for commit `{job.sha[:12]}`; "
                                      f"follow it in {_status_link(pull, job.status_comment_id)}.")
     elif outcome == PR_FULL:
         _reply(ctx, event, accepted, f"Not queued: this pull request already has {per_pr} "
-                                     "`/generate` jobs queued or running (`generate.max_queued_per_pr` in "
+                                     f"`/{kind}` jobs queued or running (`{kind}.max_queued_per_pr` in "
                                      "`.github/arborist.yml`). Wait for one to finish, or `/cancel`.")
     elif outcome == USER_FULL:
         _reply(ctx, event, accepted, f"Not queued: @{accepted.author} already has {per_user} "
-                                     "`/generate` jobs queued or running (`generate.max_queued_per_user` in "
+                                     f"`/{kind}` jobs queued or running (`{kind}.max_queued_per_user` in "
                                      "`.github/arborist.yml`). Wait for one to finish.")
+
+
+def approve(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
+    """Record a maintainer's approval of the PR head (durable); say what it means in this repository."""
+    if ctx.jobs is None:
+        _reply(ctx, event, accepted, f"Not run: {NO_JOBS}.")
+        return
+    approval, created, refreshed = ctx.jobs.approve(event.repo, pull, accepted.author)
+    if not created:
+        _reply(ctx, event, accepted, f"Already approved: @{approval.approved_by} approved commit "
+                                     f"`{approval.sha[:12]}`; nothing changed.")
+        return
+    required = bool(getattr(getattr(config, "retrain", None), "require_approval", False))
+    when = "the retrain that its merge starts" if not pull.merged else \
+        f"the queued retrain (job #{refreshed.id})" if refreshed is not None else "the next retrain"
+    meaning = f"its changed leaves enter {when}" if required else \
+        "recorded; this repository does not require approvals (`retrain.require_approval` is off), so it " \
+        "changes nothing today"
+    withdrawn = "" if pull.merged else " A push to this pull request withdraws the approval."
+    _reply(ctx, event, accepted, f"Approved by @{accepted.author} at commit `{pull.head_sha[:12]}`: "
+                                 f"{meaning}.{withdrawn}")
 
 
 def cancel(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:

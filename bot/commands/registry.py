@@ -10,14 +10,18 @@ from typing import Any
 from bot.commands.parser import ArgSpec, Option
 
 MAINTAINERS = "maintainers"  # collaborators with an allowed permission, or members of allowed teams
+MAINTAINERS_OR_AUTHOR = "maintainers; the PR author if allowed"  # + the PR's author when the config says so
 EVERYONE = "everyone"
 WHO_TEXT = {MAINTAINERS: "maintainers (write, maintain or admin; or a team in `.github/arborist.yml`)",
+            MAINTAINERS_OR_AUTHOR: "maintainers, and the pull request's author on their own pull request when "
+                                   "`precheck.allow_author: true` is set in `.github/arborist.yml`",
             EVERYONE: "anyone"}
 COMMANDS_DOC_HEADER = "# Slash commands\n\n" \
     "Comment one of these on a pull request of a taxonomy repository that has the Arborist App installed.\n" \
     "A command is a line that starts with `/`; quoted lines, code blocks, HTML comments, `<pre>`/`<code>` and\n" \
-    "`<details>` blocks are ignored. An identical `/generate` while one is queued or running links to it instead,\n" \
-    "and `generate.max_queued_per_pr` / `generate.max_queued_per_user` in `.github/arborist.yml` cap the queue.\n\n"
+    "`<details>` blocks are ignored. An identical `/generate` or `/precheck` while one is queued or running links to\n" \
+    "it instead, and `generate.max_queued_per_pr` / `generate.max_queued_per_user` (and the same `precheck.` keys)\n" \
+    "in `.github/arborist.yml` cap the queue.\n\n"
 
 
 HELP_FOOTER = "\nA command is a line that starts with `/`; quoted lines, code blocks, HTML comments and collapsed " \
@@ -29,10 +33,12 @@ class CommandSpec:
     name: str
     usage: str
     description: str
-    who: str  # MAINTAINERS | EVERYONE
+    who: str  # MAINTAINERS | MAINTAINERS_OR_AUTHOR | EVERYONE
     examples: tuple[str, ...]
     handler: str  # "module:function", resolved when the command runs
     args: ArgSpec = field(default_factory=ArgSpec)
+    on_merged: bool = False  # also runs on a merged (closed) pull request
+    reading: str = ""  # docs/commands.md: what the answer says and what its numbers mean
 
     def resolve(self) -> Callable[..., Any]:
         module, _, func = self.handler.partition(":")
@@ -50,6 +56,37 @@ COMMANDS: tuple[CommandSpec, ...] = (
         handler="bot.commands.handlers:generate",
         args=ArgSpec(options=(Option("samples", "N", 1, 1_000, "samples per leaf (capped by generate.max_samples)"),),
                      positional="PATH"),
+    ),
+    CommandSpec(
+        name="precheck",
+        usage="/precheck [PATH ...]",
+        description="Ask the current model this PR's seed questions; its answers, scored, beside the seed answers.",
+        who=MAINTAINERS_OR_AUTHOR,
+        examples=("/precheck", "/precheck knowledge/science/astronomy/constellations"),
+        handler="bot.commands.handlers:precheck",
+        args=ArgSpec(positional="PATH"),
+        reading="The status comment's report has one table per changed leaf: each seed question, the seed "
+                "answer the contributor wrote, the model's answer, and their ROUGE-L score (0 to 1: the share of "
+                "words the two answers have in common, in order; 1 is the same words). Knowledge questions are "
+                "asked closed-book (no document); grounded skills get the leaf's context, as in training. A "
+                "question counts as *already answered well* at ROUGE-L 0.5 or more, and the verdict line counts "
+                "them: \"the model already answers 4 of 15 well; the other 11 are new to it\". New questions are "
+                "what a leaf can teach; a leaf the model already answers adds little. ROUGE-L rewards the same "
+                "words, so a correct answer in other words scores low: read the answers, not just the numbers. "
+                "Everything quoted is shown inert (code spans, cut short), never as live Markdown or mentions.",
+    ),
+    CommandSpec(
+        name="approve",
+        usage="/approve",
+        description="Approve this PR's leaves for training (`retrain.require_approval`).",
+        who=MAINTAINERS,
+        examples=("/approve",),
+        handler="bot.commands.handlers:approve",
+        on_merged=True,
+        reading="The bot answers with who approved which commit. Approved before merge, the leaves enter the "
+                "retrain that the merge starts; approved after merge, they enter the next retrain (a retrain "
+                "still queued picks the approval up). A push to the pull request after `/approve` withdraws the "
+                "approval. The retrain's report lists the leaves it left out for want of an approval.",
     ),
     CommandSpec(
         name="cancel",
@@ -107,9 +144,13 @@ def render_doc(commands: tuple[CommandSpec, ...] = COMMANDS) -> str:
     for spec in commands:
         parts.append(f"\n## `/{spec.name}`\n\n{spec.description}\n\n- usage: `{spec.usage}`\n"
                      f"- who: {WHO_TEXT[spec.who]}\n")
+        if spec.on_merged:
+            parts.append("- works on open and merged pull requests\n")
         for option in spec.args.options:
             parts.append(f"- `--{option.name} {option.metavar}`: {option.help} ({option.minimum}–{option.maximum})\n")
         parts.append("\n```\n" + "\n".join(spec.examples) + "\n```\n")
+        if spec.reading:
+            parts.append(f"\n{spec.reading}\n")
     parts.append("\n<!-- generated by `python -m bot.commands.registry > docs/commands.md`; do not edit -->\n")
     return "".join(parts)
 

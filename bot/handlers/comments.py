@@ -33,12 +33,12 @@ def on_comment_created(event: Event, ctx: Context) -> None:
     if verdict.spec.who == EVERYONE and not _may_answer_stranger(event, ctx, verdict.number):
         return
     pull = ctx.github.get_pull(event.repo, verdict.number)
-    if pull.state != "open":  # the payload was stale: GitHub says it is closed now
+    if pull.state != "open" and not (verdict.spec.on_merged and pull.merged):  # GitHub says closed now
         ctx.github.create_comment(event.repo, verdict.number,
                                   refusal_reply(Refusal("pr-closed", "this pull request is closed", True, verdict.command)))
         return
     config = ctx.repo_config(event.repo, pull.base_ref).config
-    refusal = check_author(verdict, ctx.github, event.repo, config)
+    refusal = check_author(verdict, ctx.github, event.repo, config, pull_author=pull.author)
     if refusal is not None:
         if ctx.replies is None or ctx.replies.allow(event.repo, verdict.number):  # refused for permission: a stranger
             ctx.github.create_comment(event.repo, verdict.number, refusal_reply(refusal))
@@ -61,6 +61,7 @@ def on_pr_synchronize(event: Event, ctx: Context) -> None:
     number = pull.get("number") or event.payload.get("number")
     if new_sha and isinstance(number, int):
         ctx.jobs.supersede(ctx.github, event.repo, number, new_sha)
+        ctx.jobs.approvals.withdraw(event.repo, number, keep_sha=new_sha)  # new commits need a new /approve
 
 
 def on_pr_closed(event: Event, ctx: Context) -> None:

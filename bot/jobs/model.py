@@ -10,8 +10,9 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded"
 STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
 ACTIVE = (QUEUED, RUNNING)
 FINAL = (SUCCEEDED, FAILED, CANCELLED)
-KINDS = ("generate", "retrain")
-CHECK_NAMES = {"generate": "arborist/generate", "retrain": "arborist/retrain"}
+KINDS = ("generate", "retrain", "precheck")
+PR_KINDS = ("generate", "precheck")  # jobs a command starts on one pull request
+CHECK_NAMES = {"generate": "arborist/generate", "retrain": "arborist/retrain", "precheck": "arborist/precheck"}
 
 
 @dataclass(frozen=True)

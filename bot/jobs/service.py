@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from bot.github.protocol import GitHubClient, PullRequest
+from bot.jobs.approvals import Approval, ApprovalStore
 from bot.jobs.executors import Executor, make_executor
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, Job
 from bot.jobs.render import STATUS_MARKER, check_fields, render_check_output, render_status_comment
@@ -25,6 +26,7 @@ class JobService:
         self.store = store
         self.settings = settings or JobSettings()
         self.executor = executor or make_executor(store, self.settings)
+        self.approvals = ApprovalStore(store.path, busy_timeout_s=self.settings.db_busy_timeout_s)
 
     @classmethod
     def open(cls, settings: JobSettings) -> JobService:
@@ -80,12 +82,20 @@ class JobService:
                         requested_by: str, samples: int | None = None, leaves: tuple[str, ...] = (),
                         installation_id: int | None = None, per_pr: int = 1_000,
                         per_user: int = 1_000) -> tuple[str, Job | None]:
-        """Queue one generate job per command comment, unless the store says otherwise (bot.jobs.store.admit):
+        """Queue one generate job per command comment (see `submit_pr_job`)."""
+        extra = {"samples": samples} if samples else {}
+        return self.submit_pr_job("generate", github, repo, pull, comment_id=comment_id, requested_by=requested_by,
+                                  leaves=leaves, extra=extra, installation_id=installation_id, per_pr=per_pr,
+                                  per_user=per_user)
+
+    def submit_pr_job(self, kind: str, github: GitHubClient, repo: str, pull: PullRequest, *, comment_id: int,
+                      requested_by: str, leaves: tuple[str, ...] = (), extra: dict[str, Any] | None = None,
+                      installation_id: int | None = None, per_pr: int = 1_000,
+                      per_user: int = 1_000) -> tuple[str, Job | None]:
+        """Queue one job of `kind` per command comment, unless the store says otherwise (bot.jobs.store.admit):
         a redelivered comment or an identical active job returns that job; a full PR or user returns None."""
-        args: dict[str, Any] = {"ref": pull.base_ref, "leaves": sorted(leaves)}
-        if samples:
-            args["samples"] = samples
-        outcome, job = self.store.admit("generate", repo, pull.head_sha, pr=pull.number, args=args,
+        args: dict[str, Any] = {"ref": pull.base_ref, "leaves": sorted(leaves), **(extra or {})}
+        outcome, job = self.store.admit(kind, repo, pull.head_sha, pr=pull.number, args=args,
                                         requested_by=requested_by, installation_id=installation_id,
                                         dedupe_key=f"comment:{repo}:{comment_id}", per_pr=per_pr, per_user=per_user,
                                         max_attempts=self.settings.max_attempts)
@@ -96,11 +106,12 @@ class JobService:
 
     def submit_retrain(self, github: GitHubClient, repo: str, sha: str, *, ref: str, merged: list[int] | None = None,
                        installation_id: int | None = None) -> tuple[Job, bool]:
-        """One queued retrain per repository: a newer push moves it to the newest SHA (coalesced)."""
+        """One queued retrain per repository: a newer push moves it to the newest SHA (coalesced). It carries
+        the PRs approved now (`/approve`), for repositories that require an approval before training."""
         before = self.store.jobs(state=QUEUED, repo=repo, kind="retrain")
-        job, created = self.store.enqueue_coalescing("retrain", repo, sha, args={"ref": ref, "merged": merged or []},
-                                                     installation_id=installation_id,
-                                                     max_attempts=self.settings.max_attempts)
+        args = {"ref": ref, "merged": merged or [], "approved": self.approvals.approved_prs(repo)}
+        job, created = self.store.enqueue_coalescing("retrain", repo, sha, args=args, installation_id=installation_id,
+                                                     max_attempts=self.settings.max_attempts, replace=("approved",))
         if created:
             job = self._open_on_github(github, job)
             self.executor.submit(github, job)
@@ -114,6 +125,18 @@ class JobService:
             job = self._open_on_github(github, job)
             self.executor.submit(github, job)  # actions: a run for the new SHA; GitHub keeps the newest pending
         return job, created
+
+    def approve(self, repo: str, pull: PullRequest, by: str) -> tuple[Approval, bool, Job | None]:
+        """Record a maintainer's approval of the PR head; on a merged PR, a retrain still queued takes it up
+        (returned third). The second value is False when this commit was approved already."""
+        approval, created = self.approvals.approve(repo, pull.number, pull.head_sha, by)
+        queued = self.store.jobs(state=QUEUED, repo=repo, kind="retrain")
+        refreshed = None
+        if pull.merged and queued:
+            refreshed, _ = self.store.enqueue_coalescing("retrain", repo, queued[-1].sha,
+                                                         args={"approved": self.approvals.approved_prs(repo)},
+                                                         replace=("approved",))
+        return approval, created, refreshed
 
     def cancel_pr(self, github: GitHubClient, repo: str, pr: int, reason: str,
                   keep_sha: str | None = None) -> list[Job]:

@@ -175,8 +175,10 @@ class JobStore:
                                           max_attempts)
 
     def enqueue_coalescing(self, kind: str, repo: str, sha: str, *, args: dict[str, Any] | None = None,
-                           installation_id: int | None = None, max_attempts: int = 3) -> tuple[Job, bool]:
-        """One queued job of `kind` per repo: a newer SHA replaces the queued one's (returns it, False)."""
+                           installation_id: int | None = None, max_attempts: int = 3,
+                           replace: tuple[str, ...] = ()) -> tuple[Job, bool]:
+        """One queued job of `kind` per repo: a newer SHA replaces the queued one's (returns it, False).
+        List arguments are unioned with the queued job's, except the keys in `replace` (taken as given)."""
         now = self.clock()
         with self._tx() as db:
             row = db.execute("SELECT * FROM jobs WHERE kind = ? AND repo = ? AND state = ? ORDER BY id DESC LIMIT 1",
@@ -184,7 +186,7 @@ class JobStore:
             if row is not None:
                 merged = json.loads(row["args"] or "{}")
                 for key, value in (args or {}).items():
-                    if isinstance(value, list):
+                    if isinstance(value, list) and key not in replace:
                         merged[key] = sorted(set(merged.get(key, [])) | set(value))
                     else:
                         merged[key] = value

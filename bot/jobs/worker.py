@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.github.protocol import GitHubClient
-from bot.jobs.model import CANCELLED, FAILED, QUEUED, SUCCEEDED, Job
+from bot.jobs.model import CANCELLED, FAILED, PR_KINDS, QUEUED, SUCCEEDED, Job
 from bot.jobs.service import JobService
 from bot.jobs.steplines import Progress, Result, parse_line
 from schemas.masking import known_secrets, mask
@@ -44,12 +44,14 @@ ClientFor = Callable[[Job], GitHubClient]
 def ci_command(job: Job, python: str = sys.executable) -> list[str]:
     """`python -m ci.<kind> ...` with the job's inputs; nothing from the PR but its number and SHA."""
     cmd = [python, "-m", f"ci.{job.kind}", "--repo", job.repo, "--sha", job.sha, "--job-id", str(job.id)]
-    if job.kind == "generate":
+    if job.kind in PR_KINDS:
         cmd += ["--pr", str(job.pr)]
         if job.status_comment_id:
             cmd += ["--status-comment-id", str(job.status_comment_id)]
         if job.args.get("samples"):
             cmd += ["--samples", str(int(job.args["samples"]))]
+        if job.args.get("max_questions"):
+            cmd += ["--max-questions", str(int(job.args["max_questions"]))]
         for leaf in job.args.get("leaves") or []:
             cmd += ["--leaf", str(leaf)]
     if job.check_run_id:

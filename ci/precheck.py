@@ -1,0 +1,159 @@
+"""`python -m ci.precheck`: the current model answers the seed questions of one PR's changed leaves.
+
+Reviewers use it to see whether a contribution teaches the model anything before it is merged. The
+step checks the PR head out as data (`ci.checkout`: nothing from it is executed), finds and validates
+the changed leaves as `ci.generate` does, and asks the model every seed question: closed-book for
+knowledge, with the leaf's context for grounded skills (the prompts training uses, from
+`lab.evaluate.items`). The model is the latest release when the repository releases to a target the
+runner can read (`release.repo_id`, or ARBORIST_RELEASE_DIR), else the runner's ARBORIST_BASE_MODEL.
+The report (`ci.precheck_report`) puts each answer beside the seed answer with its ROUGE-L.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from ci.checkout import CheckoutError, checkout_as_data
+from ci.env import CiEnv, github_client
+from ci.generate import base_config, changed_leaves, fetch_base, pick_leaves
+from ci.report import Reporter, start_step
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+MAX_QUESTIONS = 500  # a hard ceiling whatever the repository config says
+DEFAULT_QUESTIONS = 60
+
+
+def _questions(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_QUESTIONS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_QUESTIONS}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ci.precheck", description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", required=True, help="the taxonomy repository, owner/name")
+    parser.add_argument("--pr", type=int, required=True, help="the pull request number")
+    parser.add_argument("--sha", required=True, help="the PR head commit to read (full SHA)")
+    parser.add_argument("--job-id", type=int, required=True, help="the Arborist job id")
+    parser.add_argument("--status-comment-id", type=int, default=None, help="the PR's status comment")
+    parser.add_argument("--check-run-id", type=int, default=None, help="the job's check run")
+    parser.add_argument("--max-questions", type=_questions, default=None,
+                        help="the most seed questions to ask (default: precheck.max_questions in the repo config)")
+    parser.add_argument("--leaf", action="append", default=[], metavar="PATH",
+                        help="only this leaf (repeatable; default: every changed leaf)")
+    return parser
+
+
+def make_reporter(args: argparse.Namespace, env: CiEnv) -> Reporter:
+    return Reporter(repo=args.repo, job_id=args.job_id, kind="precheck", pr=args.pr,
+                    status_comment_id=args.status_comment_id, check_run_id=args.check_run_id,
+                    github=github_client(env))
+
+
+def current_model(config: Any, dest: Path) -> tuple[str, str]:
+    """(model reference, what to call it): the latest release if one can be read, else ARBORIST_BASE_MODEL."""
+    from ci.retrain import last_release, release_target, settings_from_environ
+
+    settings = settings_from_environ()
+    target = release_target(config, settings)
+    record, local = last_release(target, dest) if target is not None else (None, None)
+    if record and local:
+        return local, f"release {record.get('tag', '?')}"
+    base = settings.base_model
+    return base, f"base model {Path(base).name if Path(base).is_absolute() else base}" if base else ""
+
+
+def read_changed(args: argparse.Namespace, env: CiEnv, tree: Path, reporter: Reporter) -> list[str] | int:
+    """The changed leaves to ask about, or the exit code after a reported failure."""
+    from lab.taxonomy import validate_paths
+    from lab.taxonomy.render import to_text
+    from lab.taxonomy.repoconfig import validation_config
+
+    try:
+        reporter.progress(f"checking out {args.sha[:12]}", 0.0)
+        checkout_as_data(args.repo, args.sha, tree, token=env.git_token, url_template=env.git_url_template)
+        base = fetch_base(tree, args.repo, args.sha, env)
+        leaves = pick_leaves(args.leaf, changed_leaves(tree, base, args.sha))
+    except CheckoutError as exc:
+        return reporter.fail("could not read the pull request", str(exc))
+    validation, _ = validation_config(base_config(tree))  # the base branch's severities, as the bot's check
+    invalid = [r for r in validate_paths([tree / p for p in leaves], root=tree, config=validation) if not r.valid]
+    if invalid:
+        return reporter.fail(f"{len(invalid)} changed leaf file(s) are invalid",
+                             "Fix these first (`lab validate` shows the same):\n\n```\n" + to_text(invalid) + "\n```")
+    return leaves
+
+
+def ask(model_ref: str, items: list, reporter: Reporter) -> list[str]:
+    """The model's greedy answers, with progress per batch."""
+    from lab.evaluate.model import generate_answers, load
+
+    reporter.progress(f"loading the model for {len(items)} questions", 0.1)
+    model, tokenizer, device = load(model_ref)
+    done = [0]
+
+    def advance(n: int) -> None:
+        done[0] += n
+        reporter.progress(f"answered {done[0]} of {len(items)} seed questions", 0.1 + 0.85 * done[0] / len(items))
+
+    return generate_answers(model, tokenizer, device, [i.messages for i in items], advance=advance)
+
+
+def run_precheck(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> int:
+    """Check out `args.sha` as data, read the changed leaves, ask the model, report."""
+    from bot.config import load_repo_config
+    from ci.precheck_report import render_precheck, title
+    from lab.evaluate.items import items_from_leaves
+    from lab.evaluate.precheck import first_questions, score_answers
+    from lab.taxonomy.leaf import leaf_from_yaml
+
+    work = env.data_dir / "precheck" / f"job-{args.job_id}"
+    shutil.rmtree(work, ignore_errors=True)
+    tree = work / "tree"
+    try:
+        leaves = read_changed(args, env, tree, reporter)
+        if isinstance(leaves, int):
+            return leaves
+        if not leaves:
+            reporter.result("success", "no changed leaves", "This PR changes no `qna.yaml`: there is nothing to ask.")
+            return 0
+        config, _ = load_repo_config(base_config(tree))
+        items = items_from_leaves([leaf_from_yaml(p, (tree / p).read_bytes()) for p in leaves])
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)  # the PR's files are no longer needed
+    limit = args.max_questions or config.precheck.max_questions or DEFAULT_QUESTIONS
+    items, not_asked = first_questions(items, min(limit, MAX_QUESTIONS))
+    if not items:
+        reporter.result("success", "no seed questions", "The changed leaves have no seed question with an answer.")
+        return 0
+    try:
+        model_ref, model_name = current_model(config, work / "release")
+        if not model_ref:
+            return reporter.fail("no model to ask", "Set ARBORIST_BASE_MODEL on the runner, or release a model "
+                                                    "(`release.repo_id` in `.github/arborist.yml`).")
+        answered = score_answers(items, ask(model_ref, items, reporter))
+    except Exception as exc:  # noqa: BLE001 - a model that cannot load or answer is reported, not a traceback
+        return reporter.fail("the model could not answer", f"{type(exc).__name__}: {exc}")
+    finally:
+        shutil.rmtree(work / "release", ignore_errors=True)
+    reporter.result("success", title(answered), render_precheck(answered, model_name, not_asked))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = start_step(lambda env: make_reporter(args, env))
+    if started is None:
+        return EXIT_USAGE
+    env, reporter = started
+    return run_precheck(args, env, reporter)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The `/precheck` report: per leaf, question / seed answer / model answer side by side, scored, and a verdict.
+
+Every quoted text is a stranger's (the PR's questions and answers) or a model's output, so each is
+shown as one bounded, inert code span (`bot.commands.quoting.code_span`, as refusals quote a
+command): no @mention notifies anyone, no link, image, HTML or emphasis renders. Pipes are escaped
+so a cell cannot break its table; line breaks become spaces. Pure functions of plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.commands.quoting import code_span
+from lab.evaluate.precheck import WELL_ANSWERED, Answered, by_leaf, verdict
+
+CELL_CHARS = 240  # characters of one question or answer shown in a cell
+LEAF_CHARS = 200  # characters of a leaf path shown
+KIND_WORDS = {"knowledge": "knowledge, asked closed-book (no document)",
+              "grounded_skill": "grounded skill, asked with the leaf's context",
+              "freeform_skill": "freeform skill"}
+
+
+def cell(text: str, limit: int = CELL_CHARS) -> str:
+    """`text` as an inert, bounded code span that is safe inside a Markdown table cell."""
+    return code_span(" ".join(text.split()), limit).replace("|", "\\|")
+
+
+def leaf_table(leaf: str, rows: Sequence[Answered], threshold: float = WELL_ANSWERED) -> list[str]:
+    """One leaf: its verdict, then a row per seed question."""
+    kind = KIND_WORDS.get(rows[0].kind, rows[0].kind) if rows else ""
+    lines = [f"#### {code_span(leaf, LEAF_CHARS)}", "",
+             f"{kind}: {verdict(rows, threshold).line()}.", "",
+             "| # | question | seed answer | model answer | ROUGE-L | |", "| ---: | --- | --- | --- | ---: | --- |"]
+    for number, row in enumerate(rows, 1):
+        mark = "known" if row.known(threshold) else "new"
+        lines.append(f"| {number} | {cell(row.question)} | {cell(row.reference)} | {cell(row.answer)} | "
+                     f"{row.score:.2f} | {mark} |")
+    return lines + [""]
+
+
+def render_precheck(answered: Sequence[Answered], model: str, not_asked: int = 0,
+                    threshold: float = WELL_ANSWERED) -> str:
+    """The report the status comment shows under the job's line."""
+    overall = verdict(answered, threshold)
+    lines = [f"**Verdict:** {overall.line()}.", "",
+             f"Model: {code_span(model, LEAF_CHARS)}. A question counts as *known* when the model's answer scores "
+             f"ROUGE-L {threshold:.1f} or more against the seed answer (0: no words in common, 1: the same words "
+             "in the same order). ROUGE-L counts shared words, not meaning: read the answers.", ""]
+    if not_asked:
+        lines += [f"{not_asked} more seed question{'s were' if not_asked != 1 else ' was'} not asked "
+                  "(`precheck.max_questions` in `.github/arborist.yml`).", ""]
+    for leaf, rows in by_leaf(answered).items():
+        lines += leaf_table(leaf, rows, threshold)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def title(answered: Sequence[Answered], threshold: float = WELL_ANSWERED) -> str:
+    """The check run's title: the counts, short."""
+    overall = verdict(answered, threshold)
+    return f"{overall.known} of {overall.total} seed questions already answered well"

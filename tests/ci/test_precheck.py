@@ -1,0 +1,80 @@
+"""`python -m ci.precheck` against a local taxonomy repository and the tiny model: checkout as data, ask, report."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.jobs.steplines import Result, parse_line
+from ci.precheck import main
+from tests.ci.test_generate import ATTRIBUTION, NEW_LEAF, taxonomy  # noqa: F401 - the shared repository fixture
+from tests.conftest import REPO_ROOT
+from tests.lab.generate.conftest import FREEFORM
+
+GROUNDED_LEAF = "compositional_skills/grounded/extraction/meeting_actions/qna.yaml"
+GROUNDED = (REPO_ROOT / "examples" / "taxonomy" / GROUNDED_LEAF).read_bytes()
+HOSTILE = FREEFORM.replace(b"What is a synonym for happy?", b"'@victim | ![x](https://evil.example/x.png) happy?'")
+
+
+@pytest.fixture
+def base_model(tiny_llama_dir, monkeypatch):
+    monkeypatch.setenv("ARBORIST_BASE_MODEL", str(tiny_llama_dir))
+    monkeypatch.delenv("ARBORIST_RELEASE_DIR", raising=False)
+    return tiny_llama_dir
+
+
+def run_step(capsys, sha: str, *extra: str) -> tuple[int, Result, str]:
+    code = main(["--repo", "acme/taxonomy", "--pr", "7", "--sha", sha, "--job-id", "4", *extra])
+    out = capsys.readouterr().out
+    results = [r for r in map(parse_line, out.splitlines()) if isinstance(r, Result)]
+    assert len(results) == 1, out[-2000:]
+    return code, results[0], out
+
+
+def test_every_seed_question_of_the_changed_leaves_is_asked_scored_and_reported(taxonomy, base_model, capsys, tmp_path):  # noqa: F811
+    _, make_pr = taxonomy
+    sha = make_pr({NEW_LEAF: HOSTILE, NEW_LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION,
+                   GROUNDED_LEAF: GROUNDED, GROUNDED_LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION})
+    code, result, out = run_step(capsys, sha)
+    assert code == 0 and result.conclusion == "success", result.summary
+    assert result.title.endswith("of 10 seed questions already answered well")
+    assert result.summary.startswith("**Verdict:** the model")
+    assert f"`{NEW_LEAF}`" in result.summary and f"`{GROUNDED_LEAF}`" in result.summary
+    assert "grounded skill, asked with the leaf's context" in result.summary
+    assert f"`base model {base_model.name}`" in result.summary
+    rows = [line for line in result.summary.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(rows) == 10 and "`Joyful.`" in result.summary
+    (hostile_row,) = [row for row in rows if "@victim" in row]
+    assert hostile_row.count("`@victim \\| ![x](https://evil.example/x.png) happy?`") == 1
+    assert "answered 10 of 10 seed questions" in out  # progress while the model answers
+    assert not (tmp_path / "data" / "precheck" / "job-4" / "tree").exists()  # the PR checkout is cleaned up
+
+
+def test_the_question_limit_is_reported_as_questions_not_asked(taxonomy, base_model, capsys):  # noqa: F811
+    _, make_pr = taxonomy
+    sha = make_pr({NEW_LEAF: FREEFORM, NEW_LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION})
+    code, result, _ = run_step(capsys, sha, "--max-questions", "2")
+    assert code == 0 and result.title.endswith("of 2 seed questions already answered well")
+    assert "3 more seed questions were not asked" in result.summary
+
+
+def test_an_invalid_leaf_is_refused_with_its_findings_and_no_model_is_asked(taxonomy, capsys, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("ARBORIST_BASE_MODEL", "/nonexistent/model")
+    _, make_pr = taxonomy
+    sha = make_pr({NEW_LEAF: b"version: 2\ncreated_by: x\nseed_examples: not a list\n"})
+    code, result, _ = run_step(capsys, sha)
+    assert code == 1 and "invalid" in result.title and NEW_LEAF in result.summary
+
+
+def test_no_model_configured_fails_with_what_to_set(taxonomy, capsys, monkeypatch):  # noqa: F811
+    monkeypatch.delenv("ARBORIST_BASE_MODEL", raising=False)
+    monkeypatch.delenv("ARBORIST_RELEASE_DIR", raising=False)
+    _, make_pr = taxonomy
+    sha = make_pr({NEW_LEAF: FREEFORM, NEW_LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION})
+    code, result, _ = run_step(capsys, sha)
+    assert code == 1 and result.title == "no model to ask" and "ARBORIST_BASE_MODEL" in result.summary
+
+
+def test_a_pr_without_leaf_changes_has_nothing_to_ask(taxonomy, capsys):  # noqa: F811
+    _, make_pr = taxonomy
+    code, result, _ = run_step(capsys, make_pr({"docs/notes.md": b"just docs\n"}))
+    assert code == 0 and result.title == "no changed leaves"
