@@ -77,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, StorageError, ValueError) as exc:  # one line naming the setting or the file
         print(f"arborist worker: {exc}", file=sys.stderr)
         return 2
-    worker = Worker(service, client_for=client_for, env=environ, extra_env_for=extra_env_for)
+    runner: type[Worker] = Worker
+    if settings.executor == "ray":  # claims as above, but the step runs as a Ray job on the cluster
+        from bot.jobs.ray_executor import RayWorker
+
+        runner = RayWorker
+    worker = runner(service, client_for=client_for, env=environ, extra_env_for=extra_env_for)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.shutdown())
     logging.getLogger("arborist.worker").info(

@@ -56,6 +56,8 @@ def job_lines(job: Job, queue_position: int | None = None) -> list[str]:
         where = f"position {queue_position} in the queue" if queue_position else "waiting for a runner"
         retry = f" (attempt {job.attempts + 1} of {job.max_attempts})" if job.attempts else ""
         lines.append(f"Queued: {where}{retry}.")
+        if job.attempts and job.reason:
+            lines.append(f"Why again: {job.reason}.")  # an attempt lost to a dead worker or cluster
     elif job.state == RUNNING and job.cancel_requested:
         lines.append(f"Stopping: {job.reason or 'cancel requested'}.")
     elif job.state == RUNNING:

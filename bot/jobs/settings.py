@@ -1,18 +1,18 @@
-"""Job settings: which executor, and the lease, heartbeat, timeout and retry limits of the local worker."""
+"""Job settings: which executor, the lease, heartbeat, timeout and retry limits of a worker, and the Ray cluster."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-EXECUTORS = ("local", "actions")
+EXECUTORS = ("local", "actions", "ray")
 
 
 @dataclass(frozen=True)
 class JobSettings:
-    executor: str = "local"  # ARBORIST_EXECUTOR: "local" (arborist worker) or "actions" (workflow_dispatch)
+    executor: str = "local"  # ARBORIST_EXECUTOR: "local" (arborist worker), "actions" (workflow_dispatch) or "ray"
     data_dir: Path = Path("./arborist-data")  # ARBORIST_DATA_DIR (as the bot's): jobs.sqlite3 and logs/ live here
     lease_s: float = 60.0  # ARBORIST_LEASE_S: seconds a claim lasts without a heartbeat
     heartbeat_s: float = 10.0  # ARBORIST_HEARTBEAT_S: seconds between lease renewals (well under lease_s)
@@ -24,6 +24,13 @@ class JobSettings:
     retrain_workflow: str = "arborist-retrain.yml"  # ARBORIST_RETRAIN_WORKFLOW (actions executor)
     public_url: str = ""  # ARBORIST_PUBLIC_URL: where the bot is reachable, for log links (optional)
     db_busy_timeout_s: float = 30.0  # ARBORIST_DB_BUSY_TIMEOUT_S: seconds to wait for a locked jobs.sqlite3
+    ray_address: str = ""  # ARBORIST_RAY_ADDRESS: the Ray job server (dashboard) URL, e.g. http://ray-head:8265
+    ray_auth_header: str = field(default="", repr=False)  # ARBORIST_RAY_AUTH_HEADER: "Name: value" on every request
+    ray_namespace: str = "arborist"  # ARBORIST_RAY_NAMESPACE: Ray namespace of the steps, prefix of submission ids
+    ray_pip: str = ""  # ARBORIST_RAY_PIP: pinned package for the job's runtime_env, e.g. arborist[all]==0.4.0
+    ray_env: str = ""  # ARBORIST_RAY_ENV: names of this process's variables handed to the step, comma-separated
+    ray_num_cpus: float = 1.0  # ARBORIST_RAY_NUM_CPUS: CPUs reserved for the step's process on the cluster
+    ray_num_gpus: float = 0.0  # ARBORIST_RAY_NUM_GPUS: GPUs reserved for it (a retrain wants at least 1)
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
@@ -32,6 +39,10 @@ class JobSettings:
             raise ValueError("need 0 < heartbeat_s < lease_s")
         if self.max_attempts < 1 or self.job_timeout_s <= 0 or self.db_busy_timeout_s <= 0:
             raise ValueError("need max_attempts >= 1, job_timeout_s > 0 and db_busy_timeout_s > 0")
+        if self.executor == "ray" and not self.ray_address.startswith(("http://", "https://")):
+            raise ValueError("ARBORIST_EXECUTOR=ray needs ARBORIST_RAY_ADDRESS, the job server's http(s) URL")
+        if self.ray_auth_header and ":" not in self.ray_auth_header:
+            raise ValueError("ARBORIST_RAY_AUTH_HEADER must look like 'Name: value'")
 
     @property
     def db_path(self) -> Path:

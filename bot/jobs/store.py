@@ -290,6 +290,16 @@ class JobStore:
                              " AND state = ? AND lease_owner = ?", (QUEUED, reason, now, job_id, RUNNING, owner))
             return self._get(db, job_id) if cur.rowcount == 1 else None
 
+    def requeue(self, job_id: int, owner: str, reason: str) -> Job | None:
+        """An attempt lost to the infrastructure (not the step's own failure): queued again, the attempt
+        counted; fenced on the lease. The caller fails the job instead when no attempts are left."""
+        now = self.clock()
+        with self._tx() as db:
+            cur = db.execute("UPDATE jobs SET state = ?, reason = ?, lease_owner = NULL, lease_expires = NULL,"
+                             " progress = '', fraction = NULL, updated_at = ? WHERE id = ? AND state = ?"
+                             " AND lease_owner = ?", (QUEUED, reason, now, job_id, RUNNING, owner))
+            return self._get(db, job_id) if cur.rowcount == 1 else None
+
     def start_external(self, job_id: int, run_id: int | None, log_url: str = "") -> Job | None:
         """The actions executor saw the workflow start: queued -> running, no lease (GitHub runs it)."""
         now = self.clock()

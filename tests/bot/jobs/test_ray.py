@@ -1,0 +1,263 @@
+"""The Ray executor on a real local Ray cluster: submit, follow into the status comment, cancel, and a dead head.
+
+The cluster (a head with 2 CPUs and its job server) starts once for the module and is stopped at the
+end; only the tests marked `slow` use it. The step is the real `python -m ci.generate` with the
+scripted teacher, run by Ray on this machine from a local git taxonomy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray.job_submission")
+
+from bot.github.protocol import PullRequest  # noqa: E402
+from bot.jobs.model import CANCELLED, FAILED, QUEUED, SUCCEEDED  # noqa: E402
+from bot.jobs.ray_executor import ARGV_VAR, RayExecutor, RayWorker, main  # noqa: E402
+from bot.jobs.settings import JobSettings  # noqa: E402
+from tests.bot.jobs.world import MAINTAINER, PR, REPO, make_world  # noqa: E402
+from tests.conftest import REPO_ROOT  # noqa: E402
+from tests.gitrepo import commit, git  # noqa: E402
+from tests.lab.generate.conftest import FREEFORM  # noqa: E402
+
+LEAF = "compositional_skills/linguistics/synonyms/qna.yaml"
+ATTRIBUTION = (b"Title of work: Synonyms\nLink to work: https://example.org/synonyms\n"
+               b"License of the work: CC-BY-4.0\nCreator names: tester\n")
+SCRIPTED = b"generate:\n  samples: 2\n  teacher: scripted\n"
+START_TIMEOUT_S = 120  # the head and its job server answering, on a busy 2-core machine
+STEP_ENV = "ARBORIST_GIT_URL_TEMPLATE,ARBORIST_DATA_DIR,ARBORIST_TEACHER"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    """`ray start --head --block` with 2 CPUs in a short temp dir; yields the job server's URL; stopped after."""
+    from ray.job_submission import JobSubmissionClient
+
+    temp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))  # short: Ray's socket paths have a length limit
+    dashboard = _free_port()
+    venv_bin = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+           "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": str(REPO_ROOT)}
+    cmd = [str(venv_bin / "ray"), "start", "--head", "--block", "--num-cpus", "2", "--port", str(_free_port()),
+           "--include-dashboard", "true", "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard),
+           "--dashboard-agent-listen-port", str(_free_port()), "--ray-client-server-port", str(_free_port()),
+           "--temp-dir", str(temp), "--disable-usage-stats"]
+    log = open(temp / "ray-start.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    address = f"http://127.0.0.1:{dashboard}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    try:
+        while True:
+            try:
+                JobSubmissionClient(address).list_jobs()
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the Ray head did not start: {(temp / 'ray-start.log').read_text()[-2000:]}")
+                time.sleep(1)
+        yield address
+    finally:
+        proc.send_signal(signal.SIGTERM)  # `ray start --block` stops every process it started
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _taxonomy(root: Path, config: bytes) -> tuple[str, str]:
+    """acme/taxonomy as a local git repository: config on main, a PR adding one leaf. (URL template, PR sha)."""
+    repo = root / "git" / "acme" / "taxonomy.git"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, {".github/arborist.yml": config, "README.md": b"taxonomy\n"}, "base")
+    git(repo, "checkout", "-q", "-b", "pr")
+    sha = commit(repo, {LEAF: FREEFORM, LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION}, "contribution")
+    git(repo, "checkout", "-q", "main")
+    return (root / "git").as_uri() + "/{repo}.git", sha
+
+
+def _pull(sha: str) -> PullRequest:
+    return PullRequest(number=PR, state="open", head_sha=sha, head_ref="feature", base_ref="main",
+                       base_sha="c" * 40, author="contributor", head_repo="fork/taxonomy",
+                       html_url=f"https://github.test/{REPO}/pull/{PR}")
+
+
+def _ray_world(tmp_path: Path, address: str, namespace: str):
+    """Jobs on the test cluster; each test its own namespace, as two deployments sharing a cluster would."""
+    return make_world(tmp_path, executor="ray", ray_address=address, heartbeat_s=0.5, lease_s=30, poll_s=0.2,
+                      ray_env=STEP_ENV, ray_namespace=namespace)
+
+
+def _worker(world, env: dict[str, str]) -> RayWorker:
+    return RayWorker(world.service, client_for=lambda job: world.github, env=env, progress_publish_s=0.0)
+
+
+def _comment_states(world) -> list[str]:
+    """The headline word of every status comment body GitHub saw, in order, repeats folded."""
+    words = []
+    for name, args in world.github.calls:
+        if name in ("create_comment", "edit_comment") and "arborist:status" in args[2]:
+            word = args[2].split("**")[1]
+            if not words or words[-1] != word:
+                words.append(word)
+    return words
+
+
+def _conclusions(world) -> list[str]:
+    return [args[3] for name, args in world.github.calls if name == "update_check_run" and args[3]]
+
+
+@pytest.mark.slow
+def test_a_generate_job_runs_as_a_ray_job_and_its_progress_and_result_reach_the_pr(ray_head, tmp_path):
+    template, sha = _taxonomy(tmp_path, SCRIPTED)
+    marker = tmp_path / "pwned"
+    world = _ray_world(tmp_path, ray_head, "generate-test")
+    outcome, job = world.service.submit_generate(
+        world.github, REPO, _pull(sha), comment_id=1, requested_by=MAINTAINER,
+        leaves=("compositional_skills/linguistics", f"$(touch {marker})", f"; touch {marker}"))
+    assert job is not None and job.state == QUEUED
+    env = {"ARBORIST_GIT_URL_TEMPLATE": template, "ARBORIST_DATA_DIR": str(tmp_path / "data"),
+           "ARBORIST_WEBHOOK_SECRET": "never-handed-to-the-step"}
+
+    final = _worker(world, env).run_once()
+
+    assert final is not None and final.state == SUCCEEDED, final.result_md
+    assert final.result_title == "2 synthetic rows for 1 changed leaf"
+    assert _comment_states(world) == ["queued", "running", "done"]
+    running = [a[2] for n, a in world.github.calls if n == "edit_comment" and "**running**" in a[2]]
+    assert any("loading teacher" in body for body in running)  # a step line became progress on the PR
+    assert _conclusions(world) == ["success"]
+    rows = (tmp_path / "data" / "generate" / f"job-{job.id}" / "out" / "skills_train_msgs.jsonl").read_text()
+    assert len(rows.splitlines()) == 2
+    log = world.service.executor.logs(job.id)
+    assert isinstance(world.service.executor, RayExecutor) and log is not None
+    assert "submitted to the Ray cluster" in log and "::arborist-result::" in log
+    assert not marker.exists()  # the PR's leaf arguments were data, never shell
+
+
+def _stalling_teacher() -> socket.socket:
+    """An OpenAI-compatible URL that accepts connections and never answers: the step waits on it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    return sock
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_running_ray_job_and_the_job_ends_cancelled_once(ray_head, tmp_path):
+    from ray.job_submission import JobSubmissionClient
+
+    template, sha = _taxonomy(tmp_path, b"generate:\n  samples: 2\n")
+    teacher = _stalling_teacher()
+    world = _ray_world(tmp_path, ray_head, "cancel-test")
+    _, job = world.service.submit_generate(world.github, REPO, _pull(sha), comment_id=2, requested_by=MAINTAINER)
+    assert job is not None
+    env = {"ARBORIST_GIT_URL_TEMPLATE": template, "ARBORIST_DATA_DIR": str(tmp_path / "data"),
+           "ARBORIST_TEACHER": f"http://127.0.0.1:{teacher.getsockname()[1]}/v1"}
+    ended: list = []
+    runner = threading.Thread(target=lambda: ended.append(_worker(world, env).run_once()), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 90
+    while "teacher" not in world.store.get(job.id).progress:
+        assert time.monotonic() < deadline and runner.is_alive(), world.service.executor.logs(job.id)
+        time.sleep(0.2)
+
+    asked = time.monotonic()
+    world.service.cancel_pr(world.github, REPO, PR, "cancelled by @maya")
+    runner.join(timeout=60)
+    teacher.close()
+
+    assert not runner.is_alive() and time.monotonic() - asked < 30
+    assert ended[0].state == CANCELLED and ended[0].reason == "cancelled by @maya"
+    assert _comment_states(world)[-2:] == ["running", "cancelled"] and _conclusions(world) == ["cancelled"]
+    ours = [j for j in JobSubmissionClient(ray_head).list_jobs()
+            if (j.metadata or {}).get("arborist_namespace") == "cancel-test"]
+    assert [str(getattr(j.status, "value", j.status)) for j in ours] == ["STOPPED"]
+
+
+def test_an_unreachable_head_costs_the_attempts_then_fails_once_with_the_reason(tmp_path):
+    closed = _free_port()  # nothing listens here
+    world = make_world(tmp_path, executor="ray", ray_address=f"http://127.0.0.1:{closed}", max_attempts=2, poll_s=0.01)
+    _, job = world.service.submit_generate(world.github, REPO, _pull("d" * 40), comment_id=3, requested_by=MAINTAINER)
+    assert job is not None
+    worker = _worker(world, {})
+
+    first = worker.run_once()
+    assert first is not None and first.state == QUEUED and first.attempts == 1
+    assert f"127.0.0.1:{closed}" in first.reason and "did not take the job" in first.reason
+    assert "Why again: attempt 1 of 2 was lost" in world.status_comments()[0].body
+    second = worker.run_once()
+    assert second is not None and second.state == FAILED and second.attempts == 2
+    assert "did not take the job" in second.result_title and "attempt 2 of 2" in second.result_title
+    assert worker.run_once() is None  # nothing left to claim: not retried beyond its attempts
+    assert _conclusions(world) == ["failure"]  # reported once
+    log = world.service.executor.logs(job.id) or ""
+    assert log.count("did not take the job") == 2 and "attempt 2" in log
+
+
+@pytest.mark.parametrize("argv", ["", "not json", json.dumps(["-c", "import os; os.system('id')"]),
+                                  json.dumps(["-m", "ci.evil"]), json.dumps(["-m", "ci.generate", 7]),
+                                  json.dumps({"-m": "ci.generate"})])
+def test_the_cluster_side_launcher_refuses_anything_but_a_ci_step(argv, capsys):
+    assert main({ARGV_VAR: argv}) == 2
+    assert ARGV_VAR in capsys.readouterr().err
+
+
+def test_ray_settings_are_checked_and_the_auth_header_never_shown():
+    with pytest.raises(ValueError, match="ARBORIST_RAY_ADDRESS"):
+        JobSettings(executor="ray")
+    with pytest.raises(ValueError, match="ARBORIST_RAY_AUTH_HEADER"):
+        JobSettings(executor="ray", ray_address="http://head:8265", ray_auth_header="just-a-token")
+    settings = JobSettings.from_environ({"ARBORIST_EXECUTOR": "ray", "ARBORIST_RAY_ADDRESS": "https://head:8265",
+                                         "ARBORIST_RAY_AUTH_HEADER": "Authorization: Bearer s3cret-value",
+                                         "ARBORIST_RAY_NUM_GPUS": "1"})
+    assert settings.ray_num_gpus == 1.0 and "s3cret-value" not in repr(settings)
+
+
+def test_every_ray_setting_is_in_the_readme_settings_table():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for name in JobSettings.__dataclass_fields__:
+        if name.startswith("ray_"):
+            assert f"`ARBORIST_{name.upper()}`" in readme, name
+
+
+def test_the_kuberay_manifests_run_the_pinned_ray_with_gpu_workers_and_the_shared_volume():
+    import yaml
+
+    pin = next(line.split("==")[1].split()[0] for line in (REPO_ROOT / "constraints.txt").read_text().splitlines()
+               if line.startswith("ray=="))
+    cluster = [d for d in yaml.safe_load_all((REPO_ROOT / "deploy/kuberay/raycluster.yaml").read_text())
+               if d["kind"] == "RayCluster"][0]["spec"]
+    job = yaml.safe_load((REPO_ROOT / "deploy/kuberay/rayjob-retrain.yaml").read_text())["spec"]
+    assert job["entrypoint"].startswith("python -m ci.retrain ") and job["entrypointNumGpus"] >= 1
+    for spec in (cluster, job["rayClusterSpec"]):
+        assert spec["rayVersion"] == pin
+        for group in spec["workerGroupSpecs"]:
+            pod = group["template"]["spec"]
+            (container,) = pod["containers"]
+            assert container["resources"]["limits"]["nvidia.com/gpu"] >= 1
+            assert {"name": "data", "mountPath": "/data"} in container["volumeMounts"]
+            claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v]
+            assert claims == ["arborist-data"]
