@@ -31,7 +31,6 @@ def gguf_metadata(info: ReleaseInfo, model_repo: str) -> dict[str, Any]:
         "base_model_relation": "quantized",
         "tags": list(GGUF_TAGS),
         "pipeline_tag": "text-generation",
-        "quantized_by": "arborist",
     }
 
 

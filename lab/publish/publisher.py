@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -15,6 +16,16 @@ from lab.consume.verify import checksums
 from lab.models.quantize import QuantError
 from lab.publish.artifacts import stage_release
 from lab.publish.card import render_card
+from lab.publish.data_card import (
+    RAI_FILE,
+    DataError,
+    data_files,
+    data_record,
+    data_repo_id,
+    rai_fields,
+    read_manifest,
+    render_data_card,
+)
 from lab.publish.gguf_card import gguf_record, gguf_repo_id, render_gguf_card
 from lab.publish.operations import plan_operations
 from lab.publish.quants import check_prompt
@@ -77,9 +88,9 @@ def _commit_text(info: ReleaseInfo, tag: str) -> tuple[str, str]:
 
 @dataclass
 class Part:
-    """One repository's share of a release: the model repo, or its `-GGUF` twin."""
+    """One repository's share of a release: the model repo, its `-GGUF` twin, or its `-data` dataset."""
 
-    role: str  # "model" | "gguf"
+    role: str  # "model" | "gguf" | "data"
     target: Target
     state: TargetState
     files: dict[str, Path | bytes] = field(default_factory=dict)
@@ -89,10 +100,14 @@ class Part:
 def _targets(target: Target, info: ReleaseInfo) -> list[tuple[str, Target]]:
     """The repositories of a release, in upload order: the model repo last, so that its `main` (what
     `lab pull` reads as latest) moves only when every other part is up. A directory holds everything."""
-    if isinstance(target, HubTarget) and info.gguf_types:
-        twin = HubTarget(gguf_repo_id(target.repo_id), target.api, target.private)
-        return [("gguf", twin), ("model", target)]
-    return [("model", target)]
+    if not isinstance(target, HubTarget):
+        return [("model", target)]
+    out: list[tuple[str, Target]] = []
+    if info.gguf_types:
+        out.append(("gguf", HubTarget(gguf_repo_id(target.repo_id), target.api, target.private)))
+    if info.data_dir:
+        out.append(("data", HubTarget(data_repo_id(target.repo_id), target.api, target.private, "dataset")))
+    return [*out, ("model", target)]
 
 
 def _read_state(role: str, target: Target, secrets: list[str]) -> Part:
@@ -175,8 +190,14 @@ def publish_release(model_dir: str | Path, target: HubTarget | DirectoryTarget, 
 
 
 def _stage(parts: list[Part], model_dir: Path, tmp: Path, info: ReleaseInfo, tag: str) -> None:
-    """Fill each part's files: weights, card and record for the model repo; GGUFs, card, record for the twin."""
+    """Fill each part's files: weights, card and record for the model repo; GGUFs, data, their cards and records."""
     model = parts[-1]
+    repo = model.target.name()
+    data = next((p for p in parts if p.role == "data"), None)
+    if data is not None:
+        info = replace(info, datasets=[*info.datasets, data.target.name()])
+        if data.commit is None:
+            _stage_data(data, info, tag, repo)
     name = release_name(model.target, info)
     prompt = check_prompt(info.check_prompt, info.evaluation)
     weights, ggufs = stage_release(model_dir, tmp, _stem(name), info.gguf_types, info.include_adapter, prompt)
@@ -186,24 +207,49 @@ def _stage(parts: list[Part], model_dir: Path, tmp: Path, info: ReleaseInfo, tag
     if twin is None:
         files.update(gguf_files)
     elif twin.commit is None:
-        repo = model.target.name()
         card = render_gguf_card(info, tag, repo, twin.target.name(), ggufs, _endpoint(model.target))
         twin.files = {**gguf_files, "README.md": card.encode()}
         record = gguf_record(info, tag, repo, ggufs, twin.state.record)
-        record["files"] = sorted([*twin.files, RECORD_FILE])
-        record["checksums"] = _checksums(twin.files)
-        twin.files[RECORD_FILE] = record_bytes(record)
+        _seal(twin, record)
     names = sorted([*files, "README.md", RECORD_FILE])
     source = model.target.repo_id if isinstance(model.target, HubTarget) else DIRECTORY_SOURCE
     files["README.md"] = render_card(replace(info, model_name=name), tag, source, names, previous=model.state.record,
                                      ggufs=ggufs, gguf_repo=twin.target.name() if twin else "").encode()
-    record = build_record(info, tag, model.state.record, names)
-    record["checksums"] = _checksums(files)
-    record["quants"] = [f.to_record() for f in ggufs.files]
-    if twin is not None:
-        record["gguf_repo"] = twin.target.name()
-    files[RECORD_FILE] = record_bytes(record)
     model.files = files
+    record = build_record(info, tag, model.state.record, names)
+    record["quants"] = [f.to_record() for f in ggufs.files]
+    record.update({p.role + "_repo": p.target.name() for p in parts if p is not model})
+    _seal(model, record)
+
+
+def _stage_data(part: Part, info: ReleaseInfo, tag: str, model_repo: str) -> None:
+    """The dataset repository's files: the generated data, its card, the Croissant RAI fields, the record."""
+    folder = Path(info.data_dir)
+    try:
+        manifest = read_manifest(folder)
+    except DataError as exc:
+        raise PublishError(f"nothing was uploaded: {exc}") from None
+    versions = {"arborist": _version(), "manifest version": str(manifest.get("version", "unknown"))}
+    part.files = {**data_files(folder),
+                  "README.md": render_data_card(info, tag, model_repo, manifest, versions).encode(),
+                  RAI_FILE: (json.dumps(rai_fields(manifest), indent=2) + "\n").encode()}
+    _seal(part, data_record(info, tag, model_repo, manifest, part.state.record))
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("arborist")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _seal(part: Part, record: dict[str, Any]) -> None:
+    """Add release.json to a part: its record plus the file list and every other file's size and sha256."""
+    record["files"] = sorted([*part.files, RECORD_FILE])
+    record["checksums"] = _checksums(part.files)
+    part.files[RECORD_FILE] = record_bytes(record)
 
 
 def _checksums(files: dict[str, Path | bytes]) -> dict[str, dict[str, Any]]:

@@ -50,6 +50,7 @@ class ReleaseInfo:
     model_name: str = ""  # display name; the repo id when empty
     gguf_types: tuple[str, ...] = DEFAULT_GGUF_TYPES  # on the Hub they go to the `<repo>-GGUF` twin
     check_prompt: str = ""  # every GGUF answers it once; default: the evaluation's first question
+    data_dir: str = ""  # `lab generate`'s output folder: published as the `<repo>-data` dataset on the Hub
     include_adapter: bool = False  # ship a LoRA adapter beside the merged weights
     git_host: str = "https://github.com"
 
@@ -70,7 +71,7 @@ class ReleaseResult:
     commit_sha: str
     skipped: bool
     files: tuple[str, ...] = ()
-    repos: dict[str, str] = field(default_factory=dict)  # role ("model", "gguf") -> repository
+    repos: dict[str, str] = field(default_factory=dict)  # role ("model", "gguf", "data") -> repository
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -43,6 +43,7 @@ class HubTarget:
     repo_id: str
     api: Any  # huggingface_hub.HfApi; typed loosely so importing lab.publish stays light
     private: bool = False
+    repo_type: str = "model"  # or "dataset" (the release's data)
 
     def name(self) -> str:
         return self.repo_id
@@ -51,19 +52,21 @@ class HubTarget:
         from huggingface_hub.errors import EntryNotFoundError
         from huggingface_hub.hf_api import RepoFile
 
-        self.api.create_repo(self.repo_id, private=self.private, exist_ok=True)
-        refs = self.api.list_repo_refs(self.repo_id)
+        kind = self.repo_type
+        self.api.create_repo(self.repo_id, private=self.private, exist_ok=True, repo_type=kind)
+        refs = self.api.list_repo_refs(self.repo_id, repo_type=kind)
         head = next((b.target_commit for b in refs.branches if b.name == BRANCH), None)
         tags = {t.name: t.target_commit for t in refs.tags}
         if head is None:
             return TargetState(None, [], None, tags)
-        files = [f.path for f in self.api.list_repo_tree(self.repo_id, revision=head, recursive=True)
+        files = [f.path for f in self.api.list_repo_tree(self.repo_id, revision=head, recursive=True, repo_type=kind)
                  if isinstance(f, RepoFile)]
         record = None
         if RECORD_FILE in files:
             with tempfile.TemporaryDirectory() as tmp:
                 try:
-                    path = self.api.hf_hub_download(self.repo_id, RECORD_FILE, revision=head, cache_dir=tmp)
+                    path = self.api.hf_hub_download(self.repo_id, RECORD_FILE, revision=head, cache_dir=tmp,
+                                                    repo_type=kind)
                     record = json.loads(Path(path).read_text())
                 except (EntryNotFoundError, ValueError):
                     record = None
@@ -71,14 +74,15 @@ class HubTarget:
 
     def commit(self, operations: list[Operation], message: str, description: str, head: str | None) -> str:
         info = self.api.create_commit(self.repo_id, to_hf_operations(operations), commit_message=message,
-                                      commit_description=description, parent_commit=head)
+                                      commit_description=description, parent_commit=head, repo_type=self.repo_type)
         return info.oid
 
     def tag(self, tag: str, commit: str, message: str) -> None:
-        self.api.create_tag(self.repo_id, tag=tag, revision=commit, tag_message=message)
+        self.api.create_tag(self.repo_id, tag=tag, revision=commit, tag_message=message, repo_type=self.repo_type)
 
     def url(self, tag: str) -> str:
-        return f"{self.api.endpoint.rstrip('/')}/{self.repo_id}/tree/{tag}"
+        prefix = "datasets/" if self.repo_type == "dataset" else ""
+        return f"{self.api.endpoint.rstrip('/')}/{prefix}{self.repo_id}/tree/{tag}"
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """A local stand-in of the Hugging Face Hub's HTTP API, enough for huggingface_hub to publish and pull.
 
-It keeps model repositories in memory: every commit is a full snapshot of the files, refs are
+It keeps model and dataset repositories in memory (`/api/models/...` and `/api/datasets/...`; a dataset is
+kept under the key `datasets/<id>`, see `repo_key`): every commit is a full snapshot of the files, refs are
 `main` (and other branches) plus tags. It speaks the routes huggingface_hub really calls:
 repo creation, preupload (it answers `regular` for every file, so content travels inline in the
 NDJSON commit and no Xet/LFS token is needed), commit, tag, refs, revision info, tree, whoami,
@@ -107,21 +108,29 @@ class HubError(Exception):
         self.status, self.message, self.code, self.extra = status, message, code, extra
 
 
+KIND = r"(?P<kind>models|datasets)"  # model and dataset repositories answer the same routes
 ROUTES: list[tuple[str, str, str]] = [
     ("GET", r"/api/whoami-v2", "whoami"),
     ("POST", r"/api/repos/create", "create_repo"),
     ("POST", r"/api/validate-yaml", "validate_yaml"),
-    ("POST", r"/api/models/(?P<repo>[^/]+/[^/]+)/preupload/(?P<rev>[^/]+)", "preupload"),
-    ("POST", r"/api/models/(?P<repo>[^/]+/[^/]+)/commit/(?P<rev>[^/]+)", "create_commit"),
-    ("POST", r"/api/models/(?P<repo>[^/]+/[^/]+)/tag/(?P<rev>[^/]+)", "tag"),
-    ("GET", r"/api/models/(?P<repo>[^/]+/[^/]+)/refs", "refs"),
-    ("GET", r"/api/models/(?P<repo>[^/]+/[^/]+)/revision/(?P<rev>[^/]+)", "info"),
-    ("GET", r"/api/models/(?P<repo>[^/]+/[^/]+)", "info"),
-    ("GET", r"/api/models/(?P<repo>[^/]+/[^/]+)/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?", "tree"),
-    ("GET", r"/api/models/(?P<repo>[^/]+/[^/]+)/commits/(?P<rev>[^/]+)", "commits"),
-    ("HEAD", r"/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
-    ("GET", r"/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
+    ("POST", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)/preupload/(?P<rev>[^/]+)", "preupload"),
+    ("POST", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)/commit/(?P<rev>[^/]+)", "create_commit"),
+    ("POST", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)/tag/(?P<rev>[^/]+)", "tag"),
+    ("GET", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)/refs", "refs"),
+    ("GET", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)/revision/(?P<rev>[^/]+)", "info"),
+    ("GET", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)", "info"),
+    ("GET", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?", "tree"),
+    ("GET", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)/commits/(?P<rev>[^/]+)", "commits"),
+    ("HEAD", r"/(?:(?P<kind>datasets)/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
+    ("GET", r"/(?:(?P<kind>datasets)/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
 ]
+
+
+def repo_key(repo_id: str, repo_type: str = "model") -> str:
+    """Where HubState.repos keeps a repository: its id for a model, `datasets/<id>` for a dataset."""
+    return f"datasets/{repo_id}" if repo_type in ("dataset", "datasets") else repo_id
+
+
 COMPILED = [(method, re.compile(pattern + r"$"), name) for method, pattern, name in ROUTES]
 
 
@@ -157,6 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
             match = pattern.match(url.path)
             if route_method == method and match:
                 params = {k: unquote(v) for k, v in match.groupdict().items() if v is not None}
+                if "repo" in params:
+                    params["repo"] = repo_key(params["repo"], params.pop("kind", "models"))
                 try:
                     with self.state.lock:
                         getattr(self, f"_{name}")(method, params, parse_qs(url.query), body)
@@ -220,14 +231,18 @@ class _Handler(BaseHTTPRequestHandler):
         if not name or not re.fullmatch(r"[\w.-]+", name) or not re.fullmatch(r"[\w.-]+", org):
             raise HubError(400, "invalid repository name")
         repo_id = f"{org}/{name}"
-        if repo_id in self.state.repos:
-            raise HubError(409, "You already created this model repo", "RepoExists",
-                           url=f"{self.base_url}/{repo_id}")
+        kind = payload.get("type") or "model"
+        if kind not in ("model", "dataset"):
+            raise HubError(400, f"the stand-in keeps model and dataset repositories, not {kind!r}")
+        key = repo_key(repo_id, kind)
+        url = f"{self.base_url}/{'datasets/' if kind == 'dataset' else ''}{repo_id}"
+        if key in self.state.repos:
+            raise HubError(409, f"You already created this {kind} repo", "RepoExists", url=url)
         repo = Repo(repo_id, private=payload.get("private") is True or payload.get("visibility") == "private")
         first = self.state.new_commit(repo, None, "initial commit", "", {".gitattributes": GITATTRIBUTES})
         repo.branches[DEFAULT_BRANCH] = first.oid
-        self.state.repos[repo_id] = repo
-        self._send_json({"url": f"{self.base_url}/{repo_id}", "name": repo_id, "id": repo_id})
+        self.state.repos[key] = repo
+        self._send_json({"url": url, "name": repo_id, "id": repo_id})
 
     def _validate_yaml(self, method: str, params: dict, query: dict, body: bytes) -> None:
         self._send_json({"errors": [], "warnings": []})
@@ -360,7 +375,7 @@ class _Handler(BaseHTTPRequestHandler):
         if is_lfs(params["path"]):  # the Hub names an LFS file by its sha256 and real size
             sha256 = hashlib.sha256(data).hexdigest()
             headers.update({"ETag": f'"{sha256}"', "X-Linked-Etag": f'"{sha256}"', "X-Linked-Size": str(len(data))})
-        data = self.state.served.get((repo.repo_id, params["path"]), data)
+        data = self.state.served.get((params["repo"], params["path"]), data)
         status, payload = 200, data
         match = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range") or "")
         if match and method == "GET":
@@ -416,10 +431,10 @@ class HubStandIn:
         with self.state.lock:
             self.state.served.pop((repo_id, path), None)
 
-    def files(self, repo_id: str, rev: str = DEFAULT_BRANCH) -> dict[str, bytes]:
-        """A copy of the files of `repo_id` at `rev` (branch, tag or commit)."""
+    def files(self, repo_id: str, rev: str = DEFAULT_BRANCH, repo_type: str = "model") -> dict[str, bytes]:
+        """A copy of the files of `repo_id` (a model, or a dataset) at `rev` (branch, tag or commit)."""
         with self.state.lock:
-            commit = self.state.repos[repo_id].resolve(rev)
+            commit = self.state.repos[repo_key(repo_id, repo_type)].resolve(rev)
             return dict(commit.files) if commit else {}
 
 

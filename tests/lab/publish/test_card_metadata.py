@@ -1,0 +1,74 @@
+"""Each card's metadata uses the Hub's model-card and dataset-card fields, and huggingface_hub reads it back."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime
+from pathlib import Path
+
+from huggingface_hub import DatasetCard, DatasetCardData, ModelCard, ModelCardData
+
+from lab.publish import LeafChange, ReleaseInfo
+from lab.publish.card import parse_front_matter, render_card
+from lab.publish.data_card import render_data_card
+from lab.publish.gguf_card import render_gguf_card
+from lab.publish.quants import GGUFFile, GGUFSet
+
+NOT_FIELDS = {"ignore_metadata_errors", "kwargs", "eval_results", "model_name", "train_eval_index", "config_names"}
+# Documented on the Hub's card specs but not constructor arguments of huggingface_hub's card data classes.
+MODEL_EXTRAS = {"model-index", "base_model_relation"}
+DATASET_EXTRAS = {"tags", "configs"}
+
+
+def _fields(cls, extras: set[str]) -> set[str]:
+    return set(inspect.signature(cls).parameters) - NOT_FIELDS | extras
+
+
+def _info() -> ReleaseInfo:
+    return ReleaseInfo(taxonomy_repo="acme/taxonomy", taxonomy_sha="ab" * 20, previous_taxonomy_sha="cd" * 20,
+                       leaves=[LeafChange("knowledge/mars/qna.yaml", "added", 3, "https://github.com/acme/taxonomy/pull/3")],
+                       evaluation={"metrics": {"rouge_l": {"value": 0.41, "ci": [0.3, 0.5]},
+                                               "exact_match": {"value": 0.2, "ci": [0.1, 0.3]}}},
+                       base_model="acme/student", datasets=["acme/model-data"],
+                       date=datetime(2026, 11, 25, tzinfo=UTC))
+
+
+def _ggufs() -> GGUFSet:
+    return GGUFSet([GGUFFile("model-Q4_K_M.gguf", Path("unused"), "Q4_K_M", 1234, "Two moons.", "30 Q4_K")],
+                   "How many moons has Mars?", {"Q5_K_M": "cannot make Q5_K_M for this model"})
+
+
+def test_model_card_metadata_is_hub_fields_and_model_index_reads_back_as_eval_results():
+    card = render_card(_info(), "v1", "acme/model", ["model.safetensors"], ggufs=_ggufs(), gguf_repo="acme/model-GGUF")
+    meta = parse_front_matter(card)
+    assert set(meta) <= _fields(ModelCardData, MODEL_EXTRAS)
+    data = ModelCard(card).data
+    assert data.base_model == "acme/student" and data.base_model_relation == "finetune"
+    assert data.datasets == ["acme/model-data"]
+    assert {(r.metric_type, r.metric_value) for r in data.eval_results} == {("rouge_l", 0.41), ("exact_match", 0.2)}
+    assert all(r.dataset_revision == "ab" * 20 for r in data.eval_results)
+
+
+def test_gguf_card_metadata_is_hub_fields_and_names_the_release_as_quantized_base():
+    card = render_gguf_card(_info(), "v1", "acme/model", "acme/model-GGUF", _ggufs())
+    meta = parse_front_matter(card)
+    assert set(meta) <= _fields(ModelCardData, MODEL_EXTRAS)
+    data = ModelCard(card).data
+    assert data.base_model == "acme/model" and data.base_model_relation == "quantized"
+    assert "gguf" in data.tags
+    assert "| `model-Q4_K_M.gguf` | Q4_K_M | 1.2 KB | 30 Q4_K | Two moons. |" in card
+    assert "Q5_K_M was not made: cannot make Q5_K_M for this model" in card
+
+
+def test_dataset_card_metadata_is_hub_fields_with_configs_the_viewer_reads():
+    manifest = {"teacher": "gguf:smollm2@b179c952", "prompt_version": "p7", "rows": 1500, "version": 1,
+                "leaves": [{"leaf": "knowledge/mars/qna.yaml", "leaf_hash": "f" * 64, "rows": 1500,
+                            "attempted": 2000, "keep_rate": 0.75, "filters": {"echo": {"seen": 2000, "kept": 1500}}}]}
+    card = render_data_card(_info(), "v1", "acme/model", manifest, {"arborist": "0.1.0"})
+    meta = parse_front_matter(card)
+    assert set(meta) <= _fields(DatasetCardData, DATASET_EXTRAS)
+    data = DatasetCard(card).data
+    assert data.size_categories == ["1K<n<10K"] and data.annotations_creators == ["machine-generated"]
+    assert [c["config_name"] for c in meta["configs"]] == ["knowledge", "skills"]
+    assert "| echo | 2,000 | 1,500 | 75% |" in card and "[#3](https://github.com/acme/taxonomy/pull/3)" in card
+    assert '"rai:hasSyntheticData": true' in card
