@@ -37,6 +37,7 @@ STOP_WAIT_S = 30.0  # after stop_job, how long the Ray job may take to end befor
 MAX_BACKOFF_S = 60.0  # the longest wait before the next claim after an attempt lost to the cluster
 ENTRYPOINT_ERROR = "JOB_ENTRYPOINT_COMMAND_ERROR"  # the step exited non-zero itself: its own result, no retry
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
+SIGNAL_EXIT = 128  # a shell reports a process killed by signal N as 128 + N (Python as -N)
 
 
 class RayExecutor(LocalExecutor):
@@ -245,8 +246,11 @@ class RayWorker(Worker):
             error, code, message = state_name(info.error_type or ""), info.driver_exit_code, info.message or ""
         except Exception as exc:  # noqa: BLE001
             error, code, message = "", None, describe(exc)
-        if error == ENTRYPOINT_ERROR and code is not None:
+        killed = code is not None and (code < 0 or code >= SIGNAL_EXIT)  # OOM killer, a node going away
+        if error == ENTRYPOINT_ERROR and code is not None and not (killed and not asked):
             outcome.returncode = int(code)  # the step's own failure, reported by its result line
+        elif killed and not asked:
+            outcome.lost = f"the step was killed on the cluster (exit code {code})"
         elif not asked:
             outcome.lost = f"the Ray job died ({error or 'unknown error'}: {' '.join(message.split())[:300]})"
 

@@ -104,10 +104,10 @@ def _pull(sha: str) -> PullRequest:
                        html_url=f"https://github.test/{REPO}/pull/{PR}")
 
 
-def _ray_world(tmp_path: Path, address: str, namespace: str):
+def _ray_world(tmp_path: Path, address: str, namespace: str, **settings):
     """Jobs on the test cluster; each test its own namespace, as two deployments sharing a cluster would."""
     return make_world(tmp_path, executor="ray", ray_address=address, heartbeat_s=0.5, lease_s=30, poll_s=0.2,
-                      ray_env=STEP_ENV, ray_namespace=namespace)
+                      ray_env=STEP_ENV, ray_namespace=namespace, **settings)
 
 
 def _worker(world, env: dict[str, str]) -> RayWorker:
@@ -195,6 +195,59 @@ def test_cancel_stops_the_running_ray_job_and_the_job_ends_cancelled_once(ray_he
     ours = [j for j in JobSubmissionClient(ray_head).list_jobs()
             if (j.metadata or {}).get("arborist_namespace") == "cancel-test"]
     assert [str(getattr(j.status, "value", j.status)) for j in ours] == ["STOPPED"]
+
+
+def _step_pids(namespace: str) -> list[int]:
+    """The running `ci.generate` of our test's Ray job: this user's processes with its namespace in their environment."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"RAY_NAMESPACE={namespace}".encode() in environ and b"ci.generate" in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _run_until_waiting_on_the_teacher(world, worker: RayWorker, job_id: int, namespace: str):
+    """Start run_once in a thread; return it, its result list and the step's pids once it waits on the teacher."""
+    ended: list = []
+    runner = threading.Thread(target=lambda: ended.append(worker.run_once()), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 90
+    while "teacher" not in world.store.get(job_id).progress or not _step_pids(namespace):
+        assert time.monotonic() < deadline and runner.is_alive(), world.service.executor.logs(job_id)
+        time.sleep(0.2)
+    return runner, ended, _step_pids(namespace)
+
+
+@pytest.mark.slow
+def test_a_step_killed_on_the_cluster_is_retried_within_its_attempts_then_fails_once(ray_head, tmp_path):
+    template, sha = _taxonomy(tmp_path, b"generate:\n  samples: 2\n")
+    teacher = _stalling_teacher()
+    world = _ray_world(tmp_path, ray_head, "die-test", max_attempts=2)
+    _, job = world.service.submit_generate(world.github, REPO, _pull(sha), comment_id=4, requested_by=MAINTAINER)
+    assert job is not None
+    worker = _worker(world, {"ARBORIST_GIT_URL_TEMPLATE": template, "ARBORIST_DATA_DIR": str(tmp_path / "data"),
+                             "ARBORIST_TEACHER": f"http://127.0.0.1:{teacher.getsockname()[1]}/v1"})
+    ends = []
+    for _attempt in (1, 2):
+        runner, ended, pids = _run_until_waiting_on_the_teacher(world, worker, job.id, "die-test")
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+        runner.join(timeout=60)
+        assert not runner.is_alive()
+        ends.append(ended[0])
+    teacher.close()
+
+    assert ends[0].state == QUEUED and "killed on the cluster" in ends[0].reason
+    assert ends[1].state == FAILED and ends[1].attempts == 2 and "killed on the cluster" in ends[1].result_title
+    assert _conclusions(world) == ["failure"]  # one report, after the last attempt
+    assert "queued" in _comment_states(world)[2:]  # the retry was shown: queued again after running
 
 
 def test_an_unreachable_head_costs_the_attempts_then_fails_once_with_the_reason(tmp_path):
