@@ -76,7 +76,13 @@ def looks_finished(text: str) -> bool:
 
 FUNCTION_WORDS = DANGLING | frozenset(
     "what why how who when where which does did do is are was were it they them there here one some any all "
-    "also very more most much many each other another about write question answer explain describe".split())
+    "also very more most much many each other another about write question answer explain describe happen "
+    "happens happened mean means called name long difference between".split())
+QUANTITY_QUESTION = re.compile(r"\bhow (?:many|much|long|old|far|often|big|large|heavy|tall|deep)\b|"
+                               r"\b(?:what|which) year\b", re.I)
+QUANTITY = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                      r"hundred|thousand|million|dozen|half|quarter|several|few|many|no|none|once|twice|"
+                      r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))\b", re.I)
 LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")  # [text](target), one level of parentheses inside
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 SENTENCE_WORDS = (6, 60)  # an answer sentence: long enough to state a fact, short enough to stay one
@@ -91,12 +97,23 @@ def _stem(word: str) -> str:
     return word[:6]
 
 
-def on_topic(question: str, answer: str) -> bool:
-    """False when the answer shares no content word with the question: a true sentence about
-    something else ("How do lunar eclipses occur?" -> "The Moon's gravity raises tides.")."""
-    asked = {_stem(w) for w in words(question) if w not in FUNCTION_WORDS and len(w) > 2}
-    said = {_stem(w) for w in words(answer) if w not in FUNCTION_WORDS and len(w) > 2}
-    return not asked or bool(asked & said)
+def _content(text: str) -> set[str]:
+    return {_stem(w) for w in words(text) if w not in FUNCTION_WORDS and len(w) > 2}
+
+
+def on_topic(question: str, answer: str, source: str = "") -> bool:
+    """False when the answer is a true sentence about something else than its question.
+
+    "How many ...", "how long ..." and the like want a number or a duration in the answer; and at
+    least half of the question's content words must occur in it, leaving out words that most
+    sentences of the source say (a chunk about the Moon names the Moon everywhere: it does not tell
+    which sentence answers)."""
+    if QUANTITY_QUESTION.search(question) and not QUANTITY.search(answer):
+        return False
+    chunks = [_content(s) for s in SENTENCE_END.split(plain(source))] if source else []
+    common = {w for w in set().union(*chunks) if sum(w in c for c in chunks) * 2 > len(chunks)} if chunks else set()
+    asked = _content(question) - common
+    return not asked or 2 * len(asked & _content(answer)) >= len(asked)
 
 
 def plain(markdown: str) -> str:

@@ -94,6 +94,9 @@ def _reply(stage: str, text: str, seed: int) -> str:
     source = _section(text, "Document:\n") if "Document:\n" in text else text
     words = _words(source)
     pick = lambda n: rng.sample(words, min(n, len(words)))  # noqa: E731
+    if stage == "question" and "\nAnswer: " in text:  # knowledge, extractive: ask about the given answer
+        said = _words(_section(text, "\nAnswer: "))
+        return json.dumps({"question": f"Explain {' '.join(rng.sample(said, min(3, len(said))))}?"})
     if stage == "question":
         a, b = pick(3), pick(3)
         return json.dumps({"question": f"Explain {' '.join(a)} versus {' '.join(b)}?"})

@@ -173,7 +173,7 @@ def test_a_reply_cut_at_max_new_tokens_counts_as_truncated_not_unparseable(freef
 
 def test_knowledge_answers_with_numbers_not_in_the_chunk_are_dropped(knowledge_leaf):
     def reply(stage, text, i):
-        answer = ["It lasts about 45 days.", "It lasts as long as the chunk says it does."][i % 2]
+        answer = ["It lasts about 45 days.", "It lasts about 12 days, as the chunk says it does."][i % 2]
         return json.dumps({"question": f"How long does thing {i} last?", "answer": answer})
 
     params = GenerateParams(samples=2, dedupe_threshold=1.0, knowledge_answers="write")
@@ -225,3 +225,26 @@ def test_only_finished_sentences_of_plain_text_can_be_answers():
     assert sentences(text) == ["The black-capped chickadee is a member of the Paridae family, also known as tits."]
     assert not on_topic("How do lunar eclipses occur?", "The Moon's gravity raises tides in the Earth's oceans.")
     assert on_topic("When do lunar eclipses happen?", "A lunar eclipse can only happen at full moon.")
+
+
+MOON_PHASES = ("The Moon does not make its own light. At new moon the Moon sits roughly between the Earth and the "
+               "Sun. At full moon the Earth is roughly between the Sun and the Moon, and the whole lit side faces us. "
+               "When the Sun and the Moon line up, their pulls add together and produce spring tides. "
+               "A lunar eclipse can only happen at full moon, when the Moon moves through the Earth's shadow.")
+
+
+@pytest.mark.parametrize(("question", "answer", "ok"), [
+    ("How many full moons a year are there?",  # wants a number; gets tides
+     "When the Sun and the Moon line up, their pulls add together and produce spring tides.", False),
+    ("How long is a full moon?",
+     "At full moon the Earth is roughly between the Sun and the Moon, and the whole lit side faces us.", False),
+    ("Is the Moon's orbit that of a planet?", "The Moon does not make its own light.", False),
+    ("What is a lunar eclipse?",
+     "A lunar eclipse can only happen at full moon, when the Moon moves through the Earth's shadow.", True),
+    ("What do the pulls of the Sun and the Moon produce?",
+     "When the Sun and the Moon line up, their pulls add together and produce spring tides.", True),
+])
+def test_true_sentences_about_something_else_are_off_topic(question, answer, ok):
+    from lab.generate.shape import on_topic
+
+    assert on_topic(question, answer, MOON_PHASES) is ok
