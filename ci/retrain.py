@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sha", required=True, help="the default-branch commit to train on (full SHA)")
     parser.add_argument("--job-id", type=int, required=True, help="the Arborist job id")
     parser.add_argument("--check-run-id", type=int, default=None, help="the job's check run")
+    parser.add_argument("--approved", default=None, metavar="N,N,...",
+                        help="PRs a maintainer approved with /approve (read when retrain.require_approval is set)")
     return parser
 
 
@@ -179,6 +181,36 @@ def _attributions(tree: Path, leaves: list[str]) -> dict[str, str]:
     return out
 
 
+def previous_taxonomy_sha(config: Any, settings: Settings) -> str | None:
+    """The taxonomy commit of the last release (None before the first one, or without a target)."""
+    target = release_target(config, settings)
+    state = target.state() if target is not None else None
+    return (state.record or {}).get("taxonomy_sha") if state is not None and state.head else None
+
+
+def apply_approvals(tree: Path, args: argparse.Namespace, config: Any, settings: Settings) -> list[Any]:
+    """With retrain.require_approval, hold back the leaves of unapproved PRs (ci.approval); else nothing."""
+    from ci.approval import hold_back, parse_approved
+    from lab.taxonomy.discover import find_leaves
+
+    if not config.retrain.require_approval:
+        return []
+    since = previous_taxonomy_sha(config, settings)
+    _, by_leaf = leaf_prs(tree, since, args.sha)
+
+    def show(rev: str, path: str) -> str | None:
+        try:
+            return _git(tree, "show", f"{rev}:{path}")
+        except CheckoutError:
+            return None
+
+    changes = leaf_changes(tree, since, args.sha, find_leaves(tree))
+    if not since or not _has_commit(tree, since):  # before the first release, every leaf of the commit counts
+        at_sha = {*find_leaves(tree), *(p for p in by_leaf if show(args.sha, p) is not None)}  # a rerun removed some
+        changes = [(p, "added") for p in sorted(at_sha)]
+    return hold_back(tree, args.sha, since, changes, by_leaf, parse_approved(args.approved), show)
+
+
 def render_summary(report: dict[str, Any], gate: dict[str, Any], release: dict[str, Any] | None, prs: list[int],
                    baseline_name: str) -> str:
     rouge = report["metrics"]["rouge_l"]
@@ -241,6 +273,11 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
     except CheckoutError as exc:
         return reporter.fail("could not check out the taxonomy", str(exc))
     config, config_problems = repo_config(tree)
+    try:
+        held = apply_approvals(tree, args, config, settings)
+    except Exception as exc:  # noqa: BLE001 - an unreadable target or history: say so, train nothing unapproved
+        return reporter.fail("could not check the approvals", f"{type(exc).__name__}: {exc}")
+    held_paths = {h.path for h in held}
     leaves = find_leaves(tree)
     reporter.progress(f"validating {len(leaves)} leaves", 0.03)
     invalid = [r for r in validate_paths([tree / p for p in leaves], root=tree) if not r.valid]
@@ -319,7 +356,8 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
         info = ReleaseInfo(
             taxonomy_repo=args.repo, taxonomy_sha=args.sha, previous_taxonomy_sha=(record or {}).get("taxonomy_sha"),
             leaves=[LeafChange(p, status, by_leaf.get(p), f"https://github.com/{args.repo}/pull/{by_leaf[p]}" if p in by_leaf else "")
-                    for p, status in leaf_changes(tree, (record or {}).get("taxonomy_sha"), args.sha, leaves)],
+                    for p, status in leaf_changes(tree, (record or {}).get("taxonomy_sha"), args.sha, leaves)
+                    if p not in held_paths],
             data_counts={name: p["samples"] for name, p in summary["phases"].items()},
             generation_params={"teacher": teacher, "samples": config.generate.samples},
             training_params=summary["config"], evaluation=report, attributions=_attributions(tree, leaves),
@@ -335,6 +373,10 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
             announced = announce_release(notes_client, args.repo, info, published)
             release["announced"] = sorted(announced.commented + announced.already_commented)
     body = render_summary(report, gate, release, prs, baseline_name)
+    if held:
+        from ci.approval import render_held
+
+        body += "\n\n" + render_held(held)
     if target is None:
         body += "\n\nPublishing is not configured (`release.repo_id` or ARBORIST_RELEASE_DIR): nothing was released."
     if config_problems:

@@ -74,7 +74,14 @@ def dispatch_inputs(job: Job) -> dict[str, str]:
         if job.args.get("samples"):
             inputs["samples"] = str(int(job.args["samples"]))
         inputs["leaves"] = " ".join(job.args.get("leaves") or [])
+    if job.kind == "retrain":
+        inputs["approved"] = approved_arg(job)
     return inputs
+
+
+def approved_arg(job: Job) -> str:
+    """A retrain's approved PRs (`/approve`) as `ci.retrain --approved` takes them: "7,9" (digits only)."""
+    return ",".join(str(int(n)) for n in job.args.get("approved") or [])
 
 
 class ActionsExecutor:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.github.protocol import GitHubClient
+from bot.jobs.executors import approved_arg
 from bot.jobs.model import CANCELLED, FAILED, PR_KINDS, QUEUED, SUCCEEDED, Job
 from bot.jobs.service import JobService
 from bot.jobs.steplines import Progress, Result, parse_line
@@ -54,6 +55,8 @@ def ci_command(job: Job, python: str = sys.executable) -> list[str]:
             cmd += ["--max-questions", str(int(job.args["max_questions"]))]
         for leaf in job.args.get("leaves") or []:
             cmd += ["--leaf", str(leaf)]
+    if job.kind == "retrain":
+        cmd += ["--approved", approved_arg(job)]
     if job.check_run_id:
         cmd += ["--check-run-id", str(job.check_run_id)]
     return cmd

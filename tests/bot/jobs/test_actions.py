@@ -120,7 +120,8 @@ def test_retrain_is_dispatched_on_the_default_branch(tmp_path):
     (dispatch,) = world.github.repo(REPO).dispatches
     (job,) = world.store.jobs()
     assert (dispatch.workflow, dispatch.ref, dispatch.inputs) == ("arborist-retrain.yml", "main",
-                                                                  {"job_id": str(job.id), "sha": "e" * 40})
+                                                                  {"job_id": str(job.id), "sha": "e" * 40,
+                                                                   "approved": ""})
 
 
 def test_coalesced_retrain_dispatches_the_newest_sha_and_ignores_the_older_run(tmp_path):

@@ -1,0 +1,94 @@
+"""Over real HTTP: a maintainer's /precheck -> the Arborist server -> stand-in GitHub -> a real `arborist worker`
+running `ci.precheck` with the tiny model on the PR head, read as data from a local git remote."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.github.factory import app_client_factory
+from bot.jobs.service import JobService
+from bot.jobs.settings import JobSettings
+from bot.jobs.store import JobStore
+from bot.server import create_app
+from bot.standins.github import serve_app_in_thread
+from tests.bot.helpers import body_of, delivery_headers, settings_for
+from tests.bot.jobs.test_end_to_end_jobs import comment_bodies, seed_comment
+from tests.bot.jobs.world import comment_payload
+from tests.ci.test_generate import ATTRIBUTION
+from tests.gitrepo import commit, git
+from tests.lab.generate.conftest import FREEFORM
+
+ROOT = Path(__file__).resolve().parents[3]
+REPO = "octo/taxonomy"
+LEAF = "compositional_skills/linguistics/synonyms/qna.yaml"
+CONFIG = b"precheck:\n  max_questions: 4\n"
+
+
+@pytest.fixture
+def world(standin, app_key, tmp_path, no_sleep, tiny_llama_dir):
+    """A git remote and the stand-in that agree on every SHA, the bot serving, and the worker's environment."""
+    remote = tmp_path / "git" / "octo" / "taxonomy.git"
+    remote.mkdir(parents=True)
+    git(remote, "init", "-q", "-b", "main")
+    base = {".github/arborist.yml": CONFIG, "README.md": b"taxonomy\n"}
+    base_sha = commit(remote, base, "base")
+    git(remote, "checkout", "-q", "-b", "add-synonyms")
+    pr_files = {LEAF: FREEFORM, LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION}
+    head = commit(remote, pr_files, "Add a synonyms leaf")
+    git(remote, "checkout", "-q", "main")
+    state = standin.state
+    state.add_repo(REPO)
+    state.commit(REPO, "main", base, "base", sha=base_sha, whole_tree=True)
+    state.commit(REPO, "add-synonyms", {**base, **pr_files}, "Add a synonyms leaf", sha=head, parent=base_sha,
+                 whole_tree=True)
+    number = state.open_pull(REPO, "add-synonyms", author="first-timer")
+    state.set_permission(REPO, "maya", "maintain")
+    settings = settings_for(tmp_path, github_url=standin.base_url, private_key=app_key[0])
+    jobs = JobService(JobStore(tmp_path / "jobs.sqlite3"), JobSettings(data_dir=tmp_path))
+    app = create_app(settings, app_client_factory(settings, policy=no_sleep), jobs=jobs)
+    running = serve_app_in_thread(app)
+    key = tmp_path / "app.pem"
+    key.write_text(app_key[0])
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ARBORIST_DATA_DIR": str(tmp_path),
+           "ARBORIST_GITHUB_URL": standin.base_url, "ARBORIST_GITHUB_API_URL": standin.base_url,
+           "ARBORIST_APP_ID": "7", "ARBORIST_PRIVATE_KEY_FILE": str(key), "ARBORIST_HEARTBEAT_S": "0.5",
+           "ARBORIST_LEASE_S": "30", "ARBORIST_JOB_TIMEOUT_S": "400", "ARBORIST_BASE_MODEL": str(tiny_llama_dir),
+           "ARBORIST_GIT_URL_TEMPLATE": (tmp_path / "git").as_uri() + "/{repo}.git"}
+    env.pop("ARBORIST_RELEASE_DIR", None)
+    with httpx.Client(base_url=running.base_url, timeout=10) as client:
+        yield client, app.state.worker, state, number, jobs, env, head
+    running.stop()
+
+
+@pytest.mark.slow
+def test_precheck_on_the_standin_runs_the_tiny_model_and_reports_side_by_side(world):
+    client, bot_worker, state, number, jobs, env, head = world
+    payload = comment_payload("/precheck", "maya", number=number)
+    payload |= {"repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": 1}}
+    seed_comment(state, number, payload["comment"])
+    body = body_of(payload)
+    response = client.post("/webhook", content=body, headers=delivery_headers("issue_comment", body, "d-pre"))
+    assert response.status_code < 300 and bot_worker.wait_idle(30)
+    (job,) = jobs.store.jobs()
+    assert (job.kind, job.state, job.sha) == ("precheck", "queued", head)
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--once", "--log-level", "warning"],
+                            env=env, capture_output=True, text=True, timeout=450)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (job,) = jobs.store.jobs()
+    assert job.state == "succeeded", (job.result_title, job.result_md[-1500:])
+    assert job.result_title.endswith("of 4 seed questions already answered well")
+    (status,) = [c for c in state.comments(REPO, number) if "arborist:status" in c["body"]]
+    walked = [b.split("**")[1] for b in comment_bodies(state, status["id"]) if "**" in b]
+    assert walked[0] == "queued" and "running" in walked and walked[-1] == "done"
+    report = status["body"]
+    assert "**Verdict:** the model" in report and f"`{LEAF}`" in report
+    assert "| # | question | seed answer | model answer | ROUGE-L | |" in report and "`Joyful.`" in report
+    assert "1 more seed question was not asked" in report
+    (check,) = state.check_runs(REPO, name="arborist/precheck")
+    assert (check["status"], check["conclusion"], check["head_sha"]) == ("completed", "success", head)
