@@ -270,6 +270,24 @@ def test_an_unreachable_head_costs_the_attempts_then_fails_once_with_the_reason(
     assert log.count("did not take the job") == 2 and "attempt 2" in log
 
 
+def test_arborist_worker_runs_jobs_on_ray_by_configuration_alone(tmp_path, app_key, standin):
+    """`arborist worker` with ARBORIST_EXECUTOR=ray: no code, only settings; a dead head shows it took the job."""
+    world = make_world(tmp_path, executor="ray", ray_address="http://127.0.0.1:9")
+    job, _ = world.store.enqueue("generate", REPO, "e" * 40, pr=PR, installation_id=1, max_attempts=1)
+    key = tmp_path / "app.pem"
+    key.write_text(app_key[0])
+    closed = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ARBORIST_DATA_DIR": str(world.settings.data_dir),
+           "ARBORIST_EXECUTOR": "ray", "ARBORIST_RAY_ADDRESS": f"http://127.0.0.1:{closed}",
+           "ARBORIST_APP_ID": "7", "ARBORIST_PRIVATE_KEY_FILE": str(key),
+           "ARBORIST_GITHUB_URL": standin.base_url}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--once", "--log-level", "error"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    ended = world.store.get(job.id)
+    assert ended.state == FAILED and f"127.0.0.1:{closed}" in ended.reason and "did not take the job" in ended.reason
+
+
 @pytest.mark.parametrize("argv", ["", "not json", json.dumps(["-c", "import os; os.system('id')"]),
                                   json.dumps(["-m", "ci.evil"]), json.dumps(["-m", "ci.generate", 7]),
                                   json.dumps({"-m": "ci.generate"})])
