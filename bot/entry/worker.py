@@ -4,7 +4,9 @@ Run one per GPU (`--gpu N`, or CUDA_VISIBLE_DEVICES set by the caller, which the
 Settings come from the environment, like the bot's: ARBORIST_DATA_DIR (the store the bot writes),
 ARBORIST_GITHUB_URL, ARBORIST_APP_ID and ARBORIST_PRIVATE_KEY_FILE (to edit status comments and
 check runs), and the job settings in `bot.jobs.settings`. SIGTERM or Ctrl-C stops the step and gives
-the job back to the queue; SIGKILL loses nothing either (the lease runs out).
+the job back to the queue; SIGKILL loses nothing either (the lease runs out). With
+ARBORIST_EXECUTOR=ray it runs no step itself: each claimed job's step runs as a Ray job on the
+cluster at ARBORIST_RAY_ADDRESS, and the worker follows it (`bot.jobs.ray_executor`; no GPU needed).
 """
 
 from __future__ import annotations
