@@ -48,9 +48,9 @@ def precheck(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, 
     if ctx.jobs is None:
         _reply(ctx, event, accepted, f"Not run: {NO_JOBS}.")
         return
-    if ctx.jobs.settings.executor != "local":
-        _reply(ctx, event, accepted, "Not run: `/precheck` runs on this installation's own workers, and it "
-                                     "hands jobs to GitHub Actions instead (`ARBORIST_EXECUTOR`).")
+    if ctx.jobs.settings.executor == "actions":  # no precheck workflow template yet: workers and Ray run it
+        _reply(ctx, event, accepted, "Not run: `/precheck` runs on Arborist workers or a Ray cluster, and this "
+                                     "installation hands jobs to GitHub Actions (`ARBORIST_EXECUTOR`).")
         return
     section = getattr(config, "precheck", None)
     _submit(event, ctx, accepted, pull, "precheck", section,

@@ -31,7 +31,13 @@ CONFIG = b"precheck:\n  max_questions: 4\n"
 
 
 @pytest.fixture
-def world(standin, app_key, tmp_path, no_sleep, tiny_llama_dir):
+def model_env(tiny_llama_dir) -> dict[str, str]:
+    """The worker's model settings (the real-model test overrides this)."""
+    return {"ARBORIST_BASE_MODEL": str(tiny_llama_dir)}
+
+
+@pytest.fixture
+def world(standin, app_key, tmp_path, no_sleep, model_env):
     """A git remote and the stand-in that agree on every SHA, the bot serving, and the worker's environment."""
     remote = tmp_path / "git" / "octo" / "taxonomy.git"
     remote.mkdir(parents=True)
@@ -58,7 +64,7 @@ def world(standin, app_key, tmp_path, no_sleep, tiny_llama_dir):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ARBORIST_DATA_DIR": str(tmp_path),
            "ARBORIST_GITHUB_URL": standin.base_url, "ARBORIST_GITHUB_API_URL": standin.base_url,
            "ARBORIST_APP_ID": "7", "ARBORIST_PRIVATE_KEY_FILE": str(key), "ARBORIST_HEARTBEAT_S": "0.5",
-           "ARBORIST_LEASE_S": "30", "ARBORIST_JOB_TIMEOUT_S": "400", "ARBORIST_BASE_MODEL": str(tiny_llama_dir),
+           "ARBORIST_LEASE_S": "30", "ARBORIST_JOB_TIMEOUT_S": "400", **model_env,
            "ARBORIST_GIT_URL_TEMPLATE": (tmp_path / "git").as_uri() + "/{repo}.git"}
     env.pop("ARBORIST_RELEASE_DIR", None)
     with httpx.Client(base_url=running.base_url, timeout=10) as client:
@@ -66,8 +72,8 @@ def world(standin, app_key, tmp_path, no_sleep, tiny_llama_dir):
     running.stop()
 
 
-@pytest.mark.slow
-def test_precheck_on_the_standin_runs_the_tiny_model_and_reports_side_by_side(world):
+def run_precheck(world) -> tuple[str, object]:
+    """Deliver a maintainer's /precheck, run one worker to the end; (the status comment's body, the job)."""
     client, bot_worker, state, number, jobs, env, head = world
     payload = comment_payload("/precheck", "maya", number=number)
     payload |= {"repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": 1}}
@@ -82,13 +88,18 @@ def test_precheck_on_the_standin_runs_the_tiny_model_and_reports_side_by_side(wo
     assert result.returncode == 0, result.stderr[-2000:]
     (job,) = jobs.store.jobs()
     assert job.state == "succeeded", (job.result_title, job.result_md[-1500:])
-    assert job.result_title.endswith("of 4 seed questions already answered well")
     (status,) = [c for c in state.comments(REPO, number) if "arborist:status" in c["body"]]
     walked = [b.split("**")[1] for b in comment_bodies(state, status["id"]) if "**" in b]
     assert walked[0] == "queued" and "running" in walked and walked[-1] == "done"
-    report = status["body"]
+    (check,) = state.check_runs(REPO, name="arborist/precheck")
+    assert (check["status"], check["conclusion"], check["head_sha"]) == ("completed", "success", head)
+    return status["body"], job
+
+
+@pytest.mark.slow
+def test_precheck_on_the_standin_runs_the_tiny_model_and_reports_side_by_side(world):
+    report, job = run_precheck(world)
+    assert job.result_title.endswith("of 4 seed questions already answered well")
     assert "**Verdict:** the model" in report and f"`{LEAF}`" in report
     assert "| # | question | seed answer | model answer | ROUGE-L | |" in report and "`Joyful.`" in report
     assert "1 more seed question was not asked" in report
-    (check,) = state.check_runs(REPO, name="arborist/precheck")
-    assert (check["status"], check["conclusion"], check["head_sha"]) == ("completed", "success", head)
