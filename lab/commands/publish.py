@@ -95,5 +95,6 @@ def run(args: argparse.Namespace) -> int:
     elif result.skipped:
         print(f"already released as {result.tag}: {result.url}")
     else:
-        print(f"released {result.tag}: {result.url}")
+        signed = f"signed by key {result.signed_by}" if result.signed_by else "unsigned (no ARBORIST_SIGNING_KEY)"
+        print(f"released {result.tag}: {result.url} ({signed})")
     return 0

@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint", help="Hub endpoint (private mirror); default $HF_ENDPOINT or huggingface.co")
     parser.add_argument("--cache-dir", help="cache folder; default the standard Hugging Face cache")
     parser.add_argument("--verify", action="store_true",
-                        help="also require release.json to list every pulled file (size and sha256)")
+                        help="also require release.json to list every pulled file and its Ed25519 signature "
+                             "to match (the key $ARBORIST_RELEASE_PUBLIC_KEY pins, when set)")
     parser.add_argument("--offline", action="store_true", help="use only the cache (also: HF_HUB_OFFLINE=1)")
 
 
@@ -32,5 +33,10 @@ def run(args: argparse.Namespace) -> int:
     except PullError as exc:
         print(f"lab pull: {exc}", file=sys.stderr)
         return 1
+    if args.verify:
+        from lab.publish.signing import trusted_public_key, verify_folder
+
+        signer = verify_folder(path, trusted_public_key())
+        print(f"lab pull: verified: every file matches release.json, signed by key {signer}", file=sys.stderr)
     print(find_gguf(path, args.quant) if args.format == "gguf" else path)
     return 0

@@ -17,13 +17,14 @@ from lab.consume.record import RecordError, read_record
 from lab.consume.verify import Mismatch, check_release, forget, require_listed
 from lab.errors import LabError
 from lab.publish.release import RECORD_FILE
+from lab.publish.signing import SIG_FILE, SignatureError, trusted_public_key, verify_folder
 from lab.publish.targets import LATEST_FILE, RELEASES_DIR
 
 LATEST = "latest"
 GGUF_SUFFIX = "-GGUF"  # the GGUF twin of a model repository (lab.publish.gguf_card)
 FORMATS = ("hf", "gguf")
 DEFAULT_QUANT = "f16"
-HF_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "tokenizer*", "*.model", "*.txt", "README.md"]
+HF_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "tokenizer*", "*.model", "*.txt", "README.md", SIG_FILE]
 
 
 class PullError(LabError):
@@ -45,7 +46,7 @@ def allow_patterns(fmt: str, quant: str | None = DEFAULT_QUANT) -> list[str]:
     if fmt not in FORMATS:
         raise PullError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if fmt == "gguf":
-        return [f"*-{quant}.gguf" if quant else "*.gguf", "README.md", RECORD_FILE]
+        return [f"*-{quant}.gguf" if quant else "*.gguf", "README.md", RECORD_FILE, SIG_FILE]
     return [*HF_PATTERNS]
 
 
@@ -81,12 +82,17 @@ def _local_release(root: Path, release: str, strict: bool = False) -> Path:
 def _verify(path: Path, label: str, in_cache: bool, strict: bool = False) -> None:
     """Check the pulled files; a damaged one is dropped from the cache (never from a release folder).
 
-    `strict` (`lab pull --verify`): release.json must list every other pulled file."""
+    `strict` (`lab pull --verify`): release.json must list every other pulled file, and its signature must
+    match (made by the key ARBORIST_RELEASE_PUBLIC_KEY pins, when set)."""
     try:
         record = read_record(path / RECORD_FILE, RECORD_FILE) if (path / RECORD_FILE).is_file() else {}
         if strict:
             require_listed(path, record.get("checksums"))
         check_release(path, record.get("checksums"))
+        if strict:
+            verify_folder(path, trusted_public_key())
+    except SignatureError as exc:
+        raise PullError(f"{label} FAILED verification: {exc}") from None
     except RecordError as exc:
         raise PullError(f"{label}: {exc}") from None
     except Mismatch as exc:

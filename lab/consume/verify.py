@@ -95,7 +95,7 @@ def require_listed(root: Path, listed: dict[str, dict[str, Any]] | None) -> None
     if not listed:
         raise Mismatch("release.json", "lists no checksums, so the release cannot be verified")
     for name, _ in release_files(root):
-        if name != "release.json" and name not in listed:
+        if name not in ("release.json", "release.json.sig") and name not in listed:
             raise Mismatch(name, "is not listed in release.json")
 
 

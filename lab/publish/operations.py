@@ -8,9 +8,10 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from lab.publish.release import RECORD_FILE
+from lab.publish.signing import SIG_FILE
 
 KEEP = (".gitattributes",)  # files of the repository itself, never deleted by a release
-LAST = ("README.md", RECORD_FILE)  # written last, so a reader that sees the record sees the files
+LAST = ("README.md", RECORD_FILE, SIG_FILE)  # written last, so a reader that sees the record sees the files
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,15 @@ from lab.publish.release import (
     format_tag,
     record_bytes,
 )
+from lab.publish.signing import (
+    ALGORITHM,
+    KEY_ENV,
+    SIG_FILE,
+    SignatureError,
+    load_private_key,
+    public_key_id,
+    sign,
+)
 from lab.publish.targets import DirectoryTarget, HubTarget, Target, TargetState
 from schemas.masking import known_secrets, mask
 
@@ -161,6 +170,7 @@ def publish_release(model_dir: str | Path, target: HubTarget | DirectoryTarget, 
     """
     secrets = _secrets(target)
     tag = format_tag(info)
+    signer = _signer()
     parts = [_read_state(role, t, secrets) for role, t in _targets(target, info)]
     done = already_released(parts[-1].state.record, info.taxonomy_sha)
     if done:
@@ -176,7 +186,7 @@ def publish_release(model_dir: str | Path, target: HubTarget | DirectoryTarget, 
     with tempfile.TemporaryDirectory(prefix="arborist-release-") as tmp:
         log.info("staging release %s from %s", tag, model_dir)
         try:
-            _stage(parts, Path(model_dir), Path(tmp), info, tag)
+            _stage(parts, Path(model_dir), Path(tmp), info, tag, signer)
         except QuantError as exc:
             raise PublishError(f"nothing was uploaded: {exc}") from None
         for part in parts:
@@ -185,11 +195,23 @@ def publish_release(model_dir: str | Path, target: HubTarget | DirectoryTarget, 
     for part in parts:
         if tag not in part.state.tags:
             _tag(part.target, tag, part.commit or "", title, secrets)
-    log.info("released %s at %s", tag, target.url(tag))
-    return _result(parts, tag, False)
+    log.info("released %s at %s (%s)", tag, target.url(tag),
+             f"signed, key {public_key_id(signer)}" if signer else "unsigned")
+    return replace(_result(parts, tag, False), signed_by=public_key_id(signer) if signer else "")
 
 
-def _stage(parts: list[Part], model_dir: Path, tmp: Path, info: ReleaseInfo, tag: str) -> None:
+def _signer() -> Any | None:
+    """The Ed25519 key from settings, or None: the release then publishes and says it is unsigned."""
+    try:
+        key = load_private_key()
+    except SignatureError as exc:
+        raise PublishError(f"nothing was uploaded: {exc}") from None
+    if key is None:
+        log.warning("this release will be unsigned: set %s to an Ed25519 private key to sign it", KEY_ENV)
+    return key
+
+
+def _stage(parts: list[Part], model_dir: Path, tmp: Path, info: ReleaseInfo, tag: str, signer: Any | None) -> None:
     """Fill each part's files: weights, card and record for the model repo; GGUFs, data, their cards and records."""
     model = parts[-1]
     repo = model.target.name()
@@ -197,7 +219,7 @@ def _stage(parts: list[Part], model_dir: Path, tmp: Path, info: ReleaseInfo, tag
     if data is not None:
         info = replace(info, datasets=[*info.datasets, data.target.name()])
         if data.commit is None:
-            _stage_data(data, info, tag, repo)
+            _stage_data(data, info, tag, repo, signer)
     name = release_name(model.target, info)
     prompt = check_prompt(info.check_prompt, info.evaluation)
     weights, ggufs = stage_release(model_dir, tmp, _stem(name), info.gguf_types, info.include_adapter, prompt)
@@ -210,7 +232,7 @@ def _stage(parts: list[Part], model_dir: Path, tmp: Path, info: ReleaseInfo, tag
         card = render_gguf_card(info, tag, repo, twin.target.name(), ggufs, _endpoint(model.target))
         twin.files = {**gguf_files, "README.md": card.encode()}
         record = gguf_record(info, tag, repo, ggufs, twin.state.record)
-        _seal(twin, record)
+        _seal(twin, record, signer)
     names = sorted([*files, "README.md", RECORD_FILE])
     source = model.target.repo_id if isinstance(model.target, HubTarget) else DIRECTORY_SOURCE
     files["README.md"] = render_card(replace(info, model_name=name), tag, source, names, previous=model.state.record,
@@ -219,10 +241,10 @@ def _stage(parts: list[Part], model_dir: Path, tmp: Path, info: ReleaseInfo, tag
     record = build_record(info, tag, model.state.record, names)
     record["quants"] = [f.to_record() for f in ggufs.files]
     record.update({p.role + "_repo": p.target.name() for p in parts if p is not model})
-    _seal(model, record)
+    _seal(model, record, signer)
 
 
-def _stage_data(part: Part, info: ReleaseInfo, tag: str, model_repo: str) -> None:
+def _stage_data(part: Part, info: ReleaseInfo, tag: str, model_repo: str, signer: Any | None) -> None:
     """The dataset repository's files: the generated data, its card, the Croissant RAI fields, the record."""
     folder = Path(info.data_dir)
     try:
@@ -233,7 +255,7 @@ def _stage_data(part: Part, info: ReleaseInfo, tag: str, model_repo: str) -> Non
     part.files = {**data_files(folder),
                   "README.md": render_data_card(info, tag, model_repo, manifest, versions).encode(),
                   RAI_FILE: (json.dumps(rai_fields(manifest), indent=2) + "\n").encode()}
-    _seal(part, data_record(info, tag, model_repo, manifest, part.state.record))
+    _seal(part, data_record(info, tag, model_repo, manifest, part.state.record), signer)
 
 
 def _version() -> str:
@@ -245,11 +267,17 @@ def _version() -> str:
         return "unknown"
 
 
-def _seal(part: Part, record: dict[str, Any]) -> None:
-    """Add release.json to a part: its record plus the file list and every other file's size and sha256."""
-    record["files"] = sorted([*part.files, RECORD_FILE])
+def _seal(part: Part, record: dict[str, Any], signer: Any | None) -> None:
+    """Add release.json to a part (its record, the file list, every other file's size and sha256), and its
+    signature when there is a key."""
+    record["files"] = sorted([*part.files, RECORD_FILE, *([SIG_FILE] if signer else [])])
     record["checksums"] = _checksums(part.files)
-    part.files[RECORD_FILE] = record_bytes(record)
+    record["signature"] = {"algorithm": ALGORITHM, "key_id": public_key_id(signer), "file": SIG_FILE} \
+        if signer else None
+    data = record_bytes(record)
+    part.files[RECORD_FILE] = data
+    if signer is not None:
+        part.files[SIG_FILE] = sign(data, signer)
 
 
 def _checksums(files: dict[str, Path | bytes]) -> dict[str, dict[str, Any]]:

@@ -72,6 +72,7 @@ class ReleaseResult:
     skipped: bool
     files: tuple[str, ...] = ()
     repos: dict[str, str] = field(default_factory=dict)  # role ("model", "gguf", "data") -> repository
+    signed_by: str = ""  # id of the Ed25519 key that signed each release.json; "" = unsigned
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

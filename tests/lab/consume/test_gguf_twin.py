@@ -33,9 +33,15 @@ def _info(sha: str, **extra) -> ReleaseInfo:
 def published(trained_dir):
     from huggingface_hub import HfApi
 
-    with HubStandIn(token=TOKEN) as hub:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    key = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    with HubStandIn(token=TOKEN) as hub, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARBORIST_SIGNING_KEY", key)  # signed, so that --verify can check it
         result = publish_release(trained_dir, HubTarget(REPO, HfApi(endpoint=hub.url, token=TOKEN)),
                                  _info("c" * 40, gguf_types=("f16", "Q4_K_M", "Q8_0")))
+        patch.delenv("ARBORIST_SIGNING_KEY")
         yield hub, result
 
 
@@ -93,5 +99,5 @@ def test_verify_refuses_a_file_the_release_does_not_list(trained_dir, tmp_path):
     folder = root / "releases" / result.tag
     (folder / "extra.gguf").write_bytes(b"GGUF slipped in")
     assert pull(str(root)) == folder  # listed files all match: a plain pull accepts it
-    with pytest.raises(PullError, match="extra.gguf: is not listed in release.json"):
+    with pytest.raises(PullError, match="extra.gguf: is not listed in release.json"):  # before the signature
         pull(str(root), verify=True)
