@@ -98,7 +98,8 @@ def _stem(word: str) -> str:
 
 
 def _content(text: str) -> set[str]:
-    return {_stem(w) for w in words(text) if w not in FUNCTION_WORDS and len(w) > 2}
+    bare = (re.sub(r"['’]s?$", "", w) for w in words(text))  # "Moon's" is "moon"
+    return {_stem(w) for w in bare if w not in FUNCTION_WORDS and len(w) > 2}
 
 
 def on_topic(question: str, answer: str, source: str = "") -> bool:
@@ -111,7 +112,7 @@ def on_topic(question: str, answer: str, source: str = "") -> bool:
     if QUANTITY_QUESTION.search(question) and not QUANTITY.search(answer):
         return False
     chunks = [_content(s) for s in SENTENCE_END.split(plain(source))] if source else []
-    common = {w for w in set().union(*chunks) if sum(w in c for c in chunks) * 2 > len(chunks)} if chunks else set()
+    common = {w for w in set().union(*chunks) if sum(w in c for c in chunks) * 2 >= len(chunks)} if chunks else set()
     asked = _content(question) - common
     return not asked or 2 * len(asked & _content(answer)) >= len(asked)
 

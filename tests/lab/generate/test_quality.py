@@ -239,6 +239,8 @@ MOON_PHASES = ("The Moon does not make its own light. At new moon the Moon sits 
     ("How long is a full moon?",
      "At full moon the Earth is roughly between the Sun and the Moon, and the whole lit side faces us.", False),
     ("Is the Moon's orbit that of a planet?", "The Moon does not make its own light.", False),
+    ("What happens when the Moon's at a quarter moon?",  # "Moon's" is the chunk's everywhere-word too
+     "A lunar eclipse can only happen at full moon, when the Moon moves through the Earth's shadow.", False),
     ("What is a lunar eclipse?",
      "A lunar eclipse can only happen at full moon, when the Moon moves through the Earth's shadow.", True),
     ("What do the pulls of the Sun and the Moon produce?",

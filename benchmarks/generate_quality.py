@@ -1,0 +1,232 @@
+"""Junk in generated data with a real small teacher, before and after the issue-12 filters, on labelled rows.
+
+Run: .venv/bin/python benchmarks/generate_quality.py [--teacher smollm2-135m-instruct] [--samples 10]
+     [--rows benchmarks/data/generate_quality_rows.jsonl] [--labels benchmarks/generate_quality_labels.yaml]
+     [--report-only]   # figures again from the saved rows and the labels, no model
+
+Two real leaves go through `lab generate`'s pipeline with the teacher: a freeform skill (the InstructLab
+taxonomy's synonyms leaf from the shared fixtures, or the repository's haiku example) and a knowledge
+leaf (the repository's moon-phases example, its seed contexts standing in for the document, which is
+not fetched here). Every row is written to --rows: kept ones and dropped ones with the filter that
+dropped them. "Before" is what the filters of before issue 12 (parse, word counts with one-word
+answers allowed, near-duplicates) keep of the same candidates: the kept rows plus those only a new
+filter dropped; questions a new question filter dropped are answered here so they can be judged.
+The labels file holds a reviewer's verdict per row id (junk or ok, with the reason); the script
+prints the junk rate of labelled kept rows before and after, and each filter's seen/kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lab.generate import prompts as P  # noqa: E402
+from lab.generate.backends import close_backend, load_backend  # noqa: E402
+from lab.generate.config import GenerateParams  # noqa: E402
+from lab.generate.documents import DocsSettings  # noqa: E402
+from lab.generate.filters import length_ok  # noqa: E402
+from lab.generate.parse import parse_reply  # noqa: E402
+from lab.generate.pipeline import LeafPipeline  # noqa: E402
+from lab.generate.rouge import NearDuplicates  # noqa: E402
+from lab.generate.runner import knowledge_chunks  # noqa: E402
+from lab.taxonomy.leaf import Leaf, leaf_from_yaml  # noqa: E402
+
+FIXTURES = Path(os.environ.get("ARBORIST_FIXTURES", "/work/shared/fixtures"))
+SYNONYMS = FIXTURES / "taxonomy" / "compositional_skills" / "linguistics" / "synonyms" / "qna.yaml"
+EXAMPLES = ROOT / "examples" / "taxonomy"
+HAIKU = EXAMPLES / "compositional_skills" / "writing" / "freeform" / "haiku" / "qna.yaml"
+MOON = EXAMPLES / "knowledge" / "science" / "astronomy" / "moon_phases" / "qna.yaml"
+DEFAULT_ROWS = ROOT / "benchmarks" / "data" / "generate_quality_rows.jsonl"
+DEFAULT_LABELS = ROOT / "benchmarks" / "generate_quality_labels.yaml"
+NEW_FILTERS = ("incomplete:question", "incomplete:answer", "echo", "off-topic", "grounding", "safety", "length:answer")
+OLD = {"min_question_words": 3, "min_answer_words": 1}  # the word counts before issue 12
+
+
+def row_id(question: str, answer: str) -> str:
+    return hashlib.sha256(f"{question.strip()}\0{answer.strip()}".encode()).hexdigest()[:12]
+
+
+def read_leaf(path: Path) -> Leaf:
+    return leaf_from_yaml(path.as_posix().split("/taxonomy/", 1)[1], path.read_bytes())
+
+
+def old_filters_keep(question: str, answer: str, params: GenerateParams) -> bool:
+    return (length_ok(question, OLD["min_question_words"], params.max_question_chars)
+            and length_ok(answer, OLD["min_answer_words"], params.max_answer_chars))
+
+
+def run_leaf(leaf: Leaf, backend, params: GenerateParams) -> tuple[list[dict], LeafPipeline]:
+    """Every candidate of one leaf: kept rows and dropped ones, each with its filter (or 'kept')."""
+    rows: list[dict] = []
+
+    def dropped(name: str, example: dict) -> None:
+        shown = {k: str(v)[:80] for k, v in example.items() if k != "source" and v}
+        print(f"  dropped by {name}: {shown}", flush=True)
+        if example.get("question"):
+            rows.append({"filter": name, **{k: v for k, v in example.items() if v}})
+
+    chunks = knowledge_chunks(leaf, backend, params, DocsSettings()) if leaf.kind == "knowledge" else None
+    pipeline = LeafPipeline(leaf, backend, params, chunks, on_drop=dropped)
+    for row in pipeline.run():
+        print(f"  kept: {row['metadata'].get('question', row['messages'][1]['content'])[:100]!r} -> "
+              f"{row['messages'][2]['content'][:100]!r}", flush=True)
+        user = row["messages"][1]["content"]
+        question = row["metadata"].get("question", user)
+        source = user[: -len(question)].strip() if question != user else None
+        rows.append({"filter": "kept", "question": question, "answer": row["messages"][2]["content"], "source": source})
+    answer_dropped_questions(leaf, backend, params, rows)
+    for r in rows:
+        r.update(leaf=leaf.path, kind=leaf.kind, id=row_id(r["question"], r.get("answer", "")))
+    return rows, pipeline
+
+
+def answer_dropped_questions(leaf: Leaf, backend, params: GenerateParams, rows: list[dict]) -> None:
+    """Questions a new question filter dropped never got an answer; the old pipeline would have asked for one."""
+    pending = [r for r in rows if r["filter"] == "incomplete:question" and "answer" not in r]
+    if not pending or leaf.kind == "knowledge":
+        return
+    import random
+
+    rng = random.Random(0)
+    prompts = [P.answer_prompt(leaf, P.pick_seeds(leaf.seeds, params.seeds_per_prompt, rng), r["question"])
+               for r in pending]
+    replies = backend.complete(prompts, max_new_tokens=params.max_new_tokens, temperature=params.temperature,
+                               seed=10_000, schema=P.ANSWER_SCHEMA)
+    for r, reply in zip(pending, replies, strict=True):
+        got = parse_reply(reply.text, P.ANSWER_SCHEMA).fields if reply.finish_reason != "length" else None
+        if got:
+            r["answer"] = got["answer"]
+            r["answered_for_before"] = True
+
+
+def before_and_after(rows: list[dict], params: GenerateParams) -> tuple[list[dict], list[dict]]:
+    after = [r for r in rows if r["filter"] == "kept"]
+    dedupe = NearDuplicates(params.dedupe_threshold, [])
+    before = []
+    for r in rows:
+        if r["filter"] != "kept" and (r["filter"] not in NEW_FILTERS or "answer" not in r):
+            continue
+        if old_filters_keep(r["question"], r["answer"], params) and dedupe.admit(r["question"]):
+            before.append(r)
+    return before, after
+
+
+def filter_counts(rows: list[dict], before: list[dict], pipeline: LeafPipeline) -> dict[str, dict[str, int]]:
+    """seen/kept per filter after (from the pipeline), and what the old filters dropped of the same rows."""
+    return {name: {"seen": seen, "kept": kept} for name, (seen, kept) in pipeline.stats.filters.counts.items()}
+
+
+def junk_rate(rows: list[dict], labels: dict[str, dict]) -> tuple[int, int, int]:
+    """(labelled, junk, unlabelled) among `rows`."""
+    labelled = [labels[r["id"]] for r in rows if r["id"] in labels]
+    junk = sum(1 for v in labelled if v.get("label") == "junk")
+    return len(labelled), junk, len(rows) - len(labelled)
+
+
+def load_labels(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): v for k, v in (data.get("rows") or {}).items()}
+
+
+def fmt_rate(labelled: int, junk: int) -> str:
+    return f"{junk}/{labelled} = {junk / labelled:.0%}" if labelled else "n/a"
+
+
+def report(results: dict[str, dict], labels: dict[str, dict]) -> None:
+    print("\njunk among labelled kept rows (reviewer labels in the labels file):")
+    print(f"{'leaf':<50} {'before: kept':>12} {'junk':>14} {'after: kept':>12} {'junk':>14}")
+    totals = Counter()
+    for name, res in results.items():
+        b, a = junk_rate(res["before"], labels), junk_rate(res["after"], labels)
+        totals.update(bl=b[0], bj=b[1], bn=len(res["before"]), al=a[0], aj=a[1], an=len(res["after"]))
+        print(f"{name:<50} {len(res['before']):>12} {fmt_rate(b[0], b[1]):>14} {len(res['after']):>12} "
+              f"{fmt_rate(a[0], a[1]):>14}" + (f"  ({b[2]} / {a[2]} unlabelled)" if b[2] or a[2] else ""))
+    print(f"{'all':<50} {totals['bn']:>12} {fmt_rate(totals['bl'], totals['bj']):>14} {totals['an']:>12} "
+          f"{fmt_rate(totals['al'], totals['aj']):>14}")
+    for name, res in results.items():
+        print(f"\nfilters of {name} (after; before = parse, word counts, near-duplicates only)")
+        print(f"  {'filter':<24} {'seen':>6} {'kept':>6} {'keep':>6}   new?")
+        for fname, c in res["filters"].items():
+            new = "new" if fname in NEW_FILTERS or fname.startswith("truncated") else ""
+            rate = f"{c['kept'] / c['seen']:.0%}" if c["seen"] else "-"
+            print(f"  {fname:<24} {c['seen']:>6} {c['kept']:>6} {rate:>6}   {new}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teacher", default=os.environ.get("ARBORIST_TEACHER", "smollm2-135m-instruct"),
+                        help="the teacher (default: the packaged SmolLM2-135M-Instruct Q4_1 GGUF)")
+    parser.add_argument("--samples", type=int, default=10, help="kept rows wanted per leaf")
+    parser.add_argument("--rows", type=Path, default=DEFAULT_ROWS, help="where every row goes (JSONL)")
+    parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    parser.add_argument("--report-only", action="store_true", help="read --rows instead of generating")
+    parser.add_argument("--leaf", choices=("freeform", "knowledge"), action="append", help="only these leaves")
+    args = parser.parse_args(argv)
+    params = GenerateParams(samples=args.samples, seed=0, docs_fallback_to_seed_contexts=True, max_new_tokens=160,
+                            chunk_max_tokens=300,  # a passage or two per prompt: shorter prompts, focused questions
+                            knowledge_document_share=1.0,  # every kept knowledge row shows its chunk to the labeller
+                            collapse_min_attempts=10_000, max_attempts_factor=4.0)
+    freeform = SYNONYMS if SYNONYMS.is_file() else HAIKU
+    leaves = {"freeform": freeform, "knowledge": MOON}
+    results: dict[str, dict] = {}
+    if args.report_only:
+        rows = [json.loads(line) for line in args.rows.read_text(encoding="utf-8").splitlines() if line.strip()]
+        counts = json.loads(args.rows.with_suffix(".filters.json").read_text(encoding="utf-8"))
+        for name in dict.fromkeys(r["leaf"] for r in rows):
+            mine = [r for r in rows if r["leaf"] == name]
+            before, after = before_and_after(mine, params)
+            results[name] = {"before": before, "after": after, "filters": counts[name]}
+        report(results, load_labels(args.labels))
+        return 0
+    if not args.teacher:
+        parser.error("name the teacher GGUF with --teacher or ARBORIST_TEACHER")
+    backend = load_backend(args.teacher, n_threads=2)  # both cores: prompt evaluation dominates
+    all_rows: list[dict] = []
+    counts: dict[str, dict] = {}
+    try:
+        for kind in args.leaf or ("knowledge", "freeform"):
+            leaf = read_leaf(leaves[kind])
+            started = time.perf_counter()
+            rows, pipeline = run_leaf(leaf, backend, params)
+            s = pipeline.stats
+            print(f"{leaf.path}: {s.kept} kept of {s.attempted} attempts, {s.requests} requests, "
+                  f"{s.completion_tokens} completion tokens in {time.perf_counter() - started:.0f} s", flush=True)
+            before, after = before_and_after(rows, params)
+            counts[leaf.path] = filter_counts(rows, before, pipeline)
+            results[leaf.path] = {"before": before, "after": after, "filters": counts[leaf.path]}
+            all_rows += rows
+            save(args.rows, rows, {leaf.path: counts[leaf.path]})  # each leaf as it ends: a long run keeps its work
+    finally:
+        close_backend(backend)
+    print(f"rows: {args.rows} ({len(all_rows)}: kept and dropped)")
+    report(results, load_labels(args.labels))
+    return 0
+
+
+def save(path: Path, rows: list[dict], counts: dict[str, dict]) -> None:
+    """Write the rows and filter counts; leaves not run this time keep their earlier rows (--leaf)."""
+    counts_path = path.with_suffix(".filters.json")
+    if path.is_file() and counts_path.is_file():
+        earlier = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [r for r in earlier if r["leaf"] not in counts] + rows
+        counts = {**json.loads(counts_path.read_text(encoding="utf-8")), **counts}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    counts_path.write_text(json.dumps(counts, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
