@@ -49,4 +49,30 @@ def run(args: argparse.Namespace) -> int:
         headline = "invalid release.json" if row.problem else format_headline(row.headline)
         table.add_row(row.tag, row.date[:19].replace("T", " "), row.taxonomy_sha[:12], headline)
     Console(width=120).print(table)
+    _print_collection(args)
     return status
+
+
+def _print_collection(args: argparse.Namespace) -> None:
+    """The model line's collection (model, GGUF, data repositories), when the repo is on a Hub and has one."""
+    from pathlib import Path
+
+    from lab.consume.hub import is_release_folder
+
+    if is_release_folder(Path(args.repo_id)):
+        return
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from lab.publish.collection import find_collection
+
+    api = HfApi(endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"), token=os.environ.get("HF_TOKEN") or None)
+    try:
+        found = find_collection(api, args.repo_id)
+    except (HfHubHTTPError, OSError):
+        return
+    if found is None:
+        return
+    print(f"Collection {found.title}: {found.url}")
+    for kind, repo, note in found.items:
+        print(f"  {kind:<8} {repo}" + (f"  ({note})" if note else ""))

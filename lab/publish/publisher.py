@@ -16,6 +16,7 @@ from lab.consume.verify import checksums
 from lab.models.quantize import QuantError
 from lab.publish.artifacts import stage_release
 from lab.publish.card import render_card
+from lab.publish.collection import add_release, release_note
 from lab.publish.data_card import (
     RAI_FILE,
     DataError,
@@ -37,6 +38,7 @@ from lab.publish.release import (
     already_released,
     build_record,
     format_tag,
+    headline,
     record_bytes,
 )
 from lab.publish.signing import (
@@ -176,7 +178,7 @@ def publish_release(model_dir: str | Path, target: HubTarget | DirectoryTarget, 
     if done:
         finished = _finish(parts, done, secrets)
         if finished is not None:
-            return finished
+            return replace(finished, collection=_collect(parts, done, info, secrets))
     if tag in parts[-1].state.tags:
         raise PublishError(f"tag {tag} already names another release on {parts[-1].target.name()}; "
                            "change tag_format (e.g. add {sha})")
@@ -197,7 +199,24 @@ def publish_release(model_dir: str | Path, target: HubTarget | DirectoryTarget, 
             _tag(part.target, tag, part.commit or "", title, secrets)
     log.info("released %s at %s (%s)", tag, target.url(tag),
              f"signed, key {public_key_id(signer)}" if signer else "unsigned")
-    return replace(_result(parts, tag, False), signed_by=public_key_id(signer) if signer else "")
+    return replace(_result(parts, tag, False), signed_by=public_key_id(signer) if signer else "",
+                   collection=_collect(parts, tag, info, secrets))
+
+
+def _collect(parts: list[Part], tag: str, info: ReleaseInfo, secrets: list[str]) -> str:
+    """Add the release to its model line's Hub collection; the slug, or "" (a directory, or a failure, which
+    is logged: the release itself is already complete)."""
+    model = parts[-1].target
+    if not isinstance(model, HubTarget):
+        return ""
+    top = headline(info.evaluation)
+    note = release_note(tag, info.taxonomy_sha, f"{top['name']} {top['value']:.3f}" if top else "")
+    try:
+        return add_release(model.api, model.repo_id, {p.role: p.target.name() for p in parts}, note, model.private)
+    except Exception as exc:  # noqa: BLE001 - the release is published; the collection is a listing of it
+        log.warning("%s", redact(f"release {tag} is published, but adding it to its collection failed: {exc}",
+                                 secrets))
+        return ""
 
 
 def _signer() -> Any | None:

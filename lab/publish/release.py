@@ -73,6 +73,7 @@ class ReleaseResult:
     files: tuple[str, ...] = ()
     repos: dict[str, str] = field(default_factory=dict)  # role ("model", "gguf", "data") -> repository
     signed_by: str = ""  # id of the Ed25519 key that signed each release.json; "" = unsigned
+    collection: str = ""  # slug of the model line's Hub collection the release was added to
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

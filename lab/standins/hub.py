@@ -1,6 +1,6 @@
 """A local stand-in of the Hugging Face Hub's HTTP API, enough for huggingface_hub to publish and pull.
 
-It keeps model and dataset repositories in memory (`/api/models/...` and `/api/datasets/...`; a dataset is
+It keeps model and dataset repositories, and collections of them, in memory (`/api/models/...` and `/api/datasets/...`; a dataset is
 kept under the key `datasets/<id>`, see `repo_key`): every commit is a full snapshot of the files, refs are
 `main` (and other branches) plus tags. It speaks the routes huggingface_hub really calls:
 repo creation, preupload (it answers `regular` for every file, so content travels inline in the
@@ -90,6 +90,7 @@ class HubState:
     commit_requests: int = 0
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path), never headers
     served: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (repo, path) -> bytes sent instead
+    collections: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> collection, as the API answers
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def new_commit(self, repo: Repo, parent: str | None, title: str, description: str,
@@ -121,6 +122,11 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)", "info"),
     ("GET", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?", "tree"),
     ("GET", rf"/api/{KIND}/(?P<repo>[^/]+/[^/]+)/commits/(?P<rev>[^/]+)", "commits"),
+    ("POST", r"/api/collections", "create_collection"),
+    ("GET", r"/api/collections", "list_collections"),
+    ("POST", r"/api/collections/(?P<slug>[^/]+/[^/]+)/items", "add_collection_item"),
+    ("PATCH", r"/api/collections/(?P<slug>[^/]+/[^/]+)/items/(?P<item>[^/]+)", "update_collection_item"),
+    ("GET", r"/api/collections/(?P<slug>[^/]+/[^/]+)", "get_collection"),
     ("HEAD", r"/(?:(?P<kind>datasets)/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
     ("GET", r"/(?:(?P<kind>datasets)/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve"),
 ]
@@ -151,6 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._dispatch("POST")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
 
     # --- plumbing -------------------------------------------------------------------------
     def _dispatch(self, method: str) -> None:
@@ -363,6 +372,78 @@ class _Handler(BaseHTTPRequestHandler):
                         "date": commit.date, "authors": [{"user": USER}]})
             commit = repo.commits.get(commit.parent) if commit.parent else None
         self._send_json(out)
+
+    # --- collections -----------------------------------------------------------------------
+    def _collection(self, slug: str) -> dict[str, Any]:
+        found = self.state.collections.get(slug)
+        if found is None or (found["private"] and not self._authorized()):
+            raise HubError(404, "Collection not found", "CollectionNotFound")
+        return found
+
+    def _touch(self, collection: dict[str, Any]) -> None:
+        collection["lastUpdated"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def _create_collection(self, method: str, params: dict, query: dict, body: bytes) -> None:
+        self._require_write()
+        payload = json.loads(body or b"{}")
+        title, owner = str(payload.get("title") or ""), str(payload.get("namespace") or USER)
+        if not title.strip() or len(title) > 60 or not re.fullmatch(r"[\w.-]+", owner):
+            raise HubError(400, "a collection needs a title of 1-60 characters and a valid namespace")
+        for slug, existing in self.state.collections.items():
+            if existing["owner"] == owner and existing["title"] == title:
+                raise HubError(409, "Collection already exists", "CollectionExists", slug=slug)
+        name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "collection"
+        slug = f"{owner}/{name}-{hashlib.sha1(f'{owner}/{title}'.encode()).hexdigest()[:24]}"
+        collection = {"slug": slug, "title": title, "owner": owner, "items": [], "private": payload.get("private") is True,
+                      "theme": "green", "upvotes": 0, "description": payload.get("description"), "position": 0}
+        self._touch(collection)
+        self.state.collections[slug] = collection
+        self._send_json(collection)
+
+    def _list_collections(self, method: str, params: dict, query: dict, body: bytes) -> None:
+        owner, item = query.get("owner", [None])[0], query.get("item", [None])[0]
+        out = []
+        for collection in self.state.collections.values():
+            if collection["private"] and not self._authorized():
+                continue
+            ids = {f"{i['type']}s/{i['id']}" for i in collection["items"]}
+            if (owner is None or collection["owner"] == owner) and (item is None or item in ids):
+                out.append({k: v for k, v in collection.items() if k != "position"})
+        self._send_json(out)
+
+    def _get_collection(self, method: str, params: dict, query: dict, body: bytes) -> None:
+        self._send_json(self._collection(params["slug"]))
+
+    def _add_collection_item(self, method: str, params: dict, query: dict, body: bytes) -> None:
+        self._require_write()
+        collection = self._collection(params["slug"])
+        payload = json.loads(body or b"{}")
+        item = payload.get("item") or {}
+        kind, item_id = item.get("type"), item.get("id")
+        if kind not in ("model", "dataset") or not isinstance(item_id, str):
+            raise HubError(400, "item must be {id, type: model|dataset}")
+        if repo_key(item_id, kind) not in self.state.repos:
+            raise HubError(404, f"{kind} {item_id} not found", "RepoNotFound")
+        if any(i["id"] == item_id and i["type"] == kind for i in collection["items"]):
+            raise HubError(409, "Item already in the collection")
+        note = payload.get("note")
+        collection["items"].append({"_id": hashlib.sha1(f"{kind}/{item_id}".encode()).hexdigest()[:24],
+                                    "id": item_id, "type": kind, "position": len(collection["items"]),
+                                    **({"note": {"text": str(note)[:500]}} if note else {})})
+        self._touch(collection)
+        self._send_json(collection)
+
+    def _update_collection_item(self, method: str, params: dict, query: dict, body: bytes) -> None:
+        self._require_write()
+        collection = self._collection(params["slug"])
+        item = next((i for i in collection["items"] if i["_id"] == params["item"]), None)
+        if item is None:
+            raise HubError(404, "Item not found")
+        payload = json.loads(body or b"{}")
+        if "note" in payload:
+            item["note"] = {"text": str(payload["note"])[:500]}
+        self._touch(collection)
+        self._send_json({"success": True})
 
     def _resolve(self, method: str, params: dict, query: dict, body: bytes) -> None:
         repo = self._repo(params["repo"])
