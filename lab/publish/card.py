@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -96,6 +97,65 @@ def _evaluation_section(metrics: list[Metric], previous: list[Metric], prev_tag:
     return [*rows, ""]
 
 
+def _changes(info: ReleaseInfo, previous: dict[str, Any] | None) -> list[str]:
+    """One paragraph: what changed since the previous release (leaves, data, headline score)."""
+    base_url, sha, prev_sha = info.taxonomy_url(), info.taxonomy_sha, info.previous_taxonomy_sha
+    if not prev_sha:
+        return ["This is the first release of this model.", ""]
+    counts = Counter(leaf.status for leaf in info.leaves)
+    leaves = ", ".join(f"{n} leaf{'s' if n != 1 else ''} {status}" for status, n in sorted(counts.items()))
+    text = (f"**What changed** since {_cell((previous or {}).get('tag') or 'the previous release')} "
+            f"([`{prev_sha[:12]}...{sha[:12]}`]({base_url}/compare/{prev_sha}...{sha})): "
+            f"{leaves or 'no leaf changed'}")
+    samples, before = sum(info.data_counts.values()), sum(((previous or {}).get("data_counts") or {}).values())
+    if samples:
+        text += f"; trained on {samples:,} samples" + (f" ({before:,} before)" if before else "")
+    now, then = extract_metrics(info.evaluation), extract_metrics((previous or {}).get("evaluation"))
+    if now and then and now[0].name == then[0].name:
+        text += f"; {_cell(now[0].name)} {format_value(then[0].value)} → {format_value(now[0].value)}"
+    return [text + ".", ""]
+
+
+def _use_it(repo_id: str, tag: str, gguf_repo: str, ggufs: GGUFSet | None) -> list[str]:
+    """How to run it: lab, transformers, and (from the GGUF twin) llama.cpp and Ollama."""
+    lines = ["## Use it", "", "```sh", f"lab pull {repo_id} --release {tag}            # safetensors",
+             f"lab pull {repo_id} --release {tag} --format gguf --quant Q4_K_M --verify  # for llama.cpp",
+             f"lab chat {repo_id}", "```", "",
+             "```python", "from transformers import AutoModelForCausalLM, AutoTokenizer",
+             f'model = AutoModelForCausalLM.from_pretrained("{repo_id}", revision="{tag}")',
+             f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}", revision="{tag}")', "```", ""]
+    if gguf_repo:
+        quant = next((f.quant for f in (ggufs.files if ggufs else []) if f.quant == "Q4_K_M"), "f16")
+        lines += [f"GGUF files for llama.cpp, Ollama and LM Studio (f16 and the usual quants) are in "
+                  f"[{_cell(gguf_repo)}](../{gguf_repo}), tagged {tag} too:", "", "```sh",
+                  f"llama-cli -hf {gguf_repo}:{quant}", f"ollama run hf.co/{gguf_repo}:{quant}", "```", ""]
+    if ggufs is not None and ggufs.files:
+        from lab.publish.gguf_card import files_table
+
+        lines += ["### GGUF files", "", *files_table(ggufs)]
+    return lines
+
+
+def _limits(info: ReleaseInfo, metrics: list[Metric], ggufs: GGUFSet | None) -> list[str]:
+    """What this release is known not to do well, from what was measured."""
+    n = next((m.n for m in metrics if m.n), None)
+    rows = [f"- Evaluated only on {f'{n} ' if n else ''}questions from the taxonomy's own seed examples, "
+            "asked closed-book; a score says how well it learned those, not how it does elsewhere."]
+    evaluation = info.evaluation if isinstance(info.evaluation, dict) else {}
+    worse = [e.get("leaf") for e in evaluation.get("leaves") or [] if isinstance(e, dict) and e.get("verdict") == "worse"]
+    if worse:
+        rows.append(f"- Worse than the baseline on {len(worse)} leaf(s): "
+                    + ", ".join(f"`{_cell(str(leaf)).replace('`', '')}`" for leaf in worse[:10]) + ".")
+    fallback = [f.quant for f in (ggufs.files if ggufs else []) if "fallback" in f.types]
+    if fallback:
+        rows.append(f"- {', '.join(fallback)}: the model's rows are not a multiple of 256 values, so llama.cpp used "
+                    "fallback types for some matrices (see the tensor types column).")
+    if info.base_model:
+        rows.append(f"- It keeps the limits of its base model `{_cell(info.base_model)}`; training on a few "
+                    "taxonomy leaves does not add safety tuning.")
+    return [*rows, ""]
+
+
 def render_card(info: ReleaseInfo, tag: str, repo_id: str, files: list[str],
                 previous: dict[str, Any] | None = None, ggufs: GGUFSet | None = None, gguf_repo: str = "") -> str:
     """README.md for the release `tag`; `previous` is the earlier release's record, when there is one.
@@ -115,27 +175,7 @@ def render_card(info: ReleaseInfo, tag: str, repo_id: str, files: list[str],
     if info.base_model:
         lines[-1] += f" Base model: `{_cell(info.base_model)}`."
     lines.append("")
-    prev_sha = info.previous_taxonomy_sha
-    if prev_sha:
-        lines += [f"Changes since the previous release: [`{prev_sha[:12]}...{sha[:12]}`]"
-                  f"({base_url}/compare/{prev_sha}...{sha}).", ""]
-    else:
-        lines += ["This is the first release of this model.", ""]
-
-    lines += ["## Use it", "", "```sh", f"lab pull {repo_id} --release {tag}            # safetensors",
-              f"lab pull {repo_id} --release {tag} --format gguf  # for llama.cpp",
-              f"lab chat {repo_id}", "```", "",
-              "```python", "from transformers import AutoModelForCausalLM, AutoTokenizer",
-              f'model = AutoModelForCausalLM.from_pretrained("{repo_id}", revision="{tag}")',
-              f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}", revision="{tag}")', "```", ""]
-    if gguf_repo:
-        lines += [f"GGUF files for llama.cpp, Ollama and LM Studio (f16 and the usual quants) are in "
-                  f"[{_cell(gguf_repo)}](../{gguf_repo}), tagged {tag} too.", ""]
-    if ggufs is not None and ggufs.files:
-        from lab.publish.gguf_card import files_table
-
-        lines += ["### GGUF files", "", *files_table(ggufs)]
-
+    lines += [*_changes(info, previous), *_use_it(repo_id, tag, gguf_repo, ggufs)]
     lines += ["## Leaves added or changed", ""]
     if info.leaves:
         lines += ["| leaf | change | pull request |", "| --- | --- | --- |"]
@@ -158,7 +198,8 @@ def render_card(info: ReleaseInfo, tag: str, repo_id: str, files: list[str],
     lines += ["", "### Generation parameters", "", *_params_table(info.generation_params),
               "### Training parameters", "", *_params_table(info.training_params)]
 
-    lines += ["## Evaluation", "", *_evaluation_section(metrics, prev_metrics, (previous or {}).get("tag"))]
+    lines += ["## Evaluation", "", *_evaluation_section(metrics, prev_metrics, (previous or {}).get("tag")),
+              "## Known limits", "", *_limits(info, metrics, ggufs)]
 
     lines += ["## Attribution", ""]
     if info.attributions:

@@ -72,3 +72,23 @@ def test_dataset_card_metadata_is_hub_fields_with_configs_the_viewer_reads():
     assert [c["config_name"] for c in meta["configs"]] == ["knowledge", "skills"]
     assert "| echo | 2,000 | 1,500 | 75% |" in card and "[#3](https://github.com/acme/taxonomy/pull/3)" in card
     assert '"rai:hasSyntheticData": true' in card
+
+
+def test_card_says_what_changed_how_to_run_it_and_its_known_limits():
+    info = _info()
+    info.data_counts = {"knowledge": 900, "skills": 300}
+    info.evaluation["leaves"] = [{"leaf": "knowledge/mars/qna.yaml", "verdict": "worse"},
+                                 {"leaf": "knowledge/venus/qna.yaml", "verdict": "better"}]
+    previous = {"tag": "v0", "data_counts": {"knowledge": 500}, "evaluation": {"metrics": {"rouge_l": {"value": 0.3}}}}
+    ggufs = GGUFSet([GGUFFile("model-Q4_K_M.gguf", Path("unused"), "Q4_K_M", 1234, "Two.",
+                              "13 Q5_0 (13 of 13 matrices used a fallback type)")], "q", {})
+    card = render_card(info, "v1", "acme/model", [], previous=previous, ggufs=ggufs, gguf_repo="acme/model-GGUF")
+    changed = next(line for line in card.splitlines() if line.startswith("**What changed**"))
+    assert "since v0" in changed and "1 leaf added" in changed
+    assert "1,200 samples (500 before)" in changed and "rouge_l 0.300 → 0.410" in changed
+    assert "llama-cli -hf acme/model-GGUF:Q4_K_M" in card and "ollama run hf.co/acme/model-GGUF:Q4_K_M" in card
+    assert 'AutoModelForCausalLM.from_pretrained("acme/model", revision="v1")' in card
+    limits = card.split("## Known limits")[1].split("##")[0]
+    assert "`knowledge/mars/qna.yaml`" in limits and "venus" not in limits
+    assert "Q4_K_M: the model's rows are not a multiple of 256" in limits and "`acme/student`" in limits
+    assert "| rouge_l | 0.410 | [0.300, 0.500] | 0.300 | +0.110 |" in card  # the evaluation table, with intervals
