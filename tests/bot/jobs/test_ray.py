@@ -28,6 +28,7 @@ from bot.jobs.model import CANCELLED, FAILED, QUEUED, SUCCEEDED  # noqa: E402
 from bot.jobs.ray_executor import ARGV_VAR, RayExecutor, RayWorker, main  # noqa: E402
 from bot.jobs.settings import JobSettings  # noqa: E402
 from tests.bot.jobs.world import MAINTAINER, PR, REPO, make_world  # noqa: E402
+from tests.ci.test_retrain import retrain_env  # noqa: E402, F401 - the fixture: a taxonomy with merged PRs #5 and #7
 from tests.conftest import REPO_ROOT  # noqa: E402
 from tests.gitrepo import commit, git  # noqa: E402
 from tests.lab.generate.conftest import FREEFORM  # noqa: E402
@@ -195,6 +196,28 @@ def test_cancel_stops_the_running_ray_job_and_the_job_ends_cancelled_once(ray_he
     ours = [j for j in JobSubmissionClient(ray_head).list_jobs()
             if (j.metadata or {}).get("arborist_namespace") == "cancel-test"]
     assert [str(getattr(j.status, "value", j.status)) for j in ours] == ["STOPPED"]
+
+
+@pytest.mark.slow
+def test_a_merged_prs_retrain_runs_as_a_ray_job_and_releases(ray_head, retrain_env):  # noqa: F811
+    """The retrain step (tiny student, scripted teacher, release to a folder) on the cluster, by settings alone."""
+    sha, tmp, step_settings = retrain_env
+    world = make_world(tmp / "bot", executor="ray", ray_address=ray_head, heartbeat_s=0.5, lease_s=30, poll_s=0.2,
+                       ray_env=",".join(step_settings), ray_namespace="retrain-test")
+    job, created = world.service.submit_retrain(world.github, REPO, sha, ref="main", merged=[5, 7])
+    assert created
+
+    final = _worker(world, dict(step_settings)).run_once()
+
+    assert final is not None and final.state == SUCCEEDED, final.result_md
+    latest = (tmp / "releases" / "LATEST").read_text().strip()
+    assert latest in final.result_title
+    record = json.loads((tmp / "releases" / "releases" / latest / "release.json").read_text())
+    assert record["taxonomy_sha"] == sha and {leaf["pr_number"] for leaf in record["leaves"]} == {5, 7}
+    (run,) = world.github.check_runs(REPO, name="arborist/retrain")
+    assert run.conclusion == "success" and run.updates >= 2  # queued, running with progress, done
+    log = world.service.executor.logs(job.id) or ""
+    assert "::arborist-progress::" in log and "submitted to the Ray cluster" in log
 
 
 def _step_pids(namespace: str) -> list[int]:
