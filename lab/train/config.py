@@ -20,6 +20,7 @@ SCHEDULES = ("cosine", "linear", "constant")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 BOUNDARIES = ("auto", "mask4d", "position_ids")
 DISTRIBUTED = ("ddp", "fsdp")
+CHECKPOINTING = ("auto", "on", "off")  # activation checkpointing settings (lab.train.memory decides "auto")
 
 
 @dataclass
@@ -62,6 +63,7 @@ class TrainConfig:
     distributed: str = "ddp"  # under torchrun: "ddp" (a replica per rank) or "fsdp" (weights sharded, full only)
     cpu_threads: int = 0  # CPU intra-op threads; 0 = torch's default (1 is fastest for tiny models on busy cores)
     memory_headroom: float = 0.9  # refuse to start when the estimate exceeds this share of free memory
+    activation_checkpointing: str = "auto"  # recompute layer activations in backward: "on", "off", "auto" (above 1 GiB)
 
     def validate(self) -> TrainConfig:
         """Raise ValueError on values no run could use."""
@@ -87,6 +89,7 @@ class TrainConfig:
             (self.lr is None or self.lr > 0, "lr must be > 0"),
             (self.lora_r >= 1, "lora_r must be >= 1"),
             (0 < self.memory_headroom <= 1, "memory_headroom must be in (0, 1]"),
+            (self.activation_checkpointing in CHECKPOINTING, f"activation_checkpointing must be one of {CHECKPOINTING}"),
             (self.cpu_threads >= 0, "cpu_threads must be >= 0"),
             (self.distributed in DISTRIBUTED, f"distributed must be one of {DISTRIBUTED}"),
             (not (self.distributed == "fsdp" and self.method == "lora"), "distributed: fsdp needs method: full"),

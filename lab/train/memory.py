@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from lab.train.config import TrainConfig
+from lab.train.config import CHECKPOINTING, TrainConfig  # noqa: F401  (the settings, re-exported)
 
 GiB = 2**30
 FRAMEWORK_BYTES = 420 * 2**20  # torch + transformers + peft imported, nothing loaded: 0.40 GiB RSS measured on CPU
@@ -26,7 +26,6 @@ LOSS_CHUNK_COPIES = 3  # chunk logits, their log-softmax and its gradient, alive
 TRANSIENT_COPIES = 2  # of the largest trainable tensor: AdamW's per-parameter temporaries, a tied embedding's 2nd grad
 MASK_BYTES_PER_CELL = 9  # the float block-diagonal mask and its boolean temporaries, per (row, query, key)
 ACTIVATION_CHECKPOINT_ABOVE = 1 * GiB  # "auto": recompute layer activations when keeping them needs more
-CHECKPOINTING = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def layer_activation_bytes(model: Any, config: TrainConfig, compute_bytes: int =
 
 def wants_activation_checkpointing(model: Any, config: TrainConfig, compute_bytes: int = 4) -> bool:
     """config.activation_checkpointing: "on", "off", or "auto" (on when kept activations would pass the bound)."""
-    setting = getattr(config, "activation_checkpointing", "auto")
+    setting = config.activation_checkpointing
     if setting in ("on", True):
         return True
     if setting in ("off", False):

@@ -89,6 +89,14 @@ def test_fsdp_shards_divide_the_parameter_terms_only():
     assert four.optimizer == one.optimizer // 4 and four.activations == one.activations
 
 
+def test_activation_checkpointing_setting_is_checked():
+    from lab.train.config import apply_overrides
+
+    assert apply_overrides(TrainConfig(), {"activation_checkpointing": "on"}).activation_checkpointing == "on"
+    with pytest.raises(ValueError, match="activation_checkpointing must be one of"):
+        apply_overrides(TrainConfig(), {"activation_checkpointing": "sometimes"})
+
+
 def test_refusal_names_both_figures_and_the_ways_out(monkeypatch):
     monkeypatch.setattr("lab.train.memory.available_memory_bytes", lambda device: 1 * GiB)
     with pytest.raises(MemoryError, match=r"needs about \d+\.\d GiB .* only 1\.0 GiB is free.*method: lora"):
