@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,6 +25,7 @@ from bot.github.protocol import PullRequest  # noqa: E402
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, SUCCEEDED  # noqa: E402
 from bot.jobs.ray_executor import ARGV_VAR, RayExecutor, RayWorker, main  # noqa: E402
 from bot.jobs.settings import JobSettings  # noqa: E402
+from tests.bot.jobs.raycluster import free_port, local_ray_head  # noqa: E402
 from tests.bot.jobs.world import MAINTAINER, PR, REPO, make_world  # noqa: E402
 from tests.ci.test_retrain import retrain_env  # noqa: E402, F401 - the fixture: a taxonomy with merged PRs #5 and #7
 from tests.conftest import REPO_ROOT  # noqa: E402
@@ -37,54 +36,14 @@ LEAF = "compositional_skills/linguistics/synonyms/qna.yaml"
 ATTRIBUTION = (b"Title of work: Synonyms\nLink to work: https://example.org/synonyms\n"
                b"License of the work: CC-BY-4.0\nCreator names: tester\n")
 SCRIPTED = b"generate:\n  samples: 2\n  teacher: scripted\n"
-START_TIMEOUT_S = 120  # the head and its job server answering, on a busy 2-core machine
 STEP_ENV = "ARBORIST_GIT_URL_TEMPLATE,ARBORIST_DATA_DIR,ARBORIST_TEACHER"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def ray_head():
-    """`ray start --head --block` with 2 CPUs in a short temp dir; yields the job server's URL; stopped after."""
-    from ray.job_submission import JobSubmissionClient
-
-    temp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))  # short: Ray's socket paths have a length limit
-    dashboard = _free_port()
-    venv_bin = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-           "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": str(REPO_ROOT)}
-    cmd = [str(venv_bin / "ray"), "start", "--head", "--block", "--num-cpus", "2", "--port", str(_free_port()),
-           "--include-dashboard", "true", "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard),
-           "--dashboard-agent-listen-port", str(_free_port()), "--ray-client-server-port", str(_free_port()),
-           "--temp-dir", str(temp), "--disable-usage-stats"]
-    log = open(temp / "ray-start.log", "w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    address = f"http://127.0.0.1:{dashboard}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            try:
-                JobSubmissionClient(address).list_jobs()
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the Ray head did not start: {(temp / 'ray-start.log').read_text()[-2000:]}")
-                time.sleep(1)
+    """One real local cluster (2 CPUs) for the module's slow tests; yields its job server's URL."""
+    with local_ray_head(num_cpus=2) as address:
         yield address
-    finally:
-        proc.send_signal(signal.SIGTERM)  # `ray start --block` stops every process it started
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _taxonomy(root: Path, config: bytes) -> tuple[str, str]:
@@ -274,7 +233,7 @@ def test_a_step_killed_on_the_cluster_is_retried_within_its_attempts_then_fails_
 
 
 def test_an_unreachable_head_costs_the_attempts_then_fails_once_with_the_reason(tmp_path):
-    closed = _free_port()  # nothing listens here
+    closed = free_port()  # nothing listens here
     world = make_world(tmp_path, executor="ray", ray_address=f"http://127.0.0.1:{closed}", max_attempts=2, poll_s=0.01)
     _, job = world.service.submit_generate(world.github, REPO, _pull("d" * 40), comment_id=3, requested_by=MAINTAINER)
     assert job is not None
@@ -299,7 +258,7 @@ def test_arborist_worker_runs_jobs_on_ray_by_configuration_alone(tmp_path, app_k
     job, _ = world.store.enqueue("generate", REPO, "e" * 40, pr=PR, installation_id=1, max_attempts=1)
     key = tmp_path / "app.pem"
     key.write_text(app_key[0])
-    closed = _free_port()
+    closed = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ARBORIST_DATA_DIR": str(world.settings.data_dir),
            "ARBORIST_EXECUTOR": "ray", "ARBORIST_RAY_ADDRESS": f"http://127.0.0.1:{closed}",
            "ARBORIST_APP_ID": "7", "ARBORIST_PRIVATE_KEY_FILE": str(key),
