@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/generate_bench.py
 	$(PY) benchmarks/train_packing.py
 	$(PY) benchmarks/publish_bench.py
+	$(PY) benchmarks/ray_overhead.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
