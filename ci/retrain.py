@@ -361,7 +361,8 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
             data_counts={name: p["samples"] for name, p in summary["phases"].items()},
             generation_params={"teacher": teacher, "samples": config.generate.samples},
             training_params=summary["config"], evaluation=report, attributions=_attributions(tree, leaves),
-            base_model=settings.base_model, license=config.release.license, tag_format=config.release.tag_format)
+            base_model=settings.base_model, license=config.release.license, tag_format=config.release.tag_format,
+            data_dir=str(data))
         try:
             published = publish_release(summary["final"], target, info)
         except PublishError as exc:

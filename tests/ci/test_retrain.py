@@ -133,11 +133,16 @@ def test_second_retrain_compares_with_the_hub_release_and_notes_only_new_prs(ret
         second_sha = commit(repo, {"compositional_skills/trivia/facts/qna.yaml": leaf("Answer trivia well.", FACTS)},
                             "Sharpen the trivia task (#9)")
         second = retrain(second_sha, 2)
-        refs = HfApi(endpoint=hub.url, token=token).list_repo_refs("acme/student")
+        api = HfApi(endpoint=hub.url, token=token)
+        refs = api.list_repo_refs("acme/student")
+        data_refs = api.list_repo_refs("acme/student-data", repo_type="dataset")
+        data_files = api.list_repo_files("acme/student-data", repo_type="dataset")
     report = json.loads((tmp / "data" / "retrain" / second_sha / "report.json").read_text())
     first_tag = next(t.name for t in refs.tags if t.target_commit != refs.branches[0].target_commit)
     assert report["baseline_kind"] == f"release {first_tag}" and "delta" in report["metrics"]["rouge_l"]
     assert len(refs.tags) == 2 and "released" in second.title
+    assert {t.name for t in data_refs.tags} == {t.name for t in refs.tags}  # each release's data, same tag
+    assert "manifest.json" in data_files and "README.md" in data_files
     assert [c.body.count("arborist:release") for c in github.comments_on("acme/taxonomy", 9)] == [1]
     assert len(github.comments_on("acme/taxonomy", 5)) == 1  # #5 went into the first release only
 
