@@ -21,6 +21,7 @@ GRAD_BYTES = 4  # fp32 gradient per trainable parameter
 ADAM_BYTES = 8  # two fp32 moments per trainable parameter
 ACT_FLOATS_PER_HIDDEN = 15  # values kept per token per layer, per hidden unit (norms, q/k/v, rotary, attention out)
 ACT_FLOATS_PER_INTERMEDIATE = 4  # and per MLP unit (gate, up, activation, product)
+LORA_ACTIVATION_FACTOR = 1.8  # peft's LoRA layers keep about 1.8x the plain model's activations (measured, 135M)
 LOSS_CHUNK_TOKENS = 256  # assistant positions per output-layer + cross-entropy chunk (lab.train.modeling)
 LOSS_CHUNK_COPIES = 3  # chunk logits, their log-softmax and its gradient, alive at once in backward
 TRANSIENT_COPIES = 2  # of the largest trainable tensor: AdamW's per-parameter temporaries, a tied embedding's 2nd grad
@@ -99,7 +100,8 @@ def estimate_memory(model: Any, config: TrainConfig, shards: int = 1, compute_by
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     largest = max((p.numel() for p in model.parameters() if p.requires_grad), default=0)
     checkpointing = wants_activation_checkpointing(model, config, compute_bytes)
-    kept = layer_activation_bytes(model, config, compute_bytes)
+    factor = LORA_ACTIVATION_FACTOR if config.method == "lora" else 1.0
+    kept = int(layer_activation_bytes(model, config, compute_bytes) * factor)
     if checkpointing:  # each layer's input is kept; one layer's activations live again during its backward
         activations = tokens * layers * hidden * compute_bytes + kept // max(1, layers)
     else:

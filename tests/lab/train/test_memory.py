@@ -58,8 +58,15 @@ def test_full_fine_tuning_counts_weights_grads_and_both_adam_moments():
 
 def test_lora_pays_optimizer_state_only_for_its_adapters():
     full = estimate_memory(FakeModel(), _config())
-    lora = estimate_memory(FakeModel(trainable=4_884_480, total=134_515_008 + 4_884_480), _config())
+    lora = estimate_memory(FakeModel(trainable=4_884_480, total=134_515_008 + 4_884_480), _config(method="lora"))
     assert lora.optimizer == 8 * 4_884_480 and lora.total < full.total - 1.3 * GiB
+
+
+def test_lora_layers_keep_more_activations_than_the_plain_model():
+    model = FakeModel(trainable=4_884_480, total=134_515_008 + 4_884_480)
+    full = estimate_memory(model, _config(activation_checkpointing="off"))
+    lora = estimate_memory(model, _config(activation_checkpointing="off", method="lora"))
+    assert lora.activations > 1.5 * full.activations
 
 
 def test_auto_checkpointing_turns_on_when_kept_activations_pass_the_bound():
