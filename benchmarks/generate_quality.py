@@ -160,7 +160,8 @@ def report(results: dict[str, dict], labels: dict[str, dict]) -> None:
         print(f"\nfilters of {name} (after; before = parse, word counts, near-duplicates only)")
         print(f"  {'filter':<24} {'seen':>6} {'kept':>6} {'keep':>6}   new?")
         for fname, c in res["filters"].items():
-            new = "new" if fname in NEW_FILTERS or fname.startswith("truncated") else ""
+            new = ("stricter" if fname == "length:answer" else "new") \
+                if fname in NEW_FILTERS or fname.startswith("truncated") else ""
             rate = f"{c['kept'] / c['seen']:.0%}" if c["seen"] else "-"
             print(f"  {fname:<24} {c['seen']:>6} {c['kept']:>6} {rate:>6}   {new}")
 
