@@ -13,17 +13,15 @@ from __future__ import annotations
 import json
 import os
 import queue
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from lab.generate.backends.base import BackendError, Completion, Prompt, as_messages
+from lab.llamacpp import plain_buffers
 
 DEFAULT_N_CTX = 4096  # tokens; capped by what the model was trained for
-_PATCH_LOCK = threading.Lock()  # without_repacking swaps a module attribute: one loader at a time
 
 
 class LlamaCppBackend:
@@ -45,7 +43,7 @@ class LlamaCppBackend:
         if n_threads is None and parallel > 1:
             n_threads = max(1, (os.cpu_count() or 1) // parallel)
         try:
-            with without_repacking():
+            with plain_buffers():  # repacked CPU buffers crash on this project's CPUs (lab.llamacpp)
                 contexts = [Llama(model_path=str(path), n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, n_threads=n_threads,
                                   chat_format=chat_format, verbose=False) for _ in range(parallel)]
         except (ValueError, RuntimeError) as exc:
@@ -106,31 +104,6 @@ class LlamaCppBackend:
             close = getattr(self._idle.get(), "close", None)
             if callable(close):
                 close()
-
-
-@contextmanager
-def without_repacking() -> Iterator[None]:
-    """Load llama.cpp models without its extra CPU buffer types (weight repacking, AMX).
-
-    On CPUs with AMX, llama.cpp 0.3.36's repacked Q4_1 weights crash (SIGSEGV) on the first
-    multi-token decode, e.g. SmolLM2-135M-Instruct.Q4_1 on any prompt longer than one token.
-    Plain buffers cost a little speed and always work. Use it around every `Llama(...)`."""
-    import llama_cpp.llama as llama_module
-
-    original = llama_module.llama_cpp.llama_model_default_params
-
-    def plain_buffers() -> Any:
-        params = original()
-        if hasattr(params, "use_extra_bufts"):
-            params.use_extra_bufts = False
-        return params
-
-    with _PATCH_LOCK:
-        llama_module.llama_cpp.llama_model_default_params = plain_buffers
-        try:
-            yield
-        finally:
-            llama_module.llama_cpp.llama_model_default_params = original
 
 
 def _without_max_length(schema: Any) -> Any:

@@ -121,10 +121,10 @@ def test_parallel_llama_contexts_give_the_same_replies_as_one(tiny_gguf):
 
 def test_llama_models_load_without_repacked_buffers_and_the_default_comes_back():
     llama_cpp = pytest.importorskip("llama_cpp")
-    from lab.generate.backends.llamacpp import without_repacking
+    from lab.llamacpp import plain_buffers
 
     default = llama_cpp.llama_cpp.llama_model_default_params
-    with without_repacking():
+    with plain_buffers():
         assert llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts is False
     assert llama_cpp.llama_cpp.llama_model_default_params is default
     assert default().use_extra_bufts is True
