@@ -63,11 +63,23 @@ def leaf_section(result: LeafResult, samples: list[dict]) -> str:
         lines.append("")
         lines += dropped_examples(result.filters)
     for i, row in enumerate(samples, 1):
-        user = next((m["content"] for m in row["messages"] if m["role"] == "user"), "")
+        question, with_chunk = sample_question(row)
         answer = next((m["content"] for m in row["messages"] if m["role"] == "assistant"), "")
-        lines += [f"**Sample {i}**", "", f"> **Q:** {_safe(user)}", ">", f"> **A:** {_safe(answer)}", ""]
+        note = " _(asked with its document chunk)_" if with_chunk else ""
+        lines += [f"**Sample {i}**", "", f"> **Q:** {_safe(question)}{note}", ">", f"> **A:** {_safe(answer)}", ""]
     lines += ["</details>", ""]
     return "\n".join(lines)
+
+
+def sample_question(row: dict) -> tuple[str, bool]:
+    """The teacher's question of a row, and whether the training turn also carries the document chunk.
+
+    Knowledge rows may put the chunk before the question in the user turn; a reviewer wants the question."""
+    user = next((m["content"] for m in row["messages"] if m["role"] == "user"), "")
+    question = (row.get("metadata") or {}).get("question")
+    if isinstance(question, str) and question and question != user:
+        return question, True
+    return user, False
 
 
 def dropped_examples(filters: dict[str, dict]) -> list[str]:

@@ -79,3 +79,17 @@ def test_rich_progress_uses_plain_lines_when_not_on_a_terminal():
     out = io.StringIO()
     progress = RichProgress(Console(file=out))
     assert progress.plain is not None
+
+
+def test_a_knowledge_sample_shows_the_teachers_question_not_the_document_chunk(tmp_path):
+    from lab.generate.markdown import leaf_section
+
+    chunk = "Pruning removes dead wood. " * 40
+    row = {"messages": [{"role": "user", "content": f"{chunk}\n\nWhy remove dead wood?"},
+                        {"role": "assistant", "content": "It keeps the tree healthy."}],
+           "metadata": {"question": "Why remove dead wood?"}}
+    [result] = generate_leaves([leaf_from_yaml("compositional_skills/s/qna.yaml", FREEFORM)], ScriptedBackend(),
+                               tmp_path / "out", GenerateParams(samples=1), cache_dir=tmp_path / "c").leaves
+    section = leaf_section(result, [row])
+    assert "**Q:** Why remove dead wood? _(asked with its document chunk)_" in section
+    assert "Pruning removes dead wood" not in section
