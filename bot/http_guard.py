@@ -97,8 +97,9 @@ class GuardedH11Protocol(H11Protocol):
     def _shed(self) -> None:
         """Over the cap: drop the connection that has waited longest for its headers, or else this new one."""
         settled = self.loop.time() - SHED_MIN_AGE_S  # not one accepted a moment ago, still to be read
-        waiting: list[Any] = [c for c in self.connections if getattr(c, "_phase", None) == HEADERS
-                              and c._phase_since <= settled and not c.transport.is_closing()]
+        connections: list[Any] = list(self.connections)
+        waiting = [c for c in connections if getattr(c, "_phase", None) == HEADERS
+                   and c._phase_since <= settled and not c.transport.is_closing()]
         if waiting:
             oldest = min(waiting, key=lambda c: c._phase_since)
             LOG.warning("%d connections open (limit %d): dropping the slowest", len(self.connections),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,12 +207,12 @@ class LeafPipeline:
         return self._check("grounding", not missing,
                            {**shown, "why": "not in the source: " + ", ".join(missing)})
 
-    def _shape(self, name: str, ok: bool, example: dict[str, str | None]) -> bool:
+    def _shape(self, name: str, ok: bool, example: Mapping[str, str | None]) -> bool:
         """A shape check the leaf's own seeds fail is not applied to it (their style is the contributor's)."""
         return self._check(name, ok or name in self.rules.off, example)
 
-    def _check(self, name: str, ok: bool, example: dict[str, str | None] | None = None) -> bool:
-        return self.stats.filters.record(name, ok, example)
+    def _check(self, name: str, ok: bool, example: Mapping[str, str | None] | None = None) -> bool:
+        return self.stats.filters.record(name, ok, None if example is None else dict(example))
 
     def _ask(self, prompts: Sequence[Prompt], schema: dict[str, Any]) -> list[dict[str, str] | None]:
         """Ask the teacher, count tokens, and parse every reply; failures are counted by reason."""

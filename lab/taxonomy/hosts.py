@@ -41,7 +41,7 @@ def parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
     if not 1 <= len(parts) <= 4 or not all(NUMERIC_LABEL.match(p) for p in parts):
         return None
     value = 0
-    for part, bits in zip(parts, IPV4_BITS[len(parts)], strict=True):
+    for part, bits in zip(parts, IPV4_BITS[len(parts)] or (), strict=True):
         number = _number(part)
         if number is None or number >= 1 << bits:
             return None
@@ -101,6 +101,8 @@ def host_problem(host: str) -> str | None:
     target, invalid = normalise_host(host)
     if invalid:
         return invalid
+    if target is None:
+        return "has no host"
     if not isinstance(target, str):
         problem = address_problem(target)
         return f"is a {problem}" if problem else None

@@ -31,10 +31,9 @@ def _info(sha: str, **extra) -> ReleaseInfo:
 
 @pytest.fixture(scope="module")
 def published(trained_dir):
-    from huggingface_hub import HfApi
-
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    from huggingface_hub import HfApi
 
     key = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
     with HubStandIn(token=TOKEN) as hub, pytest.MonkeyPatch.context() as patch:
