@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from lab.train.config import TrainConfig
 
@@ -49,7 +50,7 @@ class DataShape:
 @dataclass(frozen=True)
 class Decision:
     key: str
-    value: object
+    value: Any  # an int, float or str, as the TrainConfig field it resolves
     reason: str
 
     def line(self) -> str:
@@ -122,9 +123,9 @@ def _replay(config: TrainConfig, shape: DataShape, n_prompts: int) -> Decision:
 def _tiny(config: TrainConfig, n_params: int) -> tuple[TrainConfig, list[Decision]]:
     """A random test model: memorisation settings, no held-out split, no replay (it has nothing to keep)."""
     reason = f"{n_params / 1e6:.1f}M parameters: a random test model, trained to memorise"
-    auto = {"max_seq_len": 0, "max_tokens_per_micro_batch": 0, "knowledge_epochs": 0, "heldout_share": None,
+    auto: dict[str, Any] = {"max_seq_len": 0, "max_tokens_per_micro_batch": 0, "knowledge_epochs": 0, "heldout_share": None,
             "self_replay": None, "early_stopping_patience": None}
-    values = {key: TINY[key] for key, unset in auto.items() if getattr(config, key) == unset}
+    values: dict[str, Any] = {key: TINY[key] for key, unset in auto.items() if getattr(config, key) == unset}
     values |= {"method": "full" if config.method == "auto" else config.method}
     values["lr"] = config.lr if config.lr is not None else auto_lr(n_params, values["method"])
     values["skills_epochs"] = config.skills_epochs or values.get("knowledge_epochs", config.knowledge_epochs)
@@ -138,13 +139,13 @@ def choose_recipe(config: TrainConfig, n_params: int, shape: DataShape, n_prompt
         return _tiny(config, n_params)
     method = _method(config, n_params)
     replay = _replay(config, shape, n_prompts)
-    seq = _seq_len(config, shape, int(replay.value))  # type: ignore[call-overload]
-    batch, per_step = _batch(config, shape, int(seq.value), int(replay.value))  # type: ignore[call-overload]
-    epochs = _epochs(config, shape.n_samples + int(replay.value), per_step)  # type: ignore[call-overload]
+    seq = _seq_len(config, shape, int(replay.value))
+    batch, per_step = _batch(config, shape, int(seq.value), int(replay.value))
+    epochs = _epochs(config, shape.n_samples + int(replay.value), per_step)
     lr = (Decision("lr", config.lr, "set in the config") if config.lr is not None else
           Decision("lr", auto_lr(n_params, str(method.value)), f"{method.value} tuning of {n_params / 1e6:.0f}M parameters"))
     heldout = _heldout(config, shape)
-    skills_epochs = config.skills_epochs or int(epochs.value)  # type: ignore[call-overload]
+    skills_epochs = config.skills_epochs or int(epochs.value)
     patience = Decision("early_stopping_patience", PATIENCE if config.early_stopping_patience is None
                         else config.early_stopping_patience,
                         "set in the config" if config.early_stopping_patience is not None else
