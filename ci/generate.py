@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ci.args import bounded_int, pr_step_parser
 from ci.checkout import HARDENING, CheckoutError, checkout_as_data, clone_url, git_env
 from ci.env import CiEnv, github_client
 from ci.report import Reporter, start_step
@@ -29,24 +30,10 @@ GIT_TIMEOUT_S = 600
 LEAF_NAME = "qna.yaml"
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= MAX_SAMPLES:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_SAMPLES}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ci.generate", description=__doc__.splitlines()[0])
-    parser.add_argument("--repo", required=True, help="the taxonomy repository, owner/name")
-    parser.add_argument("--pr", type=int, required=True, help="the pull request number")
-    parser.add_argument("--sha", required=True, help="the PR head commit to read (full SHA)")
-    parser.add_argument("--job-id", type=int, required=True, help="the Arborist job id")
-    parser.add_argument("--status-comment-id", type=int, default=None, help="the PR's status comment")
-    parser.add_argument("--check-run-id", type=int, default=None, help="the job's check run")
-    parser.add_argument("--samples", type=_positive, default=None, help="samples per leaf (default: repo config)")
-    parser.add_argument("--leaf", action="append", default=[], metavar="PATH",
-                        help="only this leaf (repeatable; default: every changed leaf)")
+    parser = pr_step_parser("python -m ci.generate", __doc__.splitlines()[0])
+    parser.add_argument("--samples", type=bounded_int(MAX_SAMPLES), default=None,
+                        help="samples per leaf (default: repo config)")
     return parser
 
 

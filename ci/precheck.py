@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ci.args import bounded_int, pr_step_parser
 from ci.checkout import CheckoutError, checkout_as_data
 from ci.env import CiEnv, github_client
 from ci.generate import base_config, changed_leaves, fetch_base, pick_leaves
@@ -28,25 +29,10 @@ MAX_QUESTIONS = 500  # a hard ceiling whatever the repository config says
 DEFAULT_QUESTIONS = 60
 
 
-def _questions(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= MAX_QUESTIONS:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_QUESTIONS}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ci.precheck", description=__doc__.splitlines()[0])
-    parser.add_argument("--repo", required=True, help="the taxonomy repository, owner/name")
-    parser.add_argument("--pr", type=int, required=True, help="the pull request number")
-    parser.add_argument("--sha", required=True, help="the PR head commit to read (full SHA)")
-    parser.add_argument("--job-id", type=int, required=True, help="the Arborist job id")
-    parser.add_argument("--status-comment-id", type=int, default=None, help="the PR's status comment")
-    parser.add_argument("--check-run-id", type=int, default=None, help="the job's check run")
-    parser.add_argument("--max-questions", type=_questions, default=None,
+    parser = pr_step_parser("python -m ci.precheck", __doc__.splitlines()[0])
+    parser.add_argument("--max-questions", type=bounded_int(MAX_QUESTIONS), default=None,
                         help="the most seed questions to ask (default: precheck.max_questions in the repo config)")
-    parser.add_argument("--leaf", action="append", default=[], metavar="PATH",
-                        help="only this leaf (repeatable; default: every changed leaf)")
     return parser
 
 
