@@ -40,7 +40,7 @@ from lab.generate.rouge import NearDuplicates  # noqa: E402
 from lab.generate.runner import knowledge_chunks  # noqa: E402
 from lab.taxonomy.leaf import Leaf, leaf_from_yaml  # noqa: E402
 
-FIXTURES = Path(os.environ.get("ARBORIST_FIXTURES", "/work/shared/fixtures"))
+FIXTURES = Path(os.environ.get("ARBORIST_FIXTURES", ROOT.parent / "shared" / "fixtures"))  # as the tests find it
 SYNONYMS = FIXTURES / "taxonomy" / "compositional_skills" / "linguistics" / "synonyms" / "qna.yaml"
 EXAMPLES = ROOT / "examples" / "taxonomy"
 HAIKU = EXAMPLES / "compositional_skills" / "writing" / "freeform" / "haiku" / "qna.yaml"
