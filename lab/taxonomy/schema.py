@@ -98,45 +98,11 @@ def _explain(error: ValidationError, loaded: Loaded, kind: str, version: int) ->
     check, value, instance = error.validator, error.validator_value, error.instance
     line, col = loaded.where(path)
     if check == "required":
-        missing = [name for name in value if isinstance(instance, dict) and name not in instance]
-        issues = []
-        for name in missing:
-            desc = error.schema.get("properties", {}).get(name, {}).get("description", "")
-            message = f"`{name}` is missing from {where}; {what} needs it."
-            issues.append(Issue("schema", line, col, message, f"Add `{name}:`. {desc}".strip()))
-        return issues
+        return _explain_required(error, where, what, line, col)
     if check in ("additionalProperties", "unevaluatedProperties"):
-        allowed = ", ".join(f"`{k}`" for k in error.schema.get("properties", {}))
-        issues = []
-        known = error.schema.get("properties", {})
-        for key in instance:
-            if key in known or (isinstance(key, str) and invisible_in(key)):  # invisible: format-character-key
-                continue
-            kline, kcol = loaded.key_where((*path, key)) or (line, col)
-            imitated = lookalike_of(key, known) if isinstance(key, str) else None
-            if imitated:
-                foreign = [c for c in dict.fromkeys(key) if not c.isascii()]
-                issues.append(Issue("lookalike-key", kline, kcol, f"The key `{escape_key(key)}` looks like "
-                                    f"`{imitated}` but is written with other letters ({named(foreign)}).",
-                                    f"Retype `{imitated}` by hand on an ordinary keyboard layout."))
-                continue
-            shown = escape_key(key) if isinstance(key, str) else key
-            issues.append(Issue("schema", kline, kcol, f"`{shown}` is not a field of {what} (in {where}).",
-                                f"Check the spelling or remove it; allowed here: {allowed}."))
-        return issues
-    field = str(path[-1]) if path and not isinstance(path[-1], int) else where
+        return _explain_unknown_keys(error, loaded, where, what)
     if check == "type":
-        if path in loaded.implicit:
-            tag, raw = loaded.implicit[path]
-            message, hint = implicit_type_message(field, tag, raw)
-            return [Issue("yaml-implicit-type", line, col, message, hint)]
-        if instance is None:
-            return [Issue("schema", line, col, f"`{where}` is empty.",
-                          "Write the value after the colon, or use `|` and put the text on the next lines, "
-                          "indented.")]
-        want = TYPE_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
-        return [Issue("schema", line, col, f"`{where}` must be {want}, but it is {_describe(instance)}.",
-                      "Check the indentation: a list needs `- ` items, a mapping `key: value` lines.")]
+        return _explain_type(error, loaded, where)
     if check == "minItems":
         count = len(instance) if isinstance(instance, list) else 0
         return [Issue("schema", line, col, f"`{where}` has {count} item(s); {what} needs at least {value}.",
@@ -153,6 +119,61 @@ def _explain(error: ValidationError, loaded: Loaded, kind: str, version: int) ->
             return [Issue("schema", dline, dcol, f"`{where}[{index}]` is an exact copy of an earlier entry.",
                           "Remove the copy or change it into a new example.")]
     return [Issue("schema", line, col, f"`{where}`: {error.message[-200:]}", "")]
+
+
+def _explain_required(error: ValidationError, where: str, what: str, line: int, col: int) -> list[Issue]:
+    """One issue per missing required field, with the schema's description of it as the hint."""
+    instance = error.instance
+    missing = [name for name in error.validator_value if isinstance(instance, dict) and name not in instance]
+    issues = []
+    for name in missing:
+        desc = error.schema.get("properties", {}).get(name, {}).get("description", "")
+        message = f"`{name}` is missing from {where}; {what} needs it."
+        issues.append(Issue("schema", line, col, message, f"Add `{name}:`. {desc}".strip()))
+    return issues
+
+
+def _explain_unknown_keys(error: ValidationError, loaded: Loaded, where: str, what: str) -> list[Issue]:
+    """One issue per key the schema does not allow: a lookalike of a known key, or simply unknown."""
+    path = tuple(error.absolute_path)
+    line, col = loaded.where(path)
+    known = error.schema.get("properties", {})
+    allowed = ", ".join(f"`{k}`" for k in known)
+    issues = []
+    for key in error.instance:
+        if key in known or (isinstance(key, str) and invisible_in(key)):  # invisible: format-character-key
+            continue
+        kline, kcol = loaded.key_where((*path, key)) or (line, col)
+        imitated = lookalike_of(key, known) if isinstance(key, str) else None
+        if imitated:
+            foreign = [c for c in dict.fromkeys(key) if not c.isascii()]
+            issues.append(Issue("lookalike-key", kline, kcol, f"The key `{escape_key(key)}` looks like "
+                                f"`{imitated}` but is written with other letters ({named(foreign)}).",
+                                f"Retype `{imitated}` by hand on an ordinary keyboard layout."))
+            continue
+        shown = escape_key(key) if isinstance(key, str) else key
+        issues.append(Issue("schema", kline, kcol, f"`{shown}` is not a field of {what} (in {where}).",
+                            f"Check the spelling or remove it; allowed here: {allowed}."))
+    return issues
+
+
+def _explain_type(error: ValidationError, loaded: Loaded, where: str) -> list[Issue]:
+    """A value of the wrong type: a YAML implicit conversion, an empty value, or plainly the wrong shape."""
+    path = tuple(error.absolute_path)
+    line, col = loaded.where(path)
+    value, instance = error.validator_value, error.instance
+    field = str(path[-1]) if path and not isinstance(path[-1], int) else where
+    if path in loaded.implicit:
+        tag, raw = loaded.implicit[path]
+        message, hint = implicit_type_message(field, tag, raw)
+        return [Issue("yaml-implicit-type", line, col, message, hint)]
+    if instance is None:
+        return [Issue("schema", line, col, f"`{where}` is empty.",
+                      "Write the value after the colon, or use `|` and put the text on the next lines, "
+                      "indented.")]
+    want = TYPE_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
+    return [Issue("schema", line, col, f"`{where}` must be {want}, but it is {_describe(instance)}.",
+                  "Check the indentation: a list needs `- ` items, a mapping `key: value` lines.")]
 
 
 def _describe(value: Any) -> str:
