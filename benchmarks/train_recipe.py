@@ -12,7 +12,7 @@ trained model answer greedily:
 * held-out-phrasing recall: the share of held-out questions whose answer contains the fact's key
   (a name, a number; word-bounded, case-insensitive); facts recalled: facts with every held-out
   phrasing answered;
-* general retention: 30 general questions with key answers (benchmarks/data/general_questions.json,
+* general retention: 30 general questions with key answers (lab/evaluate/general_questions.json,
   none among the replay prompts); retention is the share of the questions the base model answered
   correctly that the trained model still answers correctly.
 
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "benchmarks" / "data"
 TOPIC_FILE = DATA / "quellmoor.json"
-GENERAL_FILE = DATA / "general_questions.json"
+GENERAL_FILE = ROOT / "lab" / "evaluate" / "general_questions.json"  # the fixed general set /preview also asks
 LEAF = "knowledge/geography/islands/quellmoor/qna.yaml"
 MAX_NEW_TOKENS = 48  # the key fact comes early in a short answer
 
