@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint typecheck bench clean
 
-# One virtual environment with everything (bot, generation, training, dev tools).
+# One virtual environment with everything (bot, generation, training, dev tools) and, as its own
+# distribution, the sandbox (demo, stand-ins, fakes) that `pip install .` leaves out.
 # constraints.txt pins torch to the local CPU wheel; llama-cpp-python compiles once (~4 min) and pip caches it.
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml sandbox/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[all,dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[all,dev]' -e ./sandbox
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,7 +24,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot ci lab schemas tests benchmarks
+	$(VENV)/bin/ruff check bot ci lab schemas sandbox tests benchmarks
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml .github/taxonomy-workflows/*.yml
 
 typecheck: $(STAMP)

@@ -95,7 +95,7 @@ class Timed:
 
 def build_models(work: Path) -> dict[str, Path]:
     from lab.models.gguf_export import export_gguf
-    from lab.models.tiny import TinyConfig, build_tiny_llama
+    from sandbox.tiny import TinyConfig, build_tiny_llama
 
     small = build_tiny_llama(work / "hf-2l")
     deep = build_tiny_llama(work / "hf-8l", config=TinyConfig(hidden_size=256, intermediate_size=688, num_layers=8,

@@ -36,10 +36,10 @@ def main() -> None:
     from huggingface_hub import HfApi
 
     from lab.models.gguf_export import export_gguf
-    from lab.models.tiny import TinyConfig, build_tiny_llama
     from lab.publish.artifacts import stage_release
     from lab.publish.operations import plan_operations, to_hf_operations
-    from lab.standins.hub import HubStandIn
+    from sandbox.standins.hub import HubStandIn
+    from sandbox.tiny import TinyConfig, build_tiny_llama
 
     tmp = Path(tempfile.mkdtemp(prefix="publish-bench-"))
     model = build_tiny_llama(tmp / "model", config=TinyConfig(hidden_size=args.hidden, num_layers=args.layers,

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--poll-s", type=float, default=0.5, help="the Ray-mode worker's ARBORIST_POLL_S")
     args = parser.parse_args(argv)
-    from lab.models.tiny import build_tiny_llama
+    from sandbox.tiny import build_tiny_llama
 
     with tempfile.TemporaryDirectory(prefix="ray-overhead-") as tmp:
         root = Path(tmp)

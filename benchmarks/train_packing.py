@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/train_packing.py [--samples 256] [--repeats 3] [--threads 0]
 
-Both sides train the same tiny Llama (lab/models/tiny.py) on the same conversations, tokenised with
+Both sides train the same tiny Llama (sandbox/tiny.py) on the same conversations, tokenised with
 the same chat template and assistant-only labels, one epoch per repeat, AdamW, fp32 on CPU:
 
 * baseline: shuffled batches of `--batch` samples padded to the longest in the batch (the usual
@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lab.models.tiny import build_tiny_llama  # noqa: E402
 from lab.train.config import TrainConfig  # noqa: E402
 from lab.train.packing import non_padding_share, pack_row, packing_efficiency, plan_micro_batches  # noqa: E402
 from lab.train.tokenize import IGNORE, tokenize_messages  # noqa: E402
+from sandbox.tiny import build_tiny_llama  # noqa: E402
 
 WORDS = ("the quick brown fox jumps over lazy dog what is capital of france paris spider has eight legs "
          "knowledge skills taxonomy seed examples questions answers context document sky blue").split()

@@ -30,7 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.standins.github import GitHubState, make_app_key, serve_in_thread  # noqa: E402
+from sandbox.standins.github import GitHubState, make_app_key, serve_in_thread  # noqa: E402
 from tests.bot.taxonomy_data import ATTRIBUTION, valid_skill  # noqa: E402
 
 SECRET = b"bench-secret"

@@ -58,13 +58,15 @@ def _baseline_app():
 
 
 def _arborist_app(data_dir: str, handle: bool = True):
-    from bot.github.fake import FakeGitHub
     from bot.router import Router
     from bot.server import create_app
     from bot.settings import Settings
+    from sandbox.fakes.github import FakeGitHub
 
     sys.path.insert(0, str(ROOT))
-    router = Router([("push", None, "benchmarks.webhook_intake:noop")] if handle else [])
+    router = Router()
+    if handle:
+        router.register("push")(noop)
     fake = FakeGitHub()
     return create_app(Settings(webhook_secret=SECRET, data_dir=Path(data_dir)), lambda i: fake, router=router)
 

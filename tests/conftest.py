@@ -34,7 +34,7 @@ def shared_fixtures() -> Path:
 @pytest.fixture(scope="session")
 def tiny_llama_dir(tmp_path_factory) -> Path:
     """A random two-layer Llama with a tokenizer trained on the fly, built once per test session."""
-    from lab.models.tiny import build_tiny_llama
+    from sandbox.tiny import build_tiny_llama
 
     return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import leaves
-from bot.demo.artefacts import Artefacts
-from bot.demo.procs import Processes, free_port, wait_for_port
-from bot.demo.repo import TaxonomyRepo
-from bot.demo.timeline import StepFailed, Timeline
+from sandbox.demo import leaves
+from sandbox.demo.artefacts import Artefacts
+from sandbox.demo.procs import Processes, free_port, wait_for_port
+from sandbox.demo.repo import TaxonomyRepo
+from sandbox.demo.timeline import StepFailed, Timeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -199,7 +199,7 @@ def test_story_leaves_fail_once_at_the_misspelt_key_and_then_pass():
 def _demo_args(*argv: str):
     import argparse
 
-    from bot.entry.demo import add_arguments, options_from
+    from sandbox.entry_demo import add_arguments, options_from
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -217,7 +217,7 @@ def test_demo_defaults_to_the_real_model_and_fast_keeps_the_tiny_one():
 
 
 def test_story_budgets_fit_ten_minutes_on_two_idle_cores():
-    from bot.demo.steps import STORY
+    from sandbox.demo.steps import STORY
 
     assert sum(budget for _, _, budget in STORY) < 600
     assert all(budget > 0 for _, _, budget in STORY)
@@ -239,7 +239,7 @@ def test_timeline_counts_cpu_and_says_when_a_step_goes_over_its_budget():
 
 
 def test_a_busy_machine_gets_one_thread_per_process():
-    from bot.demo.models import threads_for
+    from sandbox.demo.models import threads_for
 
     assert threads_for(12.3, 2)[0] == 1 and "busy" in threads_for(12.3, 2)[1]
     assert threads_for(0.4, 2)[0] == 2
@@ -259,7 +259,7 @@ def _report(decision: str, reason: str) -> dict:
 
 
 def test_gate_story_leads_with_the_verdict_and_reason_then_each_leaf_before_and_after():
-    from bot.demo import outcome
+    from sandbox.demo import outcome
 
     lines = outcome.gate_lines(_report("block", "the tree care leaf regressed"))
     assert lines[0] == "gate: BLOCK: the tree care leaf regressed"
@@ -270,7 +270,7 @@ def test_gate_story_leads_with_the_verdict_and_reason_then_each_leaf_before_and_
 
 
 def test_blocked_gate_says_why_and_what_the_consumer_gets():
-    from bot.demo import outcome
+    from sandbox.demo import outcome
 
     job = {"state": "failed", "result_title": "gate blocked the release"}
     assert outcome.gate_blocked(job) and not outcome.gate_blocked({"state": "failed", "result_title": "training failed"})
@@ -281,7 +281,7 @@ def test_blocked_gate_says_why_and_what_the_consumer_gets():
 
 
 def test_evaluated_answers_of_the_trained_question_are_quoted_clipped():
-    from bot.demo import outcome
+    from sandbox.demo import outcome
 
     before, after = outcome.evaluated_answers(_report("pass", "better"), leaves.TRAINED_QUESTION)
     assert before == "A tree surgeon."
@@ -291,7 +291,7 @@ def test_evaluated_answers_of_the_trained_question_are_quoted_clipped():
 
 
 def test_generate_comment_samples_and_headline_are_read_back():
-    from bot.demo.outcome import report_headline, samples_in
+    from sandbox.demo.outcome import report_headline, samples_in
 
     body = ("**5 rows** from 1 leaf with `gguf:SmolLM2` in 40.0 s\n\n**Sample 1**\n\n> **Q:** What does mulch do?\n>\n"
             "> **A:** It keeps the soil moist.\n\n**Sample 2**\n\n> **Q:** " + "Why? " * 100 + "\n>\n> **A:** Because.\n"
@@ -312,7 +312,7 @@ def test_real_demo_taxonomy_keeps_one_small_skill_leaf():
 
 
 def test_generated_samples_are_read_from_the_job_data_with_the_teachers_question(tmp_path):
-    from bot.demo.outcome import samples_from_data
+    from sandbox.demo.outcome import samples_from_data
 
     document = "# Caring for trees\n\nMulch keeps the soil moist.\n\nWhy use mulch?"
     rows = [{"messages": [{"role": "user", "content": document}, {"role": "assistant", "content": "To keep soil moist."}],

@@ -1,1 +1,1 @@
-"""The GitHub client seam: a narrow Protocol, plain dataclasses, one PyGithub adapter, an in-memory fake."""
+"""The GitHub client seam: a narrow Protocol, plain dataclasses, one PyGithub adapter (the fake is sandbox.fakes.github)."""

@@ -1,1 +1,1 @@
-"""Model helpers shared by generation, training and publishing (loading, tiny local models, GGUF)."""
+"""Model helpers shared by generation, training and publishing (loading, resolving, GGUF, packaging)."""

@@ -22,7 +22,7 @@ def webhook_examples(shared_fixtures):
 
 @pytest.fixture(scope="session")
 def app_key():
-    from bot.standins.github import make_app_key
+    from sandbox.standins.github import make_app_key
 
     return make_app_key()
 
@@ -30,7 +30,7 @@ def app_key():
 @pytest.fixture
 def standin(app_key):
     """The GitHub stand-in on a free loopback port, with App 7 installed as installation 1."""
-    from bot.standins.github import GitHubState, serve_in_thread
+    from sandbox.standins.github import GitHubState, serve_in_thread
 
     state = GitHubState(app_id=7, public_key_pem=app_key[1])
     state.add_installation(1)

@@ -6,7 +6,7 @@ import pytest
 
 from bot.config import CONFIG_PATH, RepoConfig, load_repo_config, render_config_reference
 from bot.context import Context
-from bot.github.fake import FakeGitHub
+from sandbox.fakes.github import FakeGitHub
 
 
 def test_absent_config_gives_documented_defaults():

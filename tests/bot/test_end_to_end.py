@@ -15,7 +15,7 @@ import pytest
 from bot.github.factory import app_client_factory
 from bot.metrics import Metrics
 from bot.server import create_app
-from bot.standins.github import serve_app_in_thread
+from sandbox.standins.github import serve_app_in_thread
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.bot.taxonomy_data import ATTRIBUTION, ATTRIBUTION_PATH, SKILL_PATH, broken_skill, valid_skill
 
@@ -30,7 +30,7 @@ def arborist(standin, app_key, tmp_path, no_sleep):
     app = create_app(settings, app_client_factory(settings, metrics, policy=no_sleep), metrics=metrics)
     running = serve_app_in_thread(app)
     with httpx.Client(base_url=running.base_url, timeout=10) as client:
-        client.worker = app.state.worker
+        client.dispatcher = app.state.dispatcher
         client.metrics = app.state.metrics
         yield client
     running.stop()
@@ -52,7 +52,7 @@ def _real_payload(webhook_examples, action: str, state, number: int) -> dict:
 def _deliver(client, payload: dict, delivery: str | None = None, event: str = "pull_request") -> httpx.Response:
     body = body_of(payload)
     response = client.post("/webhook", content=body, headers=delivery_headers(event, body, delivery))
-    assert client.worker.wait_idle(30)
+    assert client.dispatcher.wait_idle(30)
     return response
 
 
@@ -90,7 +90,7 @@ def test_broken_then_fixed_pr_gives_one_check_per_head_and_one_edited_comment(ar
     forged_body = body_of(_real_payload(webhook_examples, "opened", state, number))
     headers = delivery_headers("pull_request", forged_body, "d-forged", secret=b"not-the-secret")
     assert arborist.post("/webhook", content=forged_body, headers=headers).status_code == 401
-    assert arborist.worker.wait_idle(5)
+    assert arborist.dispatcher.wait_idle(5)
     assert (len(state.check_runs(REPO)), state.comments(REPO, number)[0]["edits"], len(state.log)) == before
 
 

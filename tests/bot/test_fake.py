@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.github.fake import FakeGitHub
 from bot.github.protocol import Annotation, CheckRunOutput, PullFile, PullRequest
+from sandbox.fakes.github import FakeGitHub
 
 
 def test_fake_enforces_fifty_annotations_per_request_and_accumulates():

@@ -15,7 +15,7 @@ import pytest
 from bot.config import CONFIG_PATH, RepoConfig, load_repo_config
 from bot.github.factory import app_client_factory
 from bot.server import create_app
-from bot.standins.github import serve_app_in_thread
+from sandbox.standins.github import serve_app_in_thread
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.bot.jobs.world import comment_payload
 from tests.bot.taxonomy_data import ATTRIBUTION, ATTRIBUTION_PATH, SKILL_PATH, broken_skill
@@ -38,7 +38,7 @@ def arborist(standin, app_key, tmp_path, no_sleep):
     app = create_app(settings, app_client_factory(settings, policy=no_sleep))
     running = serve_app_in_thread(app)
     with httpx.Client(base_url=running.base_url, timeout=10) as client:
-        client.worker = app.state.worker
+        client.dispatcher = app.state.dispatcher
         yield client
     running.stop()
 
@@ -47,7 +47,7 @@ def _deliver(client, event: str, payload: dict, delivery: str) -> None:
     payload = {**payload, "repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": 1}}
     body = body_of(payload)
     assert client.post("/webhook", content=body, headers=delivery_headers(event, body, delivery)).status_code < 300
-    assert client.worker.wait_idle(60)
+    assert client.dispatcher.wait_idle(60)
 
 
 def _seed(state, config: str) -> int:

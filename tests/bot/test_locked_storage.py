@@ -20,7 +20,7 @@ from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
 from bot.metrics import Metrics
 from bot.server import create_app
-from bot.standins.github import serve_app_in_thread
+from sandbox.standins.github import serve_app_in_thread
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.conftest import REPO_ROOT
 
@@ -91,7 +91,7 @@ def test_locked_delivery_log_keeps_healthz_answering_and_the_redelivery_is_handl
     assert refused.status_code == 503 and refused.headers["retry-after"]
     again = served.post("/webhook", content=body, headers=headers)
     assert again.status_code == 202 and again.json()["status"] == "queued"
-    assert served.app.state.worker.wait_idle(30)
+    assert served.app.state.dispatcher.wait_idle(30)
     assert any("/help" in c["body"] or "Arborist commands" in c["body"]
                for c in standin.state.comments(REPO, payload["issue"]["number"]))
 
@@ -103,7 +103,7 @@ def test_locked_job_store_tells_the_user_and_a_redelivery_queues_the_job(served,
     headers = delivery_headers("issue_comment", body, "d-locked-2")
     holder = _lock(tmp_path / "jobs.sqlite3")
     assert served.post("/webhook", content=body, headers=headers).status_code == 202
-    assert served.app.state.worker.wait_idle(30)
+    assert served.app.state.dispatcher.wait_idle(30)
     holder.rollback()
     holder.close()
     (reply,) = [c for c in standin.state.comments(REPO, number) if c["author"] != MAINTAINER]
@@ -113,7 +113,7 @@ def test_locked_job_store_tells_the_user_and_a_redelivery_queues_the_job(served,
 
     again = served.post("/webhook", content=body, headers=headers)
     assert again.json()["status"] == "queued"  # not "duplicate": the failed delivery is handled again
-    assert served.app.state.worker.wait_idle(30)
+    assert served.app.state.dispatcher.wait_idle(30)
     (job,) = served.jobs.store.jobs()
     assert job.pr == number and job.requested_by == MAINTAINER
     assert served.app.state.store.status("d-locked-2") == "done"

@@ -10,7 +10,7 @@ from bot.github.protocol import Annotation, CheckRunOutput
 from bot.github.pygithub_client import PyGithubClient
 from bot.github.retry import RetriesExhausted, RetryPolicy
 from bot.metrics import Metrics
-from bot.standins.github import make_app_key
+from sandbox.standins.github import make_app_key
 
 REPO = "octo/taxonomy"
 

@@ -1,12 +1,17 @@
-"""The router: event + action -> handlers, lazy resolution, failures isolated."""
+"""The router: handlers registered by reference, routes checked at start-up, failures isolated."""
 
 from __future__ import annotations
 
-import logging
+import inspect
+import types
+
+import pytest
 
 from bot.context import Context, Event
-from bot.github.fake import FakeGitHub
-from bot.router import Router
+from bot.handlers import comments, pull_request
+from bot.router import RouteError, Router
+from bot.routes import HANDLER_MODULES, default_router
+from sandbox.fakes.github import FakeGitHub
 
 SEEN: list[str] = []
 
@@ -37,45 +42,92 @@ def test_event_parses_installation_and_repo_and_tolerates_missing_parts():
 
 def test_action_none_matches_every_action_and_order_is_kept():
     SEEN.clear()
-    here = __name__
-    router = Router([("push", None, f"{here}:record_a"), ("push", "x", f"{here}:record_b"),
-                     ("push", "y", f"{here}:record_b")])
+    router = Router()
+    router.add("push", None, record_a)
+    router.register("push", action="x")(record_b)
+    router.register("push", action="y")(record_b)
     outcomes = router.dispatch(_event("push", "x"), Context(github=FakeGitHub()))
     assert SEEN == ["a:x", "b:x"] and all(o.ok for o in outcomes)
+    assert [o.target for o in outcomes] == [f"{__name__}:record_a", f"{__name__}:record_b"]
     assert router.dispatch(_event("issues", "x"), Context(github=FakeGitHub())) == []
 
 
-def test_missing_module_is_skipped_with_one_warning(caplog):
-    router = Router([("push", None, "bot.handlers.not_written_yet:on_push")])
-    with caplog.at_level(logging.WARNING, logger="arborist.router"):
-        assert router.handlers("push", None) == []
-        assert router.handlers("push", None) == []
-    assert len([r for r in caplog.records if "not_written_yet" in r.getMessage()]) == 1
+def test_register_returns_the_function_itself_so_it_stays_callable_and_followable():
+    router = Router()
+    decorated = router.register("push")(record_a)
+    assert decorated is record_a and router.routes[0].handler is record_a
+
+
+def test_merged_router_keeps_module_order_and_a_handler_runs_once_per_delivery():
+    first, second = Router(), Router()
+    first.register("push", action="x")(record_a)
+    first.register("push")(record_a)  # matches "x" twice: still one run
+    second.register("push")(record_b)
+    merged = Router(first, second)
+    assert [r.name for r in merged.handlers("push", "x")] == [f"{__name__}:record_a", f"{__name__}:record_b"]
+    assert merged.events() == {"push"}
+
+
+@pytest.mark.parametrize(("event", "action", "handler", "says"), [
+    ("", None, record_a, "not a GitHub event name"),
+    ("Push; drop", None, record_a, "not a GitHub event name"),
+    ("push", "", record_a, "not a GitHub action name"),
+    ("push", None, "bot.handlers.push:on_push", "not callable"),
+    ("push", None, lambda event: None, "does not take (event, ctx)"),
+    ("push", None, lambda: None, "does not take (event, ctx)"),
+])
+def test_a_route_that_cannot_work_is_refused_when_registered(event, action, handler, says):
+    with pytest.raises(RouteError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        Router().add(event, action, handler)
+
+
+def test_the_same_route_twice_is_refused_naming_the_handler():
+    router = Router()
+    router.register("push")(record_a)
+    with pytest.raises(RouteError, match="record_a is routed twice"):
+        router.register("push")(record_a)
+    with pytest.raises(RouteError, match="routed twice"):
+        Router(router, router)
+
+
+def test_merging_something_that_is_not_a_router_is_refused():
+    with pytest.raises(RouteError, match="not dict"):
+        Router({"push": "bot.handlers.push:on_push"})  # type: ignore[arg-type]
+
+
+def test_a_listed_handler_module_without_a_router_stops_start_up():
+    bare = types.ModuleType("bot.handlers.forgotten")
+    with pytest.raises(RouteError, match="bot.handlers.forgotten .* registers no handler"):
+        default_router((pull_request, bare))
+    bare.router = Router()  # a router with nothing registered is the same mistake
+    with pytest.raises(RouteError, match="registers no handler"):
+        default_router((bare,))
 
 
 def test_failing_handler_does_not_stop_the_next_one_and_is_counted():
     SEEN.clear()
     ctx = Context(github=FakeGitHub())
-    router = Router([("push", None, f"{__name__}:explode"), ("push", None, f"{__name__}:record_a")])
+    router = Router()
+    router.register("push")(explode)
+    router.register("push")(record_a)
     outcomes = router.dispatch(_event("push", None), ctx)
     assert [o.ok for o in outcomes] == [False, True] and "boom" in outcomes[0].error
     assert SEEN == ["a:None"]
     assert ctx.metrics.value("arborist_handler_runs_total", handler=f"{__name__}:explode", result="error") == 1
 
 
-def test_default_table_routes_pull_request_events_to_validation():
-    targets = Router().targets("pull_request", "synchronize")
-    assert "bot.handlers.pull_request:on_pull_request" in targets
-    assert "bot.handlers.comments:on_pr_synchronize" in targets
-    assert Router().targets("pull_request", "labeled") == []
+def test_default_router_sends_pull_request_events_to_validation_then_jobs():
+    router = default_router()
+    handlers = [r.handler for r in router.handlers("pull_request", "synchronize")]
+    assert handlers == [pull_request.on_pull_request, comments.on_pr_synchronize]
+    assert router.handlers("pull_request", "labeled") == []
+    assert [r.handler for r in router.handlers("check_run", "rerequested")] == [pull_request.on_check_rerequested]
 
 
-def test_handler_module_that_fails_to_import_is_skipped_loudly(tmp_path, monkeypatch, caplog):
-    (tmp_path / "broken_handler_mod.py").write_text("import not_a_real_dependency_xyz\n")
-    (tmp_path / "raising_handler_mod.py").write_text("raise RuntimeError('boom at import')\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    router = Router([("push", None, "broken_handler_mod:on_push"), ("push", None, "raising_handler_mod:on_push"),
-                     ("push", None, f"{__name__}:record_a")])
-    with caplog.at_level(logging.ERROR, logger="arborist.router"):
-        assert [t for t, _ in router.handlers("push", None)] == [f"{__name__}:record_a"]
-    assert "not_a_real_dependency_xyz" in caplog.text and "boom at import" in caplog.text
+def test_every_public_handler_in_a_handler_module_is_routed():
+    routed = {route.handler for route in default_router().routes}
+    for module in HANDLER_MODULES:
+        handlers = [f for name, f in inspect.getmembers(module, inspect.isfunction)
+                    if name.startswith("on_") and f.__module__ == module.__name__]
+        assert handlers, module.__name__
+        assert [f.__name__ for f in handlers if f not in routed] == [], module.__name__

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from bot.standins.github import GitHubState, serve_in_thread
+from sandbox.standins.github import GitHubState, serve_in_thread
 
 REPO = "octo/taxonomy"
 GIT_SHA = "0123456789abcdef0123456789abcdef01234567"

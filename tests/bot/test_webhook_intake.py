@@ -8,11 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.deliveries import DeliveryStore
-from bot.github.fake import FakeGitHub
 from bot.github.protocol import PullFile, PullRequest
 from bot.router import Router
+from bot.routes import default_router
 from bot.server import create_app
 from bot.webhook import sign, verify_signature
+from sandbox.fakes.github import FakeGitHub
 from tests.bot.helpers import SECRET, body_of, delivery_headers, settings_for
 from tests.bot.taxonomy_data import ATTRIBUTION, ATTRIBUTION_PATH, SKILL_PATH, broken_skill
 
@@ -26,7 +27,7 @@ def bot(tmp_path):
     app = create_app(settings_for(tmp_path, max_body_bytes=200_000), lambda installation: gh)
     with TestClient(app) as client:
         client.gh = gh
-        client.worker = app.state.worker
+        client.dispatcher = app.state.dispatcher
         client.store = app.state.store
         yield client
 
@@ -60,7 +61,7 @@ def test_real_payloads_are_all_accepted_and_pull_request_opened_is_validated(bot
     _seed_pull(bot.gh, pr["number"], "f" * 40)
     opened["pull_request"]["head"]["sha"] = "f" * 40
     assert _post(bot, "pull_request", body_of(opened)).status_code == 202
-    assert bot.worker.wait_idle(20)
+    assert bot.dispatcher.wait_idle(20)
     [run] = bot.gh.check_runs(REPO, "arborist/validate", "f" * 40)
     assert run.conclusion == "failure" and run.annotations
     assert len(bot.gh.comments_on(REPO, pr["number"])) == 1
@@ -90,9 +91,9 @@ def test_redelivery_is_a_no_op(bot):
                "pull_request": {"number": 3, "state": "open", "user": {"login": "c"}, "head": {"sha": "a" * 40, "ref": "x"},
                                 "base": {"sha": "b", "ref": "master"}}}
     first = _post(bot, "pull_request", body_of(payload), delivery="same-id")
-    assert bot.worker.wait_idle(20)
+    assert bot.dispatcher.wait_idle(20)
     again = _post(bot, "pull_request", body_of(payload), delivery="same-id")
-    assert bot.worker.wait_idle(20)
+    assert bot.dispatcher.wait_idle(20)
     assert (first.status_code, again.status_code, again.json()["status"]) == (202, 200, "duplicate")
     assert len(bot.gh.check_runs(REPO)) == 1 and bot.gh.count("create_comment") == 1
     assert bot.store.status("same-id") == "done"
@@ -152,9 +153,9 @@ def test_deliveries_left_queued_are_handled_at_next_start(tmp_path):
     gh.repo(REPO).pulls[9] = PullRequest(9, "open", "c" * 40, "x", "master", "b", "someone")
     assert store.record("left-over", "pull_request", body_of(payload), "queued")
     store.close()
-    app = create_app(settings_for(tmp_path), lambda i: gh, router=Router())
+    app = create_app(settings_for(tmp_path), lambda i: gh, router=default_router())
     with TestClient(app):
-        assert app.state.worker.wait_idle(20)
+        assert app.state.dispatcher.wait_idle(20)
         assert app.state.store.status("left-over") == "done"
     assert len(gh.check_runs(REPO)) == 1
 
@@ -168,7 +169,8 @@ def blocking_handler(event, ctx) -> None:
 
 def test_full_queue_answers_503_and_forgets_the_delivery_so_a_redelivery_works(tmp_path):
     GATE.clear()
-    router = Router([("push", None, f"{__name__}:blocking_handler")])
+    router = Router()
+    router.register("push")(blocking_handler)
     app = create_app(settings_for(tmp_path, queue_size=1), lambda i: FakeGitHub(), router=router)
     payload = {"ref": "refs/heads/main", "installation": {"id": 1}, "repository": {"full_name": REPO}}
     with TestClient(app) as client:
@@ -177,6 +179,6 @@ def test_full_queue_answers_503_and_forgets_the_delivery_so_a_redelivery_works(t
         refused = f"p{codes.index(503)}"
         assert app.state.store.status(refused) is None
         GATE.set()
-        assert app.state.worker.wait_idle(20)
+        assert app.state.dispatcher.wait_idle(20)
         assert _post(client, "push", body_of(payload), delivery=refused).status_code == 202
-        assert app.state.worker.wait_idle(20)
+        assert app.state.dispatcher.wait_idle(20)

@@ -7,10 +7,10 @@ from dataclasses import asdict
 
 import pytest
 
-from bot.github.fake import FakeGitHub
 from ci.announce import CHECK_NAME, announce_release, main, public_url
 from lab.publish import HubTarget, LeafChange, ReleaseInfo, ReleaseResult, publish_release
-from lab.standins.hub import HubStandIn
+from sandbox.fakes.github import FakeGitHub
+from sandbox.standins.hub import HubStandIn
 
 REPO = "acme/taxonomy"
 SHA = "9" * 40

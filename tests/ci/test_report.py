@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from bot.github.fake import FakeGitHub
 from bot.github.protocol import PullRequest
 from ci.report import (
     COMMENT_LIMIT,
@@ -21,6 +20,7 @@ from ci.report import (
     parse_line,
     truncate,
 )
+from sandbox.fakes.github import FakeGitHub
 
 REPO = "acme/taxonomy"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from bot.github.fake import FakeGitHub
 from bot.github.protocol import PullRequest
 from ci.report import Reporter
+from sandbox.fakes.github import FakeGitHub
 
 REPO = "acme/taxonomy"
 KEY = "sk-reportKeyCanary-000000000033"

@@ -74,10 +74,10 @@ def test_pr_numbers_come_from_merge_and_squash_subjects():
 
 @pytest.mark.slow
 def test_retrain_trains_evaluates_gates_publishes_and_notes_each_pr(retrain_env, capsys):
-    from bot.github.fake import FakeGitHub
     from ci.env import CiEnv
     from ci.report import Reporter
     from ci.retrain import parse_args, run_retrain
+    from sandbox.fakes.github import FakeGitHub
 
     sha, tmp, _ = retrain_env
     args = parse_args(["--repo", "acme/taxonomy", "--sha", sha, "--job-id", "4"])
@@ -105,11 +105,11 @@ def test_retrain_trains_evaluates_gates_publishes_and_notes_each_pr(retrain_env,
 def test_second_retrain_compares_with_the_hub_release_and_notes_only_new_prs(retrain_env, capsys, monkeypatch):
     from huggingface_hub import HfApi
 
-    from bot.github.fake import FakeGitHub
     from ci.env import CiEnv
     from ci.report import Reporter
     from ci.retrain import parse_args, run_retrain
-    from lab.standins.hub import HubStandIn
+    from sandbox.fakes.github import FakeGitHub
+    from sandbox.standins.hub import HubStandIn
 
     sha, tmp, _ = retrain_env
     repo = tmp / "git" / "acme" / "taxonomy.git"
@@ -170,10 +170,10 @@ def test_a_killed_retrain_resumes_and_finishes(retrain_env):
 
 @pytest.mark.slow
 def test_without_a_release_target_the_gate_result_is_noted_on_each_pr(retrain_env, capsys, monkeypatch):
-    from bot.github.fake import FakeGitHub
     from ci.env import CiEnv
     from ci.report import Reporter
     from ci.retrain import parse_args, run_retrain
+    from sandbox.fakes.github import FakeGitHub
 
     sha, tmp, _ = retrain_env
     monkeypatch.delenv("ARBORIST_RELEASE_DIR")

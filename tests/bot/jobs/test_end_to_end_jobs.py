@@ -21,7 +21,7 @@ from bot.jobs.service import JobService
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
 from bot.server import create_app
-from bot.standins.github import serve_app_in_thread
+from sandbox.standins.github import serve_app_in_thread
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.bot.jobs.world import comment_payload
 
@@ -49,15 +49,15 @@ def world(standin, app_key, tmp_path, no_sleep):
            "ARBORIST_LEASE_S": "10", "ARBORIST_JOB_TIMEOUT_S": "120",
            "ARBORIST_GIT_URL_TEMPLATE": (tmp_path / "no-such-remote").as_uri() + "/{repo}.git"}
     with httpx.Client(base_url=running.base_url, timeout=10) as client:
-        yield client, app.state.worker, state, number, jobs, env
+        yield client, app.state.dispatcher, state, number, jobs, env
     running.stop()
 
 
-def deliver(client, bot_worker, payload: dict, delivery: str) -> None:
+def deliver(client, dispatcher, payload: dict, delivery: str) -> None:
     payload = {**payload, "repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": 1}}
     body = body_of(payload)
     assert client.post("/webhook", content=body, headers=delivery_headers("issue_comment", body, delivery)).status_code < 300
-    assert bot_worker.wait_idle(30)
+    assert dispatcher.wait_idle(30)
 
 
 def seed_comment(state, number: int, comment: dict) -> None:
@@ -88,11 +88,11 @@ def run_worker(env: dict[str, str]) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 @pytest.mark.parametrize("faults", [False, True], ids=["clean", "with-502s-and-rate-limits"])
 def test_generate_on_the_standin_reacts_walks_one_comment_and_one_check_run(world, faults):
-    client, bot_worker, state, number, jobs, env = world
+    client, dispatcher, state, number, jobs, env = world
     payload = comment_payload("LGTM\n/generate --samples 3", "maya", number=number)
     seed_comment(state, number, payload["comment"])
-    deliver(client, bot_worker, payload, "d-1")
-    deliver(client, bot_worker, payload, "d-2")  # the same comment under another delivery id
+    deliver(client, dispatcher, payload, "d-1")
+    deliver(client, dispatcher, payload, "d-2")  # the same comment under another delivery id
     (job,) = jobs.store.jobs()
     assert job.state == "queued"
     reactions = state.repos[REPO].reactions[payload["comment"]["id"]]
@@ -129,35 +129,35 @@ def pr_event_payload(state, number: int, action: str) -> dict:
                              "base": {"sha": state.head_sha(REPO, "main"), "ref": "main"}}}
 
 
-def deliver_event(client, bot_worker, event: str, payload: dict, delivery: str) -> None:
+def deliver_event(client, dispatcher, event: str, payload: dict, delivery: str) -> None:
     payload = {**payload, "repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": 1}}
     body = body_of(payload)
     assert client.post("/webhook", content=body, headers=delivery_headers(event, body, delivery)).status_code < 300
-    assert bot_worker.wait_idle(30)
+    assert dispatcher.wait_idle(30)
 
 
-def command(client, bot_worker, state, number: int, text: str, delivery: str) -> None:
+def command(client, dispatcher, state, number: int, text: str, delivery: str) -> None:
     payload = comment_payload(text, "maya", number=number)
     seed_comment(state, number, payload["comment"])
-    deliver(client, bot_worker, payload, delivery)
+    deliver(client, dispatcher, payload, delivery)
 
 
 def test_cancel_retry_and_supersede_over_http(world):
-    client, bot_worker, state, number, jobs, env = world
-    command(client, bot_worker, state, number, "/generate", "d-gen")
-    command(client, bot_worker, state, number, "/cancel", "d-cancel")
+    client, dispatcher, state, number, jobs, env = world
+    command(client, dispatcher, state, number, "/generate", "d-gen")
+    command(client, dispatcher, state, number, "/cancel", "d-cancel")
     (job,) = jobs.store.jobs()
     assert job.state == "cancelled"
     (check,) = state.check_runs(REPO, name="arborist/generate")
     assert check["conclusion"] == "cancelled"
-    command(client, bot_worker, state, number, "/retry", "d-retry")
+    command(client, dispatcher, state, number, "/retry", "d-retry")
     job = jobs.store.get(job.id)
     assert job.state == "queued"
     runs = state.check_runs(REPO, name="arborist/generate")
     assert len(runs) == 2 and runs[-1]["status"] == "queued"
     old_head = job.sha
     state.commit(REPO, "add-leaf", {LEAF: "version: 3\n# fixed\n"}, "fix")  # a new push to the PR branch
-    deliver_event(client, bot_worker, "pull_request", pr_event_payload(state, number, "synchronize"), "d-sync")
+    deliver_event(client, dispatcher, "pull_request", pr_event_payload(state, number, "synchronize"), "d-sync")
     job = jobs.store.get(job.id)
     assert job.state == "cancelled" and "superseded by a push" in job.reason
     assert all(r["conclusion"] == "cancelled" for r in state.check_runs(REPO, head_sha=old_head, name="arborist/generate"))

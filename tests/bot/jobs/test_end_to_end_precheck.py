@@ -16,7 +16,7 @@ from bot.jobs.service import JobService
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
 from bot.server import create_app
-from bot.standins.github import serve_app_in_thread
+from sandbox.standins.github import serve_app_in_thread
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.bot.jobs.test_end_to_end_jobs import comment_bodies, seed_comment
 from tests.bot.jobs.world import comment_payload
@@ -68,19 +68,19 @@ def world(standin, app_key, tmp_path, no_sleep, model_env):
            "ARBORIST_GIT_URL_TEMPLATE": (tmp_path / "git").as_uri() + "/{repo}.git"}
     env.pop("ARBORIST_RELEASE_DIR", None)
     with httpx.Client(base_url=running.base_url, timeout=10) as client:
-        yield client, app.state.worker, state, number, jobs, env, head
+        yield client, app.state.dispatcher, state, number, jobs, env, head
     running.stop()
 
 
 def run_precheck(world) -> tuple[str, object]:
     """Deliver a maintainer's /precheck, run one worker to the end; (the status comment's body, the job)."""
-    client, bot_worker, state, number, jobs, env, head = world
+    client, dispatcher, state, number, jobs, env, head = world
     payload = comment_payload("/precheck", "maya", number=number)
     payload |= {"repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": 1}}
     seed_comment(state, number, payload["comment"])
     body = body_of(payload)
     response = client.post("/webhook", content=body, headers=delivery_headers("issue_comment", body, "d-pre"))
-    assert response.status_code < 300 and bot_worker.wait_idle(30)
+    assert response.status_code < 300 and dispatcher.wait_idle(30)
     (job,) = jobs.store.jobs()
     assert (job.kind, job.state, job.sha) == ("precheck", "queued", head)
     result = subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--once", "--log-level", "warning"],

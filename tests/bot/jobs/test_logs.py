@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from bot.github.fake import FakeGitHub
 from bot.jobs.logs import read_job_log
 from bot.server import create_app
+from sandbox.fakes.github import FakeGitHub
 from tests.bot.helpers import settings_for
 
 

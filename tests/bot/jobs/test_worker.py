@@ -207,7 +207,7 @@ def test_github_failures_while_publishing_lose_nothing_and_post_one_result(tmp_p
 
 WORKER_SCRIPT = """
 import sys
-from bot.github.fake import FakeGitHub
+from sandbox.fakes.github import FakeGitHub
 from bot.jobs.service import JobService
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore

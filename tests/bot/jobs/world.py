@@ -9,11 +9,11 @@ from typing import Any
 
 from bot.commands.throttle import ReplyThrottle
 from bot.context import Context, Event
-from bot.github.fake import FakeGitHub
 from bot.github.protocol import PullRequest
 from bot.jobs.service import JobService
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
+from sandbox.fakes.github import FakeGitHub
 
 REPO = "acme/taxonomy"
 PR = 7

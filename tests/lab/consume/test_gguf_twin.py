@@ -11,7 +11,7 @@ from lab.cli import main as lab_main
 from lab.consume.hub import PullError, pull
 from lab.publish import DirectoryTarget, HubTarget, ReleaseInfo, publish_release
 from lab.publish.card import parse_front_matter
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 from tests.lab.consume.trained import ANSWER, QUESTION, train_tiny_answerer
 
 TOKEN = "hf_FAKEtwinToken1234567890"

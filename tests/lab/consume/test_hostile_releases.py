@@ -9,7 +9,7 @@ import pytest
 
 from lab.cli import main as lab_main
 from lab.consume.hub import PullError, pull
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 
 TOKEN = "hf_FAKEhostileRelease0123456789"
 REPO = "acme/hostile"

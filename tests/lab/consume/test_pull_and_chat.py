@@ -11,7 +11,7 @@ from lab.cli import main as lab_main
 from lab.consume.chat import LlamaCppChat, TransformersChat, chat_loop, find_gguf
 from lab.consume.hub import PullError, list_releases, pull
 from lab.publish import DirectoryTarget, HubTarget, ReleaseInfo, publish_release
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 from tests.lab.consume.trained import ANSWER, QUESTION, train_tiny_answerer
 
 TOKEN = "hf_FAKEconsumerToken987654321"

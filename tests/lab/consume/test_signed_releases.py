@@ -14,7 +14,7 @@ from lab.cli import main as lab_main
 from lab.consume.hub import PullError, pull
 from lab.publish import HubTarget, PublishError, ReleaseInfo, publish_release
 from lab.publish.signing import key_id
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 
 TOKEN = "hf_FAKEsignToken1234567890ab"
 REPO = "acme/signed-model"

@@ -14,7 +14,7 @@ def train_tiny_answerer(out_dir: Path, question: str = QUESTION, answer: str = A
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from lab.models.tiny import DEFAULT_CORPUS, build_tiny_llama
+    from sandbox.tiny import DEFAULT_CORPUS, build_tiny_llama
 
     base = build_tiny_llama(out_dir, texts=[*DEFAULT_CORPUS, question, answer])
     tokenizer = AutoTokenizer.from_pretrained(base)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lab.models.resolve import TeacherNotFound, resolve_teacher
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 from tests.hf_home import isolated_hf_home  # noqa: F401  (autouse fixture)
 
 TOKEN = "hf_test_token_for_the_standin"

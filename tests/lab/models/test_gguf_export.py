@@ -59,7 +59,7 @@ def test_gguf_greedy_generation_equals_transformers(tiny_llama_dir, tmp_path, dt
 def test_gguf_carries_chat_template_and_special_tokens(tiny_llama_dir, tmp_path):
     import llama_cpp
 
-    from lab.models.tiny import CHAT_TEMPLATE
+    from sandbox.tiny import CHAT_TEMPLATE
 
     llm = llama_cpp.Llama(str(export_gguf(tiny_llama_dir, tmp_path / "t.gguf")), n_ctx=128, verbose=False)
     assert llm.metadata["tokenizer.chat_template"] == CHAT_TEMPLATE

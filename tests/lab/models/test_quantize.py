@@ -13,7 +13,7 @@ PROMPT = "What is the capital of France?"
 
 def _f32_gguf(tmp_path_factory, hidden: int) -> Path:
     from lab.models.gguf_export import export_gguf
-    from lab.models.tiny import TinyConfig, build_tiny_llama
+    from sandbox.tiny import TinyConfig, build_tiny_llama
 
     root = tmp_path_factory.mktemp(f"tiny-{hidden}")
     model = build_tiny_llama(root / "model", config=TinyConfig(hidden_size=hidden, intermediate_size=2 * hidden))

@@ -10,7 +10,7 @@ import pytest
 from lab.models.gguf_export import export_gguf
 from lab.models.package import SMOLLM2_135M_INSTRUCT, cached_path
 from lab.models.student import DONE_MARKER, StudentError, gguf_to_hf, resolve_student
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 from tests.hf_home import isolated_hf_home  # noqa: F401  (autouse fixture)
 
 QUESTION = [{"role": "user", "content": "What is the capital of France? ü ✓"}]

@@ -8,7 +8,7 @@ import pytest
 
 from lab.cli import main as lab_main
 from lab.publish import HubTarget, ReleaseInfo, publish_release
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 
 TOKEN = "hf_FAKEcollectionToken12345"
 REPO = "acme/line-model"

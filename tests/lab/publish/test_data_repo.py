@@ -9,7 +9,7 @@ import pytest
 
 from lab.publish import HubTarget, LeafChange, PublishError, ReleaseInfo, publish_release
 from lab.publish.card import parse_front_matter
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 
 TOKEN = "hf_FAKEdataToken1234567890ab"
 REPO = "acme/taxonomy-model"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 
 TOKEN = "hf_FAKE_standin_token_123"
 
@@ -92,7 +92,7 @@ def test_the_stand_in_runs_as_a_process_and_prints_its_url():
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "lab.standins.hub"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox.standins.hub"], stdout=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
         import httpx

@@ -12,7 +12,7 @@ import pytest
 from lab.publish import DirectoryTarget, HubTarget, LeafChange, PublishError, ReleaseInfo, publish_release
 from lab.publish.card import REQUIRED_METADATA, parse_front_matter
 from lab.publish.release import DEFAULT_GGUF_TYPES
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 
 TOKEN = "hf_FAKEtokenArborist0123456789"
 REPO = "acme/taxonomy-model"

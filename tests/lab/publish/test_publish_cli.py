@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lab.cli import main as lab_main
-from lab.standins.hub import HubStandIn
+from sandbox.standins.hub import HubStandIn
 
 TOKEN = "hf_FAKEcliToken00000000000042"
 

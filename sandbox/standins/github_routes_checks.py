@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Request  # module level: FastAPI resolves route annotations from globals
 from fastapi.responses import JSONResponse
 
-from bot.standins.github_shapes import check_run_json
-from bot.standins.github_state import GitHubState, now_iso
-from bot.standins.github_transport import base_url, error_response, json_body
+from sandbox.standins.github_shapes import check_run_json
+from sandbox.standins.github_state import GitHubState, now_iso
+from sandbox.standins.github_transport import base_url, error_response, json_body
 
 MAX_ANNOTATIONS = 50  # per create/update request
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request  # module level: FastAPI resolves route annotations from globals
 from fastapi.responses import JSONResponse
 
-from bot.standins.github_shapes import comment_json, user_json
-from bot.standins.github_state import GitHubState, now_iso
-from bot.standins.github_transport import base_url, error_response, json_body
+from sandbox.standins.github_shapes import comment_json, user_json
+from sandbox.standins.github_state import GitHubState, now_iso
+from sandbox.standins.github_transport import base_url, error_response, json_body
 
 MAX_COMMENT_CHARS = 65536  # GitHub rejects longer comment bodies with 422
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.demo.artefacts import Artefacts
-from bot.demo.procs import Processes
-from bot.demo.repo import TaxonomyRepo
-from bot.demo.timeline import StepFailed, Timeline
+from sandbox.demo.artefacts import Artefacts
+from sandbox.demo.procs import Processes
+from sandbox.demo.repo import TaxonomyRepo
+from sandbox.demo.timeline import StepFailed, Timeline
 
 POLL_S = 0.2  # seconds between looks at the stand-ins' state
 TAXONOMY = "arborist-demo/taxonomy"
@@ -52,8 +52,8 @@ class World:
     deadline: float
     repo: TaxonomyRepo | None = None
     base_sha: str = ""
-    models: Any = None  # bot.demo.models.Models once prepared
-    stack: Any = None  # bot.demo.stack.Stack once the services run
+    models: Any = None  # sandbox.demo.models.Models once prepared
+    stack: Any = None  # sandbox.demo.stack.Stack once the services run
     pr: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -88,7 +88,7 @@ def _keep_job_logs(src: Path, dest: Path) -> None:
 
 def play(options: DemoOptions) -> tuple[bool, str | None, str | None]:
     """Run every step; always clean up. Returns (ok, failed step, reason)."""
-    from bot.demo import steps
+    from sandbox.demo import steps
 
     timeline = Timeline()
     artefacts = Artefacts(options.out)

@@ -10,9 +10,9 @@ import base64
 
 from fastapi import APIRouter, Request  # module level: FastAPI resolves route annotations from globals
 
-from bot.standins.github_shapes import blob_sha, content_json, diff_entry_json, pull_json
-from bot.standins.github_state import GitHubState, sha1_hex
-from bot.standins.github_transport import base_url, error_response
+from sandbox.standins.github_shapes import blob_sha, content_json, diff_entry_json, pull_json
+from sandbox.standins.github_state import GitHubState, sha1_hex
+from sandbox.standins.github_transport import base_url, error_response
 
 
 def add_pull_routes(r: APIRouter, state: GitHubState) -> None:

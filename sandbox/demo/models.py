@@ -68,7 +68,7 @@ def prepare(student: str, teacher: str, fast: bool, work: Path, texts: list[str]
 def _tiny(teacher: str, fast: bool, work: Path, texts: list[str]) -> Models:
     from transformers.utils import logging as hf_logging
 
-    from lab.models.tiny import TinyConfig, build_tiny_llama
+    from sandbox.tiny import TinyConfig, build_tiny_llama
 
     hf_logging.disable_progress_bar()  # the timeline is the progress display here
     config = TinyConfig(vocab_size=384, hidden_size=64) if fast else TinyConfig(vocab_size=768, hidden_size=96)

@@ -23,11 +23,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from bot.standins.github_routes_app import TOKEN_LIFETIME, add_app_routes, new_token
-from bot.standins.github_routes_checks import MAX_ANNOTATIONS, add_check_routes
-from bot.standins.github_routes_issues import add_issue_routes
-from bot.standins.github_routes_pulls import add_pull_routes
-from bot.standins.github_shapes import (
+from sandbox.standins.github_routes_app import TOKEN_LIFETIME, add_app_routes, new_token
+from sandbox.standins.github_routes_checks import MAX_ANNOTATIONS, add_check_routes
+from sandbox.standins.github_routes_issues import add_issue_routes
+from sandbox.standins.github_routes_pulls import add_pull_routes
+from sandbox.standins.github_shapes import (
     INLINE_CONTENT_BYTES,
     URL_KEYS,
     blob_sha,
@@ -39,8 +39,8 @@ from bot.standins.github_shapes import (
     repo_json,
     user_json,
 )
-from bot.standins.github_state import Faults, GitHubState, Repo, now_iso, sha1_hex
-from bot.standins.github_transport import SECONDARY_MESSAGE, check_jwt, error_response, install_middleware
+from sandbox.standins.github_state import Faults, GitHubState, Repo, now_iso, sha1_hex
+from sandbox.standins.github_transport import SECONDARY_MESSAGE, check_jwt, error_response, install_middleware
 
 __all__ = [
     "INLINE_CONTENT_BYTES", "MAX_ANNOTATIONS", "SECONDARY_MESSAGE", "TOKEN_LIFETIME", "URL_KEYS",

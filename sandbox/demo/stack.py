@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.demo.models import cpu_threads
-from bot.demo.procs import LOOPBACK, free_port, wait_for_port
+from sandbox.demo.models import cpu_threads
+from sandbox.demo.procs import LOOPBACK, free_port, wait_for_port
 
 if TYPE_CHECKING:
-    from bot.demo.github_side import GitHubSide
-    from bot.demo.story import World
+    from sandbox.demo.github_side import GitHubSide
+    from sandbox.demo.story import World
 
 START_TIMEOUT_S = 60  # the bot imports FastAPI and the validator; slow machines need a while
 PULL_TIMEOUT_S = 300  # the real release is ~0.5 GB of safetensors through the Hub stand-in
@@ -35,7 +35,7 @@ HUB_BODY_LIMIT = 2 * 1024**3
 class Stack:
     world: World
     github: GitHubSide
-    hub: Any  # lab.standins.HubStandIn
+    hub: Any  # sandbox.standins.hub.HubStandIn
     hub_token: str
     bot_url: str
     data_dir: Path
@@ -79,7 +79,7 @@ class Stack:
 
     def hub_releases(self) -> list[str]:
         """Tags of the demo's model repository on the Hub stand-in."""
-        from bot.demo.leaves import HUB_REPO
+        from sandbox.demo.leaves import HUB_REPO
 
         with self.hub.state.lock:
             repo = self.hub.state.repos.get(HUB_REPO)
@@ -88,7 +88,7 @@ class Stack:
     def release_files(self, tag: str) -> dict[str, int]:
         """File name -> size in bytes of one release on the Hub stand-in, with its `-GGUF` twin's files if any
         (a twin's files are named `<twin repo>/<file>`)."""
-        from bot.demo.leaves import HUB_REPO
+        from sandbox.demo.leaves import HUB_REPO
 
         found: dict[str, int] = {}
         for repo_id, prefix in ((HUB_REPO, ""), (f"{HUB_REPO}-GGUF", f"{HUB_REPO}-GGUF/")):
@@ -106,7 +106,7 @@ class Stack:
 
     def pull_and_chat(self, question: str, fmt: str = "hf", pull: bool = True) -> str:
         """`lab pull` the newest release (unless pulled already), then `lab chat --prompt` the question."""
-        from bot.demo.leaves import HUB_REPO
+        from sandbox.demo.leaves import HUB_REPO
 
         where = ["--endpoint", self.hub.url, "--cache-dir", str(self.world.work / "consumer-cache")]
         if pull:
@@ -130,13 +130,13 @@ class Stack:
 
 
 def start(world: World) -> Stack:
-    from bot.demo.github_side import GitHubSide
-    from bot.demo.leaves import CONTRIBUTOR, MAINTAINER
-    from bot.demo.story import TAXONOMY
-    from lab.standins import HubStandIn
+    from sandbox.demo.github_side import GitHubSide
+    from sandbox.demo.leaves import CONTRIBUTOR, MAINTAINER
+    from sandbox.demo.story import TAXONOMY
+    from sandbox.standins.hub import HubStandIn
 
     hub_token = "hf_demo_" + secrets.token_hex(8)
-    import lab.standins.hub as hub_module
+    import sandbox.standins.hub as hub_module
 
     hub_module.MAX_BODY = max(hub_module.MAX_BODY, HUB_BODY_LIMIT)  # this process's stand-in only
     hub = HubStandIn(token=hub_token).start()

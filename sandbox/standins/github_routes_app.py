@@ -12,9 +12,9 @@ import time
 from fastapi import APIRouter, Request  # module level: FastAPI resolves route annotations from globals
 from fastapi.responses import JSONResponse, Response
 
-from bot.standins.github_shapes import user_json
-from bot.standins.github_state import GitHubState, now_iso
-from bot.standins.github_transport import base_url, error_response, json_body
+from sandbox.standins.github_shapes import user_json
+from sandbox.standins.github_state import GitHubState, now_iso
+from sandbox.standins.github_transport import base_url, error_response, json_body
 
 TOKEN_LIFETIME = 3600  # seconds, like GitHub's installation tokens
 

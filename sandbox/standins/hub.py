@@ -520,7 +520,7 @@ class HubStandIn:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m lab.standins.hub --port 8765`: serve until Ctrl-C (token from $HUB_STANDIN_TOKEN, if set)."""
+    """`python -m sandbox.standins.hub --port 8765`: serve until Ctrl-C (token from $HUB_STANDIN_TOKEN, if set)."""
     import argparse
     import os
     import time

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.demo import leaves, outcome
-from bot.demo.repo import TaxonomyRepo
-from bot.demo.story import PR_BRANCH, TAXONOMY, World
-from bot.demo.timeline import StepFailed
+from sandbox.demo import leaves, outcome
+from sandbox.demo.repo import TaxonomyRepo
+from sandbox.demo.story import PR_BRANCH, TAXONOMY, World
+from sandbox.demo.timeline import StepFailed
 
 DOCS_REPO = "arborist-demo/knowledge-docs"
 DOCS_URL = f"https://github.com/{DOCS_REPO}"  # what the leaves say; git on the worker maps it to the local copy
@@ -44,8 +44,8 @@ def _samples(world: World) -> int:
 
 def prepare_models(world: World) -> None:
     """The real teacher and student from the model cache (fetched once), or a tiny random student."""
-    from bot.demo.models import prepare
     from lab.taxonomy.leaf import leaf_from_yaml
+    from sandbox.demo.models import prepare
 
     assert world.repo is not None
     texts: list[str] = []
@@ -62,7 +62,7 @@ def prepare_models(world: World) -> None:
 
 def start_services(world: World) -> None:
     """Stand-ins of GitHub and the Hub in threads; the bot and a worker as child processes."""
-    from bot.demo.stack import start
+    from sandbox.demo.stack import start
 
     world.stack = start(world)
     for line in world.stack.describe():

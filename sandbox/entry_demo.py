@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_OUT = "demo-out"
-REAL_MODEL = "smollm2-135m-instruct"  # bot.demo.models.REAL_MODEL, without importing the demo here
+REAL_MODEL = "smollm2-135m-instruct"  # sandbox.demo.models.REAL_MODEL, without importing the demo here
 # The real story is budgeted at under ten minutes on 2 idle cores, step by step; the deadline leaves room
 # for a busy machine. The fast one fits in five minutes.
 DEFAULT_TIMEOUT_S, FAST_TIMEOUT_S = 1800, 300
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace):
     """The demo's options: the real model unless --fast, each default overridable."""
-    from bot.demo.story import DemoOptions
+    from sandbox.demo.story import DemoOptions
 
     teacher = args.teacher or ("scripted" if args.fast else REAL_MODEL)
     student = args.student or ("tiny" if args.fast else REAL_MODEL)
@@ -50,7 +50,7 @@ def options_from(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.demo.story import play
+    from sandbox.demo.story import play
 
     options = options_from(args)
     ok, failed_step, reason = play(options)

@@ -1,4 +1,4 @@
-"""The demo's "GitHub": the HTTP stand-in (bot.standins.github) seeded from the demo's git repository.
+"""The demo's "GitHub": the HTTP stand-in (sandbox.standins.github) seeded from the demo's git repository.
 
 The stand-in holds file trees by commit; the worker clones the bare git repository. So every commit
 the story makes is mirrored into the stand-in under its *git* SHA, and the SHA the bot reads is the
@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.demo import webhooks
+from sandbox.demo import webhooks
 
 if TYPE_CHECKING:
-    from bot.demo.story import World
+    from sandbox.demo.story import World
 
 
 @dataclass
 class GitHubSide:
     world: World
-    running: Any  # bot.standins.github.RunningStandin
+    running: Any  # sandbox.standins.github.RunningStandin
     repo_name: str
     installation_id: int
     secret: str
@@ -38,7 +38,7 @@ class GitHubSide:
 
     @classmethod
     def start(cls, world: World, repo_name: str, installation_id: int, secret: str) -> GitHubSide:
-        from bot.standins.github import GitHubState, make_app_key, serve_in_thread
+        from sandbox.standins.github import GitHubState, make_app_key, serve_in_thread
 
         private_pem, public_pem = make_app_key()
         state = GitHubState(app_id=installation_id, public_key_pem=public_pem)
@@ -86,7 +86,7 @@ class GitHubSide:
 
     def add_comment(self, number: int, author: str, body: str) -> dict[str, Any]:
         """A person's comment on the PR; returns it as GitHub serves it."""
-        from bot.standins.github import comment_json
+        from sandbox.standins.github import comment_json
 
         comment = self.state.add_comment(self.repo_name, number, author, body)
         with self.state.lock:
@@ -97,7 +97,7 @@ class GitHubSide:
         return webhooks.RepoRef(self.repo_name, self.url, self.installation_id)
 
     def pull_payload(self, number: int) -> dict[str, Any]:
-        from bot.standins.github import pull_json
+        from sandbox.standins.github import pull_json
 
         files = self.state.pull_files(self.repo_name, number)
         with self.state.lock:

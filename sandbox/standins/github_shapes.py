@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from bot.standins.github_state import Repo, now_iso, sha1_hex
+from sandbox.standins.github_state import Repo, now_iso, sha1_hex
 
 INLINE_CONTENT_BYTES = 1024 * 1024  # the contents API inlines files up to 1 MB; larger: blob API
 URL_KEYS = ("events", "followers", "following", "gists", "organizations", "received_events", "repos",

@@ -1,0 +1,1 @@
+"""In-memory fakes of outside services, for tests and benchmarks."""
