@@ -1,7 +1,7 @@
 """The `/precheck` report: per leaf, question / seed answer / model answer side by side, scored, and a verdict.
 
 Every quoted text is a stranger's (the PR's questions and answers) or a model's output, so each is
-shown as one bounded, inert code span (`bot.commands.quoting.code_span`, as refusals quote a
+shown as one bounded, inert code span (`schemas.quoting.code_span`, as refusals quote a
 command): no @mention notifies anyone, no link, image, HTML or emphasis renders. Pipes are escaped
 so a cell cannot break its table; line breaks become spaces. Pure functions of plain data.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.commands.quoting import code_span
 from lab.evaluate.precheck import WELL_ANSWERED, Answered, by_leaf, verdict
+from schemas.quoting import code_span
 
 CELL_CHARS = 240  # characters of one question or answer shown in a cell
 LEAF_CHARS = 200  # characters of a leaf path shown

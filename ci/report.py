@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.github.protocol import CheckRunOutput, GitHubClient
-from bot.jobs.steplines import (  # noqa: F401 - re-exported: the protocol's one home for ci steps
+from ci.env import CiEnv, EnvError
+from schemas.masking import mask
+from schemas.step_report import render_step_report
+from schemas.steplines import (  # noqa: F401 - re-exported for ci steps
     CHECK_TEXT_LIMIT,
     COMMENT_LIMIT,
     PROGRESS_PREFIX,
@@ -37,8 +40,6 @@ from bot.jobs.steplines import (  # noqa: F401 - re-exported: the protocol's one
     parse_line,
     truncate,
 )
-from ci.env import CiEnv, EnvError
-from schemas.masking import mask
 
 PROGRESS_MIN_INTERVAL_S = 5.0  # GitHub edits are throttled to one per this many seconds (stdout is not)
 
@@ -89,8 +90,6 @@ class Reporter:
         return 1
 
     def _edit(self, state: str, progress: Progress | None = None, result: Result | None = None) -> None:
-        from bot.jobs.render import render_step_report
-
         assert self.github is not None
         body = render_step_report(self.kind, self.job_id, state, progress=progress, result=result)
         if self.status_comment_id:

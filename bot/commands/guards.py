@@ -12,7 +12,7 @@
    `/precheck`, also the pull request's own author when `precheck.allow_author` is true.
 
 A refusal carries the reason; `reply` says whether the bot answers it on the PR. The reply quotes
-the command as an inert code span (bot.commands.quoting), never as live Markdown.
+the command as an inert code span (schemas.quoting), never as live Markdown.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.commands.parser import ArgumentError, Arguments, RawCommand, find_command, parse_arguments
-from bot.commands.quoting import quote_line
 from bot.commands.registry import EVERYONE, MAINTAINERS_OR_AUTHOR, CommandSpec, lookup
 from bot.github.protocol import GitHubClient
+from schemas.quoting import quote_line
 
 NOT_CREATED, NO_COMMAND, NOT_A_PR, PR_CLOSED, FROM_BOT = "not-created", "no-command", "not-a-pr", "pr-closed", "bot"
 UNKNOWN, BAD_ARGUMENTS, NOT_ALLOWED = "unknown-command", "bad-arguments", "not-allowed"

@@ -14,7 +14,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from bot.commands.quoting import code_span
+from schemas.quoting import code_span
 
 MAX_BODY_CHARS = 65_536  # GitHub's comment limit; anything longer is not a comment we read
 MAX_LINE_CHARS = 1_000  # a command line longer than this is refused, not parsed

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
+from schemas.step_report import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
+
 STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
 ACTIVE = (QUEUED, RUNNING)
 FINAL = (SUCCEEDED, FAILED, CANCELLED)

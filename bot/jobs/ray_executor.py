@@ -24,9 +24,9 @@ from typing import Any, TextIO
 from bot.jobs.executors import LocalExecutor
 from bot.jobs.model import FAILED, KINDS, Job
 from bot.jobs.settings import JobSettings
-from bot.jobs.steplines import Progress, Result, parse_line
 from bot.jobs.worker import LOG_TAIL_CHARS, PUBLISH_TRIES, StepOutcome, Worker, ci_command
 from schemas.masking import known_secrets, mask, register_secret
+from schemas.steplines import Progress, Result, parse_line
 
 LOG = logging.getLogger("arborist.ray")
 ENTRYPOINT = "python -m bot.jobs.ray_executor"  # fixed: the job's inputs travel as data, in ARGV_VAR

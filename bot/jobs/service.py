@@ -14,9 +14,10 @@ from bot.github.protocol import GitHubClient, PullRequest
 from bot.jobs.approvals import Approval, ApprovalStore
 from bot.jobs.executors import Executor, make_executor
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, Job
-from bot.jobs.render import STATUS_MARKER, check_fields, render_check_output, render_status_comment
+from bot.jobs.render import check_fields, render_check_output, render_status_comment
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import ADMITTED, JobStore
+from schemas.step_report import STATUS_MARKER
 
 LOG = logging.getLogger("arborist.jobs")
 

@@ -27,8 +27,8 @@ from bot.github.protocol import GitHubClient
 from bot.jobs.executors import approved_arg
 from bot.jobs.model import CANCELLED, FAILED, PR_KINDS, QUEUED, SUCCEEDED, Job
 from bot.jobs.service import JobService
-from bot.jobs.steplines import Progress, Result, parse_line
 from schemas.masking import known_secrets, mask
+from schemas.steplines import Progress, Result, parse_line
 
 LOG = logging.getLogger("arborist.worker")
 PROGRESS_PUBLISH_S = 5.0  # at most one GitHub edit per this many seconds for progress

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bot.jobs.steplines import Result, parse_line
 from ci.generate import main, pick_leaves
+from schemas.steplines import Result, parse_line
 from tests.gitrepo import commit, git
 from tests.lab.generate.conftest import FREEFORM as LEAF
 

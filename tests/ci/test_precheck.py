@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs.steplines import Result, parse_line
 from ci.precheck import main
+from schemas.steplines import Result, parse_line
 from tests.ci.test_generate import ATTRIBUTION, NEW_LEAF, taxonomy  # noqa: F401 - the shared repository fixture
 from tests.conftest import REPO_ROOT
 from tests.lab.generate.conftest import FREEFORM

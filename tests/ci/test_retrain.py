@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from bot.jobs.steplines import Result, parse_line
 from ci.retrain import NOTE_MARKER, prs_from_subjects
+from schemas.steplines import Result, parse_line
 from tests.conftest import REPO_ROOT
 from tests.gitrepo import commit, git
 

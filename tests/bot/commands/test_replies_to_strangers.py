@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from bot.commands.quoting import MAX_QUOTE_CHARS, code_span
 from bot.commands.registry import render_help
 from bot.commands.throttle import ReplyThrottle
 from bot.handlers.comments import on_comment_created
+from schemas.quoting import MAX_QUOTE_CHARS, code_span
 from tests.bot.jobs.world import PR, REPO, STRANGER, comment_event, make_world
 
 HOSTILE = [

@@ -9,8 +9,8 @@ from bot.handlers.comments import on_comment_created
 from bot.handlers.push import on_push
 from bot.handlers.workflow import on_workflow_job, on_workflow_run
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
-from bot.jobs.render import render_step_report
-from bot.jobs.steplines import Result
+from schemas.step_report import render_step_report
+from schemas.steplines import Result
 from tests.bot.jobs.world import HEAD, INSTALLATION, PR, REPO, comment_event, make_world, push_event
 
 

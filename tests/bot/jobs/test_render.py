@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job
-from bot.jobs.render import (
-    COMMENT_LIMIT,
-    STATUS_MARKER,
-    check_fields,
-    progress_bar,
-    render_check_output,
-    render_status_comment,
-)
+from bot.jobs.render import check_fields, render_check_output, render_status_comment
+from schemas.step_report import STATUS_MARKER, progress_bar
+from schemas.steplines import COMMENT_LIMIT
 
 
 def job(state: str, **kw) -> Job:

@@ -1,8 +1,8 @@
 """The lines a ci step prints to report back: `::arborist-progress::{json}` and `::arborist-result::{json}`.
 
-Formatting and parsing live here, in the bot, so the worker can read them without importing `ci`;
-`ci.report` (which documents the protocol) writes them. Parsing never fails: a malformed line is
-plain output.
+A contract between two packages, so it lives in neither: `ci.report` (which documents the protocol)
+writes these lines and the bot's worker reads them, and neither imports the other. Pure: no I/O.
+Parsing never fails: a malformed line is plain output.
 """
 
 from __future__ import annotations

@@ -3,14 +3,15 @@
 Inside a code span GitHub renders nothing: no @mention (so nobody is notified), no link or image,
 no HTML, no emphasis, no issue reference. The span's backtick fence is longer than any run of
 backticks in the text, so the text cannot close it early; control and bidi characters are shown as
-`?`, and long text is cut with an ellipsis.
+`?`, and long text is cut with an ellipsis. The bot's replies and ci's reports both quote strangers,
+so the one way to do it lives here, in neither.
 """
 
 from __future__ import annotations
 
 import re
 
-MAX_QUOTE_CHARS = 200  # the most characters of a user's text the bot repeats
+MAX_QUOTE_CHARS = 200  # the most characters of a user's text Arborist repeats
 HIDDEN_CHARS_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 BACKTICKS_RE = re.compile(r"`+")
 
