@@ -22,6 +22,8 @@ _HELP = {
     "arborist_github_rate_limit_remaining": ("gauge", "Requests left in the current GitHub rate-limit window."),
     "arborist_queue_depth": ("gauge", "Deliveries accepted but not yet handled."),
     "arborist_installation_events_total": ("counter", "App installation events by action."),
+    "arborist_jobs": ("gauge", "Jobs waiting or running, by kind and state (read from the job store at scrape)."),
+    "arborist_workers": ("gauge", "Workers heard from within two minutes, by what they are doing (running, idle)."),
 }
 
 

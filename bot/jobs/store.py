@@ -105,6 +105,14 @@ class JobStore:
         with self._lock:
             return [Job.from_row(r) for r in self._db.execute(query + " ORDER BY id", params)]
 
+    def recent(self, limit: int, kind: str | None = None) -> list[Job]:
+        """The newest finished jobs (of `kind`), newest first: bounded, for the status page."""
+        query, params = f"SELECT * FROM jobs WHERE state IN ({','.join('?' * len(FINAL))})", list(FINAL)
+        if kind is not None:
+            query, params = query + " AND kind = ?", [*params, kind]
+        with self._lock:
+            return [Job.from_row(r) for r in self._db.execute(query + " ORDER BY id DESC LIMIT ?", [*params, limit])]
+
     def queue_position(self, job_id: int) -> int | None:
         """1 for the next job a worker will claim; None when the job is not queued."""
         with self._lock:

@@ -288,3 +288,21 @@ def test_a_worker_shutting_down_stops_the_step_and_gives_the_job_back(tmp_path):
     assert (job.state, job.attempts, job.lease_owner) == (QUEUED, 0, None)
     assert not _alive(int(pid_file.read_text()))
     assert "position 1 in the queue" in world.status_comments()[0].body
+
+
+def test_a_worker_reports_its_heartbeat_with_its_job_and_leaves_when_stopped(tmp_path):
+    world = queued_world(tmp_path)
+    seen: list[tuple[str, int | None]] = []
+    cmd = step(tmp_path, """
+        progress("working", 0.5)
+        time.sleep(0.6)
+        result("success", "done")
+        """)
+    worker = worker_for(world, cmd)
+    beats = world.service.heartbeats
+    original = beats.beat
+    beats.beat = lambda who, job_id: (seen.append((who, job_id)), original(who, job_id))[1]
+    assert worker.run_forever(max_jobs=1) == 1
+    assert (worker.worker_id, None) in seen  # polled while idle
+    assert seen.count((worker.worker_id, 1)) >= 2  # claimed job 1, then renewed its lease while running it
+    assert beats.workers() == []  # stopped cleanly: no longer listed
