@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from lab.generate.prompts import TRAINING_SYSTEM_PROMPT
 from lab.publish.evaluation import Metric, extract_metrics, format_value
-from lab.publish.release import ReleaseInfo
+from lab.publish.release import LeafChange, ReleaseInfo
 
 if TYPE_CHECKING:
     from lab.publish.quants import GGUFSet
@@ -24,6 +24,8 @@ BASE_TAGS = ("arborist", "instructlab", "taxonomy", "text-generation", "gguf")
 MAX_ATTRIBUTION_CHARS = 4000  # per leaf
 MAX_CELL_CHARS = 200
 MAX_LEAVES_LISTED = 500
+MAX_LEAVES_NAMED = 6  # in the "what changed" paragraph; the table lists them all
+STATUS_WORDS = {"added": "added", "modified": "changed", "removed": "removed"}  # LeafChange.status -> prose
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 
@@ -97,23 +99,91 @@ def _evaluation_section(metrics: list[Metric], previous: list[Metric], prev_tag:
     return [*rows, ""]
 
 
+def _leaf_name(leaf: LeafChange) -> str:
+    """`path` (#PR) for prose: backticks stripped from the contributor's path, PR linked when known."""
+    name = f"`{_cell(leaf.path).replace('`', '')}`"
+    if leaf.pr_number and leaf.pr_url:
+        return f"{name} ([#{leaf.pr_number}]({leaf.pr_url}))"
+    return f"{name} (#{leaf.pr_number})" if leaf.pr_number else name
+
+
+def _leaves_prose(leaves: list[LeafChange]) -> str:
+    """'added `a` (#3) and `b` (#4); changed `c` (#5)': each status once, at most MAX_LEAVES_NAMED named."""
+    groups: dict[str, list[LeafChange]] = {}
+    for leaf in leaves:
+        groups.setdefault(leaf.status, []).append(leaf)
+    parts, named = [], 0
+    for status in sorted(groups, key=lambda s: (list(STATUS_WORDS).index(s) if s in STATUS_WORDS else 9, s)):
+        group = groups[status]
+        shown = group[: max(0, MAX_LEAVES_NAMED - named)]
+        named += len(shown)
+        names = [_leaf_name(leaf) for leaf in shown]
+        if len(group) > len(shown):
+            names.append(f"{len(group) - len(shown)} more")
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        parts.append(f"{STATUS_WORDS.get(status, _cell(status))} {listed}")
+    return "; ".join(parts)
+
+
+def _data_prose(info: ReleaseInfo, previous: dict[str, Any] | None) -> str:
+    """'It trained on 1,200 samples (knowledge 900, skills 300; 500 in v0)', or '' when not recorded."""
+    samples = sum(info.data_counts.values())
+    if not samples:
+        return ""
+    notes = [", ".join(f"{_cell(phase)} {count:,}" for phase, count in info.data_counts.items())]
+    if len(info.data_counts) == 1:
+        notes = [_cell(next(iter(info.data_counts)))]
+    before = sum(((previous or {}).get("data_counts") or {}).values())
+    if before:
+        notes.append(f"{before:,} in {_cell((previous or {}).get('tag') or 'the previous release')}")
+    return f"It trained on {samples:,} samples ({'; '.join(notes)})."
+
+
+def _score_prose(info: ReleaseInfo, previous: dict[str, Any] | None) -> str:
+    """The headline score against the previous release, or the base model, with the gate's word."""
+    now = extract_metrics(info.evaluation)
+    if not now:
+        return "No evaluation was recorded for it."
+    head = now[0]
+    then = {m.name: m for m in extract_metrics((previous or {}).get("evaluation"))}.get(head.name)
+    ci = f" (95% CI {format_value(head.ci[0])}-{format_value(head.ci[1])})" if head.ci else ""
+    name = _cell(head.name)
+    if then is not None:
+        text = (f"On the taxonomy's seed questions {name} went from {format_value(then.value)} to "
+                f"{format_value(head.value)}{ci}, {head.value - then.value:+.3f}.")
+    elif head.baseline is not None:
+        text = (f"On the taxonomy's seed questions it scores {name} {format_value(head.value)}{ci} against "
+                f"{format_value(head.baseline)} for the base model, {head.value - head.baseline:+.3f}.")
+    else:
+        text = f"On the taxonomy's seed questions it scores {name} {format_value(head.value)}{ci}."
+    gate = info.evaluation.get("gate") if isinstance(info.evaluation, dict) else None
+    if isinstance(gate, dict) and gate.get("decision") in ("pass", "block"):
+        reason = _cell(str(gate.get("reason") or "")).rstrip(".")
+        verb = "passed" if gate["decision"] == "pass" else "blocked"
+        text += f" The release gate {verb}" + (f": {reason}." if reason else ".")
+    return text
+
+
 def _changes(info: ReleaseInfo, previous: dict[str, Any] | None) -> list[str]:
-    """One paragraph: what changed since the previous release (leaves, data, headline score)."""
+    """One paragraph of prose: what changed since the previous release (leaves and PRs, data, score)."""
     base_url, sha, prev_sha = info.taxonomy_url(), info.taxonomy_sha, info.previous_taxonomy_sha
+    leaves = _leaves_prose(info.leaves)
     if not prev_sha:
-        return ["This is the first release of this model.", ""]
-    counts = Counter(leaf.status for leaf in info.leaves)
-    leaves = ", ".join(f"{n} leaf{'s' if n != 1 else ''} {status}" for status, n in sorted(counts.items()))
-    text = (f"**What changed** since {_cell((previous or {}).get('tag') or 'the previous release')} "
-            f"([`{prev_sha[:12]}...{sha[:12]}`]({base_url}/compare/{prev_sha}...{sha})): "
-            f"{leaves or 'no leaf changed'}")
-    samples, before = sum(info.data_counts.values()), sum(((previous or {}).get("data_counts") or {}).values())
-    if samples:
-        text += f"; trained on {samples:,} samples" + (f" ({before:,} before)" if before else "")
-    now, then = extract_metrics(info.evaluation), extract_metrics((previous or {}).get("evaluation"))
-    if now and then and now[0].name == then[0].name:
-        text += f"; {_cell(now[0].name)} {format_value(then[0].value)} → {format_value(now[0].value)}"
-    return [text + ".", ""]
+        opening = ("This is the first release of this model"
+                   + (f": it learned the taxonomy's leaves, {leaves}." if leaves else "."))
+        title = "## What is in this first release"
+    else:
+        tag = _cell((previous or {}).get("tag") or "the previous release")
+        span = f"[`{prev_sha[:12]}...{sha[:12]}`]({base_url}/compare/{prev_sha}...{sha})"
+        if leaves:
+            opening = f"Since {tag} (taxonomy {span}) contributors {leaves}."
+        elif prev_sha == sha:
+            opening = f"Nothing changed in the taxonomy since {tag} (same commit `{sha[:12]}`): this is a retrain."
+        else:
+            opening = f"No taxonomy leaf changed since {tag} (taxonomy {span}): this is a retrain."
+        title = f"## What changed since {tag}"
+    body = " ".join(part for part in (opening, _data_prose(info, previous), _score_prose(info, previous)) if part)
+    return [title, "", body, ""]
 
 
 def _use_it(repo_id: str, tag: str, gguf_repo: str, ggufs: GGUFSet | None) -> list[str]:
@@ -123,7 +193,13 @@ def _use_it(repo_id: str, tag: str, gguf_repo: str, ggufs: GGUFSet | None) -> li
              f"lab chat {repo_id}", "```", "",
              "```python", "from transformers import AutoModelForCausalLM, AutoTokenizer",
              f'model = AutoModelForCausalLM.from_pretrained("{repo_id}", revision="{tag}")',
-             f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}", revision="{tag}")', "```", ""]
+             f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}", revision="{tag}")',
+             f'messages = [{{"role": "system", "content": "{TRAINING_SYSTEM_PROMPT}"}},  # as in training',
+             '            {"role": "user", "content": "What is the capital of France?"}]',
+             "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True, "
+             "return_tensors=\"pt\")",
+             "output = model.generate(**inputs, max_new_tokens=64)",
+             'print(tokenizer.decode(output[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True))', "```", ""]
     if gguf_repo:
         quant = next((f.quant for f in (ggufs.files if ggufs else []) if f.quant == "Q4_K_M"), "f16")
         lines += [f"GGUF files for llama.cpp, Ollama and LM Studio (f16 and the usual quants) are in "

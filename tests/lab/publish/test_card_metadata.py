@@ -8,6 +8,7 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData, ModelCard, ModelCardData
 
+from lab.generate.prompts import TRAINING_SYSTEM_PROMPT
 from lab.publish import LeafChange, ReleaseInfo
 from lab.publish.card import parse_front_matter, render_card
 from lab.publish.data_card import render_data_card
@@ -74,21 +75,59 @@ def test_dataset_card_metadata_is_hub_fields_with_configs_the_viewer_reads():
     assert '"rai:hasSyntheticData": true' in card
 
 
+def _paragraph(card: str, heading: str) -> str:
+    """The one paragraph under `heading`; fails when it is not exactly one."""
+    section = card.split(heading + "\n\n", 1)[1].split("\n## ", 1)[0].strip()
+    assert "\n" not in section, section
+    return section
+
+
 def test_card_says_what_changed_how_to_run_it_and_its_known_limits():
     info = _info()
+    info.leaves.append(LeafChange("compositional_skills/haiku/qna.yaml", "modified", 9, ""))
     info.data_counts = {"knowledge": 900, "skills": 300}
     info.evaluation["leaves"] = [{"leaf": "knowledge/mars/qna.yaml", "verdict": "worse"},
                                  {"leaf": "knowledge/venus/qna.yaml", "verdict": "better"}]
+    info.evaluation["gate"] = {"decision": "pass", "reason": "rouge_l improved by +0.110"}
     previous = {"tag": "v0", "data_counts": {"knowledge": 500}, "evaluation": {"metrics": {"rouge_l": {"value": 0.3}}}}
     ggufs = GGUFSet([GGUFFile("model-Q4_K_M.gguf", Path("unused"), "Q4_K_M", 1234, "Two.",
                               "13 Q5_0 (13 of 13 matrices used a fallback type)")], "q", {})
     card = render_card(info, "v1", "acme/model", [], previous=previous, ggufs=ggufs, gguf_repo="acme/model-GGUF")
-    changed = next(line for line in card.splitlines() if line.startswith("**What changed**"))
-    assert "since v0" in changed and "1 leaf added" in changed
-    assert "1,200 samples (500 before)" in changed and "rouge_l 0.300 → 0.410" in changed
+    changed = _paragraph(card, "## What changed since v0")
+    assert "added `knowledge/mars/qna.yaml` ([#3](https://github.com/acme/taxonomy/pull/3))" in changed
+    assert "changed `compositional_skills/haiku/qna.yaml` (#9)" in changed
+    assert "1,200 samples (knowledge 900, skills 300; 500 in v0)" in changed
+    assert "rouge_l went from 0.300 to 0.410 (95% CI 0.300-0.500), +0.110" in changed
+    assert "The release gate passed: rouge_l improved by +0.110." in changed
     assert "llama-cli -hf acme/model-GGUF:Q4_K_M" in card and "ollama run hf.co/acme/model-GGUF:Q4_K_M" in card
     assert 'AutoModelForCausalLM.from_pretrained("acme/model", revision="v1")' in card
+    assert '{"role": "system", "content": "' + TRAINING_SYSTEM_PROMPT + '"}' in card  # chat as it was trained
     limits = card.split("## Known limits")[1].split("##")[0]
     assert "`knowledge/mars/qna.yaml`" in limits and "venus" not in limits
     assert "Q4_K_M: the model's rows are not a multiple of 256" in limits and "`acme/student`" in limits
     assert "| rouge_l | 0.410 | [0.300, 0.500] | 0.300 | +0.110 |" in card  # the evaluation table, with intervals
+
+
+def test_what_changed_is_honest_when_no_leaf_changed_and_names_only_a_few_of_many_leaves():
+    info = _info()
+    info.leaves = []
+    info.previous_taxonomy_sha = info.taxonomy_sha
+    card = render_card(info, "v2", "acme/model", [], previous={"tag": "v1"})
+    retrain = _paragraph(card, "## What changed since v1")
+    assert retrain.startswith("Nothing changed in the taxonomy since v1 (same commit `abababababab`): this is a retrain.")
+    info.leaves = [LeafChange(f"knowledge/topic{i}/qna.yaml", "added", i, "") for i in range(40)]
+    info.previous_taxonomy_sha = "cd" * 20
+    many = _paragraph(render_card(info, "v2", "acme/model", [], previous={"tag": "v1"}), "## What changed since v1")
+    assert "`knowledge/topic5/qna.yaml` (#5)" in many and "topic6/" not in many and "and 34 more" in many
+
+
+def test_first_release_card_says_what_it_learned_and_how_it_compares_with_its_base_model():
+    info = _info()
+    info.previous_taxonomy_sha = None
+    info.evaluation = {"metrics": {"rouge_l": {"value": 0.41, "ci": [0.3, 0.5], "baseline": 0.25}},
+                       "gate": {"decision": "block", "reason": "1 leaf regressed: knowledge/mars/qna.yaml"}}
+    paragraph = _paragraph(render_card(info, "v1", "acme/model", []), "## What is in this first release")
+    assert paragraph.startswith("This is the first release of this model: it learned the taxonomy's leaves, added "
+                                "`knowledge/mars/qna.yaml` ([#3](https://github.com/acme/taxonomy/pull/3)).")
+    assert "rouge_l 0.410 (95% CI 0.300-0.500) against 0.250 for the base model, +0.160" in paragraph
+    assert paragraph.endswith("The release gate blocked: 1 leaf regressed: knowledge/mars/qna.yaml.")
