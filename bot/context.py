@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.github.protocol import GitHubClient
+from lab.github.protocol import GitHubClient
 
 if TYPE_CHECKING:
     from bot.config import RepoConfig

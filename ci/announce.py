@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.github.protocol import CheckRunOutput, GitHubClient
+from lab.github.protocol import CheckRunOutput, GitHubClient
 from lab.publish.publisher import redact
 from lab.publish.release import ReleaseInfo, ReleaseResult, info_from_dict
 

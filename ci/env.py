@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.github.protocol import GitHubClient
+from lab.github.protocol import GitHubClient
 
 DEFAULT_API_URL = "https://api.github.com"
 REPORT_MODES = ("stdout", "github")
@@ -61,7 +61,7 @@ def github_client(env: CiEnv) -> GitHubClient | None:
         if env.report == "github":
             raise EnvError("ARBORIST_REPORT=github needs ARBORIST_GITHUB_TOKEN or GITHUB_TOKEN")
         return None
-    from bot.github.pygithub_client import PyGithubClient
+    from lab.github.pygithub_client import PyGithubClient
 
     token = env.token
     return PyGithubClient(env.api_url, lambda: token)

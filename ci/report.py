@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from bot.github.protocol import CheckRunOutput, GitHubClient
 from ci.env import CiEnv, EnvError
+from lab.github.protocol import CheckRunOutput, GitHubClient
 from schemas.masking import mask
 from schemas.step_report import render_step_report
 from schemas.steplines import (  # noqa: F401 - re-exported for ci steps

@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.commands.parser import ArgumentError, Arguments, RawCommand, find_command, parse_arguments
 from bot.commands.registry import EVERYONE, MAINTAINERS_OR_AUTHOR, CommandSpec, lookup
-from bot.github.protocol import GitHubClient
+from lab.github.protocol import GitHubClient
 from schemas.quoting import quote_line
 
 NOT_CREATED, NO_COMMAND, NOT_A_PR, PR_CLOSED, FROM_BOT = "not-created", "no-command", "not-a-pr", "pr-closed", "bot"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.commands.guards import Accepted
 from bot.commands.registry import render_help
 from bot.context import Context, Event
-from bot.github.protocol import PullRequest
 from bot.jobs.store import PR_FULL, SAME, USER_FULL
+from lab.github.protocol import PullRequest
 from schemas.quoting import quote_line
 
 NO_JOBS = "jobs are not enabled on this Arborist installation (no job store is configured)"

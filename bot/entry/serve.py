@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build(settings, jobs=None):
     """The ASGI app for these settings (also used by the demo and the benchmark)."""
-    from bot.github.factory import app_client_factory
     from bot.metrics import Metrics
     from bot.server import create_app
+    from lab.github.factory import app_client_factory
 
     metrics = Metrics()
     return create_app(settings, app_client_factory(settings, metrics), metrics=metrics, jobs=jobs)

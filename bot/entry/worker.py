@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _github(environ: dict[str, str]) -> tuple[Any, Any]:
     """(client for a job, extra step env for a job) from the App's settings."""
-    from bot.github.factory import app_client_factory
     from bot.settings import load_settings
+    from lab.github.factory import app_client_factory
 
     env = dict(environ)
     env.setdefault("ARBORIST_WEBHOOK_SECRET", WORKER_SECRET_PLACEHOLDER)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.context import Context, Event
-from bot.github.protocol import CheckRunOutput, PullRequest
 from bot.render.validation import (
     CHECK_NAME,
     COMMENT_MARKER,
@@ -21,6 +20,7 @@ from bot.render.validation import (
     comment_body,
     conclusion_for,
 )
+from lab.github.protocol import CheckRunOutput, PullRequest
 
 MAX_TAXONOMY_FILES = 300  # per PR; beyond this the check asks for a smaller PR instead of reading them all
 ATTRIBUTION = "attribution.txt"

@@ -15,11 +15,11 @@ import logging
 from pathlib import Path
 from typing import Protocol
 
-from bot.github.protocol import GitHubClient
 from bot.jobs.logs import read_job_log
 from bot.jobs.model import Job
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
+from lab.github.protocol import GitHubClient
 
 LOG = logging.getLogger("arborist.jobs")
 RUN_NAME_PREFIX = "arborist"  # the workflows' run-name: "arborist <kind> job <id>", how runs are matched

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.github.protocol import CheckRunOutput
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job
+from lab.github.protocol import CheckRunOutput
 from schemas.step_report import STATUS_MARKER, WORDS, cut, job_lines, report_block
 from schemas.steplines import CHECK_TEXT_LIMIT
 

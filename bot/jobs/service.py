@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from lab.github.protocol import GitHubClient, PullRequest
 from bot.jobs.approvals import Approval, ApprovalStore
 from bot.jobs.executors import Executor, make_executor
-from bot.jobs.heartbeats import WorkerHeartbeats
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, Job
 from bot.jobs.render import check_fields, render_check_output, render_status_comment
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import ADMITTED, JobStore
+from lab.github.protocol import GitHubClient, PullRequest
 from schemas.step_report import STATUS_MARKER
 
 LOG = logging.getLogger("arborist.jobs")
@@ -29,7 +28,6 @@ class JobService:
         self.settings = settings or JobSettings()
         self.executor = executor or make_executor(store, self.settings)
         self.approvals = ApprovalStore(store.path, busy_timeout_s=self.settings.db_busy_timeout_s)
-        self.heartbeats = WorkerHeartbeats(store.path, busy_timeout_s=self.settings.db_busy_timeout_s)
 
     @classmethod
     def open(cls, settings: JobSettings) -> JobService:

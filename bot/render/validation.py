@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.github.protocol import Annotation, CheckConclusion, CheckRunOutput
+from lab.github.protocol import Annotation, CheckConclusion, CheckRunOutput
 from lab.taxonomy.findings import FileReport, Finding
 
 CHECK_NAME = "arborist/validate"

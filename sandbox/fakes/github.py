@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 
-from bot.github.protocol import (
+from lab.github.protocol import (
     Annotation,
     CheckConclusion,
     CheckRun,

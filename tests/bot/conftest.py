@@ -42,7 +42,7 @@ def standin(app_key):
 @pytest.fixture
 def no_sleep():
     """A retry policy that records its waits instead of sleeping."""
-    from bot.github.retry import RetryPolicy
+    from lab.github.retry import RetryPolicy
 
     waits: list[float] = []
     policy = RetryPolicy(sleep=waits.append, jitter=lambda: 0.5)

@@ -10,10 +10,10 @@ from io import StringIO
 import pytest
 
 from bot.context import Context, Event
-from bot.github.protocol import PullFile, PullRequest
 from bot.handlers.pull_request import on_pull_request, taxonomy_paths
 from bot.render.validation import CHECK_NAME
 from lab.cli import main as lab_main
+from lab.github.protocol import PullFile, PullRequest
 from sandbox.fakes.github import FakeGitHub
 
 REPO = "instructlab/taxonomy"

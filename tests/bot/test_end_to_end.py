@@ -12,9 +12,9 @@ import json
 import httpx
 import pytest
 
-from bot.github.factory import app_client_factory
 from bot.metrics import Metrics
 from bot.server import create_app
+from lab.github.factory import app_client_factory
 from sandbox.standins.github import serve_app_in_thread
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.bot.taxonomy_data import ATTRIBUTION, ATTRIBUTION_PATH, SKILL_PATH, broken_skill, valid_skill

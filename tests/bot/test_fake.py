@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.github.protocol import Annotation, CheckRunOutput, PullFile, PullRequest
+from lab.github.protocol import Annotation, CheckRunOutput, PullFile, PullRequest
 from sandbox.fakes.github import FakeGitHub
 
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from bot.config import CONFIG_PATH, RepoConfig, load_repo_config
-from bot.github.factory import app_client_factory
 from bot.server import create_app
+from lab.github.factory import app_client_factory
 from sandbox.standins.github import serve_app_in_thread
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.bot.jobs.world import comment_payload

@@ -14,12 +14,12 @@ import time
 import httpx
 import pytest
 
-from bot.github.factory import app_client_factory
 from bot.jobs.service import JobService
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
 from bot.metrics import Metrics
 from bot.server import create_app
+from lab.github.factory import app_client_factory
 from sandbox.standins.github import serve_app_in_thread
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.conftest import REPO_ROOT

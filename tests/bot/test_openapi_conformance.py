@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.github.app_auth import AppAuth
-from bot.github.pygithub_client import PyGithubClient
+from lab.github.app_auth import AppAuth
+from lab.github.pygithub_client import PyGithubClient
 from tests.bot.openapi_check import find_operation, load_spec, problems
 from tests.bot.test_end_to_end import _deliver, _real_payload, _seed, arborist  # noqa: F401 - fixture
 

@@ -6,9 +6,9 @@ import json
 
 from bot.config import CONFIG_PATH
 from bot.context import Context, Event
-from bot.github.protocol import PullFile, PullRequest
 from bot.handlers.pull_request import on_check_rerequested, on_pull_request
 from bot.render.validation import CHECK_NAME, COMMENT_MARKER
+from lab.github.protocol import PullFile, PullRequest
 from sandbox.fakes.github import FakeGitHub
 from tests.bot.taxonomy_data import (
     ATTRIBUTION,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from github import GithubException
 
-from bot.github.app_auth import REFRESH_MARGIN, AppAuth, AuthError
-from bot.github.protocol import Annotation, CheckRunOutput
-from bot.github.pygithub_client import PyGithubClient
-from bot.github.retry import RetriesExhausted, RetryPolicy
 from bot.metrics import Metrics
+from lab.github.app_auth import REFRESH_MARGIN, AppAuth, AuthError
+from lab.github.protocol import Annotation, CheckRunOutput
+from lab.github.pygithub_client import PyGithubClient
+from lab.github.retry import RetriesExhausted, RetryPolicy
 from sandbox.standins.github import make_app_key
 
 REPO = "octo/taxonomy"
@@ -151,7 +151,7 @@ def test_slow_answers_hit_the_timeout_and_are_retried(standin, app_key):
 
 def test_files_over_one_megabyte_come_from_the_blob_api_and_huge_ones_are_not_downloaded(
         standin, app_key, no_sleep, monkeypatch):
-    import bot.github.pygithub_client as adapter
+    import lab.github.pygithub_client as adapter
 
     monkeypatch.setattr(adapter, "MAX_FILE_BYTES", 3 * 1024 * 1024)
     big, huge = b"a: b\n" * 300_000, b"x" * (4 * 1024 * 1024)

@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.deliveries import DeliveryStore
-from bot.github.protocol import PullFile, PullRequest
 from bot.router import Router
 from bot.routes import default_router
 from bot.server import create_app
 from bot.webhook import sign, verify_signature
+from lab.github.protocol import PullFile, PullRequest
 from sandbox.fakes.github import FakeGitHub
 from tests.bot.helpers import SECRET, body_of, delivery_headers, settings_for
 from tests.bot.taxonomy_data import ATTRIBUTION, ATTRIBUTION_PATH, SKILL_PATH, broken_skill

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from bot.github.protocol import PullRequest
 from ci.report import (
     COMMENT_LIMIT,
     PROGRESS_PREFIX,
@@ -20,6 +19,7 @@ from ci.report import (
     parse_line,
     truncate,
 )
+from lab.github.protocol import PullRequest
 from sandbox.fakes.github import FakeGitHub
 
 REPO = "acme/taxonomy"

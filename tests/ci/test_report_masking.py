@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from bot.github.protocol import PullRequest
 from ci.report import Reporter
+from lab.github.protocol import PullRequest
 from sandbox.fakes.github import FakeGitHub
 
 REPO = "acme/taxonomy"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.context import Event
-from bot.github.protocol import PullRequest
 from bot.handlers.comments import on_comment_created, on_pr_synchronize
 from bot.handlers.push import on_push
 from bot.jobs.approvals import ApprovalStore
 from bot.jobs.worker import ci_command
+from lab.github.protocol import PullRequest
 from tests.bot.jobs.world import (
     HEAD,
     NEW_HEAD,

@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.github.factory import app_client_factory
 from bot.jobs.service import JobService
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
 from bot.server import create_app
+from lab.github.factory import app_client_factory
 from sandbox.standins.github import serve_app_in_thread
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.bot.jobs.test_end_to_end_jobs import comment_bodies, seed_comment

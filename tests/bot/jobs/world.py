@@ -9,10 +9,10 @@ from typing import Any
 
 from bot.commands.throttle import ReplyThrottle
 from bot.context import Context, Event
-from bot.github.protocol import PullRequest
 from bot.jobs.service import JobService
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
+from lab.github.protocol import PullRequest
 from sandbox.fakes.github import FakeGitHub
 
 REPO = "acme/taxonomy"

@@ -1,7 +1,7 @@
 """The GitHubClient Protocol over PyGithub: plain dataclasses out, retries and timeouts on every call.
 
 PyGithub's own retry is switched off (it repeats 500s and raises RetryError); this adapter retries
-5xx, connection errors and rate limits itself (bot.github.retry), honouring Retry-After and
+5xx, connection errors and rate limits itself (lab.github.retry), honouring Retry-After and
 X-RateLimit-Reset, and records calls, errors and the remaining rate limit in Metrics. Requests go
 through PyGithub's Requester with explicit URLs, so no lazy object does hidden I/O.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from bot.github.protocol import (
+from lab.github.protocol import (
     CheckConclusion,
     CheckRun,
     CheckRunOutput,
@@ -23,7 +23,7 @@ from bot.github.protocol import (
     PullRequest,
     WorkflowRunRef,
 )
-from bot.github.retry import RetryPolicy, call_with_retries
+from lab.github.retry import RetryPolicy, call_with_retries
 
 T = TypeVar("T")
 PER_PAGE = 100

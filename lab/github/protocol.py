@@ -7,6 +7,7 @@ Every method is scoped to one repository, `repo` being "owner/name".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -143,3 +144,6 @@ class GitHubClient(Protocol):
     def cancel_workflow_run(self, repo: str, run_id: int) -> None:
         """Ask GitHub to stop an Actions run; a run that already finished is not an error."""
         ...
+
+
+ClientFactory = Callable[[int | None], GitHubClient]  # installation id -> that installation's client

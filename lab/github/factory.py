@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.context import ClientFactory
-from bot.github.app_auth import AppAuth
-from bot.github.protocol import GitHubClient
-from bot.github.pygithub_client import PyGithubClient
-from bot.github.retry import RetryPolicy
+from lab.github.app_auth import AppAuth
+from lab.github.protocol import ClientFactory, GitHubClient
+from lab.github.pygithub_client import PyGithubClient
+from lab.github.retry import RetryPolicy
 
 
 class NoInstallation(RuntimeError):
@@ -20,7 +19,7 @@ class NoInstallation(RuntimeError):
 
 
 def app_client_factory(settings: Any, metrics: Any = None, policy: RetryPolicy | None = None) -> ClientFactory:
-    """settings: bot.settings.Settings (github_url, app_id, private_key, http_timeout)."""
+    """settings: the bot's process settings (github_url, app_id, private_key, http_timeout)."""
     policy = policy or RetryPolicy()
     auth = AppAuth(settings.github_url, settings.app_id, settings.private_key, timeout=settings.http_timeout,
                    policy=policy, metrics=metrics)

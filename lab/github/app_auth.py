@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.github.retry import RetryPolicy, call_with_retries
+from lab.github.retry import RetryPolicy, call_with_retries
 from schemas.masking import register_secret
 
 JWT_LIFETIME = 540  # seconds; GitHub allows at most 600
