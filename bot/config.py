@@ -54,6 +54,17 @@ class PrecheckSection:
 
 
 @dataclass(frozen=True)
+class PreviewSection:
+    samples: int | None = None  # generated rows per changed leaf; None: generate.samples (so the /generate cache hits)
+    heldout_share: float = 0.25  # of each leaf's rows, kept out of training and asked of both models
+    max_steps: int = 40  # optimizer steps of the LoRA run at most
+    max_minutes: float = 20.0  # training wall time at most (minutes)
+    general_questions: int = 30  # fixed general questions asked of both models (retention)
+    max_queued_per_pr: int = 1  # /preview jobs one PR may have queued or running at once
+    max_queued_per_user: int = 2  # /preview jobs one user may have queued or running at once, all PRs together
+
+
+@dataclass(frozen=True)
 class GateSection:
     min_effect: float = 0.01  # smallest score improvement (0..1) that counts as better
     allow_regression: bool = False  # release even when the score drops
@@ -86,6 +97,7 @@ class RepoConfig:
     commands: CommandsSection = field(default_factory=CommandsSection)
     generate: GenerateSection = field(default_factory=GenerateSection)
     precheck: PrecheckSection = field(default_factory=PrecheckSection)
+    preview: PreviewSection = field(default_factory=PreviewSection)
     retrain: RetrainSection = field(default_factory=RetrainSection)
     executor: ExecutorSection = field(default_factory=ExecutorSection)
     release: ReleaseSection = field(default_factory=ReleaseSection)

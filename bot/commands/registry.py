@@ -19,9 +19,9 @@ WHO_TEXT = {MAINTAINERS: "maintainers (write, maintain or admin; or a team in `.
 COMMANDS_DOC_HEADER = "# Slash commands\n\n" \
     "Comment one of these on a pull request of a taxonomy repository that has the Arborist App installed.\n" \
     "A command is a line that starts with `/`; quoted lines, code blocks, HTML comments, `<pre>`/`<code>` and\n" \
-    "`<details>` blocks are ignored. An identical `/generate` or `/precheck` while one is queued or running links to\n" \
-    "it instead, and `generate.max_queued_per_pr` / `generate.max_queued_per_user` (and the same `precheck.` keys)\n" \
-    "in `.github/arborist.yml` cap the queue.\n\n"
+    "`<details>` blocks are ignored. An identical `/generate`, `/precheck` or `/preview` while one is queued or\n" \
+    "running links to it instead, and `generate.max_queued_per_pr` / `generate.max_queued_per_user` (and the same\n" \
+    "`precheck.` and `preview.` keys) in `.github/arborist.yml` cap the queue.\n\n"
 
 
 HELP_FOOTER = "\nA command is a line that starts with `/`; quoted lines, code blocks, HTML comments and collapsed " \
@@ -74,6 +74,32 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "what a leaf can teach; a leaf the model already answers adds little. ROUGE-L rewards the same "
                 "words, so a correct answer in other words scores low: read the answers, not just the numbers. "
                 "Everything quoted is shown inert (code spans, cut short), never as live Markdown or mentions.",
+    ),
+    CommandSpec(
+        name="preview",
+        usage="/preview [PATH ...]",
+        description="Train a small LoRA adapter on this PR's generated data and compare it with the current model "
+                    "on the seed questions, held-out questions and general questions.",
+        who=MAINTAINERS,
+        examples=("/preview", "/preview knowledge/science/astronomy/constellations"),
+        handler="bot.commands.preview:preview",
+        args=ArgSpec(positional="PATH"),
+        reading="The step generates the changed leaves' data (the `/generate` cache is reused), keeps "
+                "`preview.heldout_share` of each leaf's rows out of training, trains a LoRA adapter on the rest over "
+                "the current model (the latest release, else the base model) within `preview.max_steps` and "
+                "`preview.max_minutes`, then asks both models the same questions. The report has one row per leaf "
+                "and question set: *seed questions* (the contributor's, also trained on: they show the leaf was "
+                "learned) and *held-out questions* (generated from the leaf, never trained on: they show whether it "
+                "teaches beyond its own examples). *base* and *preview* are mean ROUGE-L (0 to 1) against the "
+                "reference answer; *change* is preview minus base, question by question, averaged, with a 95% "
+                "bootstrap interval. The verdict uses the release gate's rule: **improved** only when the whole "
+                "interval is above zero and the change is at least `retrain.gate.min_effect`, **regressed** when it "
+                "is below zero by as much, otherwise **no change** (always so for fewer than 3 questions: too "
+                "little evidence). *General retention* asks fixed general questions (never trained on) with key "
+                "answers: how many each model answers right, how many of the base model's right answers the "
+                "preview keeps, and the same verdict words, so *regressed* there means the leaf's training made the "
+                "model forget. The answers are in a collapsed table per leaf, shown inert. The adapter is kept "
+                "as the job's artefact; `lab chat MODEL --adapter FOLDER` talks to the preview.",
     ),
     CommandSpec(
         name="approve",

@@ -11,9 +11,10 @@ from schemas.step_report import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
 ACTIVE = (QUEUED, RUNNING)
 FINAL = (SUCCEEDED, FAILED, CANCELLED)
-KINDS = ("generate", "retrain", "precheck")
-PR_KINDS = ("generate", "precheck")  # jobs a command starts on one pull request
-CHECK_NAMES = {"generate": "arborist/generate", "retrain": "arborist/retrain", "precheck": "arborist/precheck"}
+KINDS = ("generate", "retrain", "precheck", "preview")
+PR_KINDS = ("generate", "precheck", "preview")  # jobs a command starts on one pull request
+CHECK_NAMES = {"generate": "arborist/generate", "retrain": "arborist/retrain", "precheck": "arborist/precheck",
+               "preview": "arborist/preview"}
 
 
 @dataclass(frozen=True)
