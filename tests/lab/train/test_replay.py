@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lab.train.data import mix_phases, with_self_replay
+from lab.train.loop import early_stopping, eval_steps_of
 from lab.train.replay import complete_sentences, load_prompts, pick_prompts, replay_records, system_prompt_of
-from lab.train.trainer import _early_stopping, _eval_steps
 
 
 def test_the_shipped_prompts_are_many_varied_and_distinct():
@@ -49,15 +49,15 @@ def test_every_phase_gets_the_replay_and_validates_on_its_held_out_part():
 
 def test_early_stopping_keeps_the_best_and_stops_after_patience():
     es: dict = {}
-    assert _early_stopping(es, None, 1, 2) == (False, False)
-    assert _early_stopping(es, 2.0, 10, 2) == (True, False)
-    assert _early_stopping(es, 1.5, 20, 2) == (True, False)
-    assert _early_stopping(es, 1.7, 30, 2) == (False, False)
-    assert _early_stopping(es, 1.6, 40, 2) == (False, True)
+    assert early_stopping(es, None, 1, 2) == (False, False)
+    assert early_stopping(es, 2.0, 10, 2) == (True, False)
+    assert early_stopping(es, 1.5, 20, 2) == (True, False)
+    assert early_stopping(es, 1.7, 30, 2) == (False, False)
+    assert early_stopping(es, 1.6, 40, 2) == (False, True)
     assert es["best_step"] == 20 and es["best"] == 1.5
-    assert _early_stopping({}, 1.0, 1, 0) == (True, False)  # patience 0 never stops
+    assert early_stopping({}, 1.0, 1, 0) == (True, False)  # patience 0 never stops
 
 
 def test_held_out_loss_is_measured_at_every_epoch_end():
-    assert _eval_steps(total_steps=30, planned_steps=30, epochs=3) == {10, 20, 30}
-    assert _eval_steps(total_steps=12, planned_steps=30, epochs=3) == {10, 12}  # capped by max_steps
+    assert eval_steps_of(total_steps=30, planned_steps=30, epochs=3) == {10, 20, 30}
+    assert eval_steps_of(total_steps=12, planned_steps=30, epochs=3) == {10, 12}  # capped by max_steps
