@@ -39,13 +39,11 @@ def add_allow_local_docs(parser: argparse.ArgumentParser) -> None:
 
 def _config(args: argparse.Namespace):
     """The validation settings: the repo's config (a broken one warns and uses the defaults), flags on top."""
-    from dataclasses import replace
-
     explicit = args.config is not None
     path = args.config if explicit else (args.taxonomy or Path(".")) / REPO_CONFIG
     config = repo_validation_config(path, allow_local_docs(args), "lab validate", strict=explicit)
     if args.tokenizer:
-        config = replace(config, tokenizer=args.tokenizer)
+        config = config.with_overrides({"tokenizer": args.tokenizer})
     return config
 
 
@@ -55,8 +53,6 @@ def repo_validation_config(path: Path, allow_local: bool, prog: str, strict: boo
     A broken repository config warns on stderr and the defaults apply (the bot's verdict too); with
     `strict` (a file named on the command line) any problem is a ValueError instead.
     """
-    from dataclasses import replace
-
     from lab.taxonomy.repoconfig import read_config_file, validation_config
 
     data = read_config_file(path)
@@ -67,7 +63,7 @@ def repo_validation_config(path: Path, allow_local: bool, prog: str, strict: boo
         raise ValueError(f"\n{prog}: ".join(problems))
     for problem in problems:
         print(f"{prog}: warning: {problem}", file=sys.stderr)
-    return replace(config, allow_local_docs=True) if allow_local else config
+    return config.with_overrides({"allow_local_docs": True}) if allow_local else config
 
 
 def allow_local_docs(args: argparse.Namespace) -> bool:

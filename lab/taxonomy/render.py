@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lab import __version__
+from lab.taxonomy.config import Limits
 from lab.taxonomy.findings import FileReport, Finding
 from lab.taxonomy.rules import RULES
 
@@ -103,3 +104,30 @@ def to_sarif(reports: Sequence[FileReport]) -> dict[str, Any]:
             "results": results,
         }],
     }
+
+
+def rules_markdown() -> str:
+    """The rule reference as Markdown (docs/rules.md is this text; a test keeps it in sync)."""
+    lines = [
+        "# Validation rules",
+        "",
+        "Generated from `lab.taxonomy.rules.RULES`. Change a rule's severity in `.github/arborist.yml`:",
+        "",
+        "```yaml",
+        "validation:",
+        "  severity:",
+        "    context-too-long: error   # error | warning | off",
+        "```",
+        "",
+        "`upstream` marks rules whose verdict the reference InstructLab tools share; the others are stricter.",
+        "",
+        "| rule | default | upstream | what it catches |",
+        "| --- | --- | --- | --- |",
+    ]
+    for rule in RULES.values():
+        lines.append(f"| `{rule.id}` | {rule.severity} | {'yes' if rule.upstream else ''} | {rule.description} |")
+    lines += ["", "## Limits (`validation.limits`)", "", "| setting | default |", "| --- | --- |"]
+    lines += [f"| `{name}` | {f.default} |" for name, f in Limits.model_fields.items()]
+    lines += ["", "Token counts use the tokenizer given to `lab validate --tokenizer` (a tokenizer.json) when set; otherwise an",
+              "estimate: the larger of 4/3 tokens per word and one token per 4 characters."]
+    return "\n".join(lines) + "\n"

@@ -78,33 +78,3 @@ _RULES = [
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
 
-
-def rules_markdown() -> str:
-    """The rule reference as Markdown (docs/rules.md is this text; a test keeps it in sync)."""
-    lines = [
-        "# Validation rules",
-        "",
-        "Generated from `lab.taxonomy.rules.RULES`. Change a rule's severity in `.github/arborist.yml`:",
-        "",
-        "```yaml",
-        "validation:",
-        "  severity:",
-        "    context-too-long: error   # error | warning | off",
-        "```",
-        "",
-        "`upstream` marks rules whose verdict the reference InstructLab tools share; the others are stricter.",
-        "",
-        "| rule | default | upstream | what it catches |",
-        "| --- | --- | --- | --- |",
-    ]
-    for rule in _RULES:
-        lines.append(f"| `{rule.id}` | {rule.severity} | {'yes' if rule.upstream else ''} | {rule.description} |")
-    from dataclasses import fields
-
-    from lab.taxonomy.config import Limits
-
-    lines += ["", "## Limits (`validation.limits`)", "", "| setting | default |", "| --- | --- |"]
-    lines += [f"| `{f.name}` | {f.default} |" for f in fields(Limits)]
-    lines += ["", "Token counts use `validation.tokenizer` (a tokenizer.json) when set; otherwise an estimate:",
-              "the larger of 4/3 tokens per word and one token per 4 characters."]
-    return "\n".join(lines) + "\n"

@@ -6,8 +6,7 @@ import json
 
 from lab.taxonomy import RULES
 from lab.taxonomy.findings import FileReport, Finding
-from lab.taxonomy.render import to_github, to_json, to_sarif, to_text
-from lab.taxonomy.rules import rules_markdown
+from lab.taxonomy.render import rules_markdown, to_github, to_json, to_sarif, to_text
 
 from .conftest import REPO
 
