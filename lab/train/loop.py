@@ -42,6 +42,7 @@ class RunOptions:
     step_delay_s: float = 0.0  # debug: sleep per step, so tests can kill a run mid-way
     progress: bool = True
     log: Callable[[str], None] = print
+    time_limit_s: float | None = None  # wall-clock bound of the run: the phase running then ends as complete
 
 
 @dataclass
@@ -61,6 +62,16 @@ class Run:
     tokens: int = 0  # tokens trained in this process, for the throughput figure
     seconds: float = 0.0
     steps_this_process: int = 0
+    deadline: float | None = None  # time.monotonic() at which the run stops (options.time_limit_s)
+    timed_out: bool = False  # the deadline passed: later phases are skipped
+
+    def out_of_time(self) -> bool:
+        """Whether the deadline passed, agreed by every rank (one late rank stops them all at the same step)."""
+        if self.deadline is None:
+            return False
+        late = 1.0 if time.monotonic() >= self.deadline else 0.0
+        self.timed_out = distributed.all_sum(late, self.dist, self.runtime.device) > 0
+        return self.timed_out
 
 
 @dataclass
@@ -313,11 +324,12 @@ def run_phase(run: Run, index: int, phase: Phase, previous: Path | None) -> dict
         done = step + 1
         val = validation_loss(run.forward, run.model, plan.held_batches, run.runtime) if done in plan.eval_steps else None
         improved, stop = early_stopping(state.es, val, done, run.config.early_stopping_patience or 0)
+        timed_out = done < plan.total_steps and not stop and run.out_of_time()
         log_step(run, plan, state, done, val, lr, flops)
-        save_step(run, plan, state, done, done == plan.total_steps or stop, improved)
+        save_step(run, plan, state, done, done == plan.total_steps or stop or timed_out, improved)
         bar.update(1)
-        if stop:
-            summary["stopped_early_at_step"] = done
+        if stop or timed_out:
+            summary["stopped_early_at_step" if stop else "stopped_at_time_limit"] = done
             break
         _after_step(run, bar, done, plan.total_steps)
     bar.close()

@@ -153,3 +153,14 @@ def test_lab_train_refuses_an_unknown_config_key_before_loading_anything(tmp_pat
                  "--config", str(config)]) == 2
     assert "unknown training config keys: epochs" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_time_limit_ends_the_running_phase_as_complete_and_skips_the_rest(tiny_llama_dir, data_dir, tmp_path):
+    config = TrainConfig(cpu_threads=1, knowledge_epochs=3, skills_epochs=2, replay_share=0.5, save_every_steps=100)
+    options = RunOptions(progress=False, log=lambda line: None, time_limit_s=1e-6)  # over after the first step
+    summary = train(data_dir, str(tiny_llama_dir), tmp_path / "out", config, options)
+    assert list(summary["phases"]) == ["phase1"] and summary["phases"]["phase1"]["stopped_at_time_limit"] == 1
+    [only] = [p for _, p in ckpt.list_checkpoints(tmp_path / "out" / "phase1")]
+    assert only.name == "checkpoint-1" and ckpt.read_state(only)["complete"]
+    assert not (tmp_path / "out" / "phase2").exists() and (tmp_path / "out" / "final" / "config.json").is_file()
+    assert summary["phases"]["phase1"]["steps"] > 1  # the plan had more steps than ran
