@@ -2,8 +2,9 @@
 
 Every handler has the signature `def on_x(event: Event, ctx: Context) -> None`. The Context carries
 the installation's GitHub client, the settings, the repository-config loader (which reads
-`.github/arborist.yml` at the base branch), a clock, metrics, a logger and, once plugged in, the job
-service. Nothing here reads the environment or opens a connection.
+`.github/arborist.yml` at the base branch), a clock, metrics, a logger and, when the bot has a job
+store, the job service and the throttle on replies to strangers. Every field is typed: a handler's
+reader sees what it may call. Nothing here reads the environment or opens a connection.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lab.github.protocol import GitHubClient
+from bot.commands.throttle import ReplyThrottle
+from bot.jobs.service import JobService
+from bot.metrics import Metrics
+from bot.settings import Settings
+from lab.github.protocol import ClientFactory, GitHubClient
 
 if TYPE_CHECKING:
     from bot.config import RepoConfig
@@ -55,7 +60,7 @@ class LoadedConfig:
 
 
 ConfigLoader = Callable[[str, str], LoadedConfig]  # (repo, base ref) -> config
-ClientFactory = Callable[[int | None], GitHubClient]  # installation id -> client
+__all__ = ["ClientFactory", "ConfigLoader", "Context", "Event", "LoadedConfig", "config_loader_for"]
 
 
 def config_loader_for(github: GitHubClient) -> ConfigLoader:
@@ -69,24 +74,18 @@ def config_loader_for(github: GitHubClient) -> ConfigLoader:
     return load
 
 
-def _noop_metrics() -> Any:
-    from bot.metrics import Metrics
-
-    return Metrics()
-
-
 @dataclass
 class Context:
     """What a handler may use; the server builds one per delivery, tests build one directly."""
 
     github: GitHubClient
-    settings: Any = None  # bot.settings.Settings (None in unit tests that do not need it)
+    settings: Settings | None = None  # None in unit tests that do not need it
     config_loader: ConfigLoader | None = None
     clock: Callable[[], float] = time.time
-    metrics: Any = field(default_factory=_noop_metrics)  # bot.metrics.Metrics
+    metrics: Metrics = field(default_factory=Metrics)
     log: logging.Logger = LOG
-    jobs: Any = None  # the job service, plugged in by bot.jobs
-    replies: Any = None  # bot.commands.throttle.ReplyThrottle: replies to strangers, one per PR per hour
+    jobs: JobService | None = None  # None when the bot runs without a job store
+    replies: ReplyThrottle | None = None  # replies to strangers: one per PR per hour
 
     def __post_init__(self) -> None:
         if self.config_loader is None:

@@ -1,27 +1,29 @@
-"""The routing table: which handlers run for which webhook event and action.
+"""Every webhook the bot handles: the handler modules' routers, merged once at start-up.
 
-One line per route: (event, action or None for every action, "module:function"). Handlers are
-imported only when an event needs them; a route whose module does not exist yet is skipped with one
-warning, so engineers can add lines here before their handler lands.
+To follow an event to its code, look for `@router.register("<event>"...)` in the modules below. A
+new handler module is imported and listed here; start-up fails with a `RouteError` when a listed
+module has no `router`, so nothing is silently left unrouted. bot/app-manifest.json subscribes to
+exactly the events these routers want (tests/bot/test_manifest.py).
 """
 
 from __future__ import annotations
 
-ROUTES: list[tuple[str, str | None, str]] = [
-    # Validation of taxonomy PRs (check run, summary comment, labels).
-    ("pull_request", "opened", "bot.handlers.pull_request:on_pull_request"),
-    ("pull_request", "synchronize", "bot.handlers.pull_request:on_pull_request"),
-    ("pull_request", "reopened", "bot.handlers.pull_request:on_pull_request"),
-    ("pull_request", "ready_for_review", "bot.handlers.pull_request:on_pull_request"),
-    ("check_run", "rerequested", "bot.handlers.pull_request:on_check_rerequested"),
-    # App lifecycle: logged, never a crash.
-    ("installation", None, "bot.handlers.installation:on_installation"),
-    ("installation_repositories", None, "bot.handlers.installation:on_installation_repositories"),
-    # Slash commands, jobs, retraining (the jobs engineer's handlers).
-    ("issue_comment", "created", "bot.handlers.comments:on_comment_created"),
-    ("pull_request", "synchronize", "bot.handlers.comments:on_pr_synchronize"),
-    ("pull_request", "closed", "bot.handlers.comments:on_pr_closed"),
-    ("push", None, "bot.handlers.push:on_push"),
-    ("workflow_run", None, "bot.handlers.workflow:on_workflow_run"),
-    ("workflow_job", None, "bot.handlers.workflow:on_workflow_job"),
-]
+from types import ModuleType
+
+from bot.handlers import comments, installation, pull_request, push, workflow
+from bot.router import RouteError, Router
+
+# Order matters where two modules handle one event: validation runs before the jobs' bookkeeping.
+HANDLER_MODULES: tuple[ModuleType, ...] = (pull_request, installation, comments, push, workflow)
+
+
+def default_router(modules: tuple[ModuleType, ...] = HANDLER_MODULES) -> Router:
+    """One Router with every module's routes, in module order; RouteError if a module has none."""
+    routers = []
+    for module in modules:
+        router = getattr(module, "router", None)
+        if not isinstance(router, Router) or not router.routes:
+            raise RouteError(f"{module.__name__} is listed in bot.routes but registers no handler "
+                             "(expected a module-level `router = Router()` with @router.register(...))")
+        routers.append(router)
+    return Router(*routers)

@@ -1,6 +1,6 @@
-"""The FastAPI app: POST /webhook, GET /healthz, GET /metrics; a worker thread does the handling.
+"""The FastAPI app: POST /webhook, GET /healthz, GET /metrics; a dispatcher thread does the handling.
 
-Intake answers within milliseconds (verify, record, enqueue); the `Worker` thread builds a
+Intake answers within milliseconds (verify, record, enqueue); the `DeliveryDispatcher` thread builds a
 Context per delivery with that installation's client and runs the router. Deliveries accepted but
 not handled before a shutdown stay `queued` in SQLite and are re-queued at the next start.
 """
@@ -16,22 +16,27 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.commands.throttle import ReplyThrottle
-from bot.context import ClientFactory, Context, Event
+from bot.context import Context, Event
 from bot.deliveries import DeliveryStore, Pending
 from bot.intake import RETRY_AFTER_S, BoundedBody, ByteBudget, IntakeRefused
 from bot.metrics import Metrics
 from bot.router import Router
+from bot.routes import default_router
 from bot.settings import Settings
 from bot.storage import StoreBusy
 from bot.webhook import accept
+from lab.github.protocol import ClientFactory
 
 LOG = logging.getLogger("arborist.server")
 REPLIES_DB = "replies.sqlite3"  # when the bot last answered a stranger on each PR (bot.commands.throttle)
 DRAIN_SECONDS = 20.0  # how long shutdown waits for queued deliveries before leaving them for next start
 
 
-class Worker:
-    """One background thread that handles queued deliveries in order."""
+class DeliveryDispatcher:
+    """One background thread that hands queued deliveries to the router, in order.
+
+    (Not to be confused with `bot.jobs.worker.Worker`, the process that runs jobs.)
+    """
 
     def __init__(self, store: DeliveryStore, router: Router, client_factory: ClientFactory, settings: Settings,
                  metrics: Metrics, jobs: Any = None, queue_size: int = 1000, replies: Any = None):
@@ -45,7 +50,7 @@ class Worker:
     def start(self) -> None:
         for pending in self.store.pending():  # left over from a previous run
             self.submit(pending)
-        self._thread = threading.Thread(target=self._run, name="arborist-worker", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="arborist-deliveries", daemon=True)
         self._thread.start()
 
     def submit(self, pending: Pending) -> bool:
@@ -96,7 +101,7 @@ class Worker:
             ctx = Context(github=self.client_factory(event.installation_id), settings=self.settings,
                           metrics=self.metrics, jobs=self.jobs, replies=self.replies)
             outcomes = self.router.dispatch(event, ctx)
-        except Exception as exc:  # noqa: BLE001 - a broken delivery is recorded, the worker lives on
+        except Exception as exc:  # noqa: BLE001 - a broken delivery is recorded, the thread lives on
             LOG.exception("delivery %s (%s) failed before its handlers ran", pending.delivery_id, pending.event)
             self.store.finish(pending.delivery_id, "failed", f"{type(exc).__name__}: {exc}")
             self.metrics.delivery(pending.event, "failed")
@@ -106,7 +111,8 @@ class Worker:
         self.metrics.delivery(pending.event, "failed" if failed else "handled")
 
 
-def _webhook_route(settings: Settings, store: DeliveryStore, worker: Worker, metrics: Metrics, router: Router,
+def _webhook_route(settings: Settings, store: DeliveryStore, dispatcher: DeliveryDispatcher, metrics: Metrics,
+                   router: Router,
                    budget: ByteBudget) -> Callable[..., Any]:
     """POST /webhook: a bounded body, then verify/record/decide in a thread (SQLite must not block the loop)."""
     from fastapi.responses import JSONResponse
@@ -133,7 +139,7 @@ def _webhook_route(settings: Settings, store: DeliveryStore, worker: Worker, met
                                 headers={"Retry-After": RETRY_AFTER_S})
         if decision.enqueue is not None:
             event, delivery, raw = decision.enqueue
-            if not worker.submit(Pending(delivery, event, raw, decision.payload)):
+            if not dispatcher.submit(Pending(delivery, event, raw, decision.payload)):
                 await run_in_threadpool(store.forget, delivery)
                 metrics.delivery(event, "queue_full")
                 return JSONResponse({"error": "busy: too many deliveries queued; redeliver later"},
@@ -146,43 +152,49 @@ def _webhook_route(settings: Settings, store: DeliveryStore, worker: Worker, met
 
 def create_app(settings: Settings, client_factory: ClientFactory, *, router: Router | None = None,
                store: DeliveryStore | None = None, metrics: Metrics | None = None, jobs: Any = None,
-               on_started: Callable[[Worker], None] | None = None):
-    """Build the ASGI app; the worker starts and stops with the app's lifespan."""
+               on_started: Callable[[DeliveryDispatcher], None] | None = None):
+    """Build the ASGI app; the delivery dispatcher starts and stops with the app's lifespan."""
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI
     from fastapi.responses import PlainTextResponse
 
-    router = router or Router()
+    router = router or default_router()
     metrics = metrics or Metrics()
     store = store or DeliveryStore(settings.deliveries_db)
     replies = ReplyThrottle(settings.data_dir / REPLIES_DB)
-    worker = Worker(store, router, client_factory, settings, metrics, jobs, settings.queue_size, replies)
+    dispatcher = DeliveryDispatcher(store, router, client_factory, settings, metrics, jobs, settings.queue_size,
+                                    replies)
     budget = ByteBudget(max(settings.buffered_bytes, 2 * settings.max_body_bytes))  # a body and its chunks
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        worker.start()
+        dispatcher.start()
         if on_started:
-            on_started(worker)
+            on_started(dispatcher)
         try:
             yield
         finally:
-            worker.stop()
+            dispatcher.stop()
 
     app = FastAPI(title="Arborist", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.worker, app.state.store, app.state.metrics = worker, store, metrics
+    app.state.dispatcher, app.state.store, app.state.metrics = dispatcher, store, metrics
 
-    webhook = _webhook_route(settings, store, worker, metrics, router, budget)
+    webhook = _webhook_route(settings, store, dispatcher, metrics, router, budget)
     app.router.add_route("/webhook", webhook, methods=["POST"])  # plain Starlette: raw body, no validation layer
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:  # async: answered on the loop, never waiting for a thread
-        return {"status": "ok", "queued": worker.queue.qsize()}
+        return {"status": "ok", "queued": dispatcher.queue.qsize()}
 
     @app.get("/metrics")
     def metrics_endpoint() -> PlainTextResponse:
+        if jobs is not None:
+            from bot.status_page import export_gauges, read_status
+            export_gauges(metrics, read_status(jobs.store, getattr(jobs, "heartbeats", None)))
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    _add_status_route(app, settings, jobs)
 
     @app.get("/jobs/{job_id}/log")
     def job_log(job_id: int) -> PlainTextResponse:
@@ -196,3 +208,20 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
         return PlainTextResponse(text)
 
     return app
+
+
+def _add_status_route(app: Any, settings: Settings, jobs: Any) -> None:
+    """GET /status: the triager's read-only page (bot.status_page); 404 when this bot runs no jobs."""
+    from fastapi.responses import HTMLResponse
+
+    from bot.status_page import named_repos_from, read_status, render_main, render_page
+
+    named = named_repos_from(getattr(settings, "status_repos", ""))
+
+    @app.get("/status")
+    def status(part: str = "") -> HTMLResponse:
+        if jobs is None:
+            return HTMLResponse("<p>This bot runs no jobs.</p>", status_code=404)
+        data = read_status(jobs.store, getattr(jobs, "heartbeats", None))
+        body = render_main(data, named) if part == "main" else render_page(data, named)
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})

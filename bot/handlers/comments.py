@@ -6,7 +6,10 @@ from bot.commands.guards import Refusal, check_author, check_event, is_stranger,
 from bot.commands.handlers import reply_store_busy
 from bot.commands.registry import EVERYONE, render_help
 from bot.context import Context, Event
+from bot.router import Router
 from bot.storage import StoreBusy
+
+router = Router()  # this module's routes; bot.routes merges them at start-up
 
 EYES = "eyes"  # the reaction that says "seen, working on it"
 
@@ -21,6 +24,7 @@ def _may_answer_stranger(event: Event, ctx: Context, number: int) -> bool:
     return False
 
 
+@router.register("issue_comment", action="created")
 def on_comment_created(event: Event, ctx: Context) -> None:
     """Guards in order; a refusal is one reply (or silence); an accepted command gets 👀 and runs."""
     verdict = check_event(event.name, event.action, event.payload)
@@ -52,6 +56,7 @@ def on_comment_created(event: Event, ctx: Context) -> None:
         raise  # the delivery is marked failed, so a redelivery runs the command again
 
 
+@router.register("pull_request", action="synchronize")
 def on_pr_synchronize(event: Event, ctx: Context) -> None:
     """A new push: jobs for the old head are cancelled and the status comment says so."""
     if ctx.jobs is None:
@@ -64,6 +69,7 @@ def on_pr_synchronize(event: Event, ctx: Context) -> None:
         ctx.jobs.approvals.withdraw(event.repo, number, keep_sha=new_sha)  # new commits need a new /approve
 
 
+@router.register("pull_request", action="closed")
 def on_pr_closed(event: Event, ctx: Context) -> None:
     """A closed (or merged) PR needs no more generated data: stop its jobs."""
     if ctx.jobs is None:

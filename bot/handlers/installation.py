@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.context import Context, Event
+from bot.router import Router
+
+router = Router()  # this module's routes; bot.routes merges them at start-up
 
 MAX_LOGGED_REPOS = 20  # an org-wide install can list thousands
 
@@ -32,6 +35,7 @@ def _short(names: list[str]) -> str:
     return shown + (f" (+{len(names) - MAX_LOGGED_REPOS} more)" if len(names) > MAX_LOGGED_REPOS else "")
 
 
+@router.register("installation")
 def on_installation(event: Event, ctx: Context) -> None:
     """created / deleted / suspend / unsuspend / new_permissions_accepted."""
     repos = _names(event.payload.get("repositories"))
@@ -40,6 +44,7 @@ def on_installation(event: Event, ctx: Context) -> None:
     ctx.metrics.inc("arborist_installation_events_total", action=event.action or "none")
 
 
+@router.register("installation_repositories")
 def on_installation_repositories(event: Event, ctx: Context) -> None:
     """added / removed repositories on an existing installation."""
     added = _names(event.payload.get("repositories_added"))

@@ -20,7 +20,10 @@ from bot.render.validation import (
     comment_body,
     conclusion_for,
 )
+from bot.router import Router
 from lab.github.protocol import CheckRunOutput, PullRequest
+
+router = Router()  # this module's routes; bot.routes merges them at start-up
 
 MAX_TAXONOMY_FILES = 300  # per PR; beyond this the check asks for a smaller PR instead of reading them all
 ATTRIBUTION = "attribution.txt"
@@ -65,11 +68,16 @@ def taxonomy_paths(changed: list[tuple[str, str]], is_taxonomy_file: Callable[[s
     return sorted(out)
 
 
+@router.register("pull_request", action="opened")
+@router.register("pull_request", action="synchronize")
+@router.register("pull_request", action="reopened")
+@router.register("pull_request", action="ready_for_review")
 def on_pull_request(event: Event, ctx: Context) -> None:
     """Validate the PR's changed taxonomy files at its head and report on GitHub."""
     validate_pull(ctx, event.repo, _pull_from_payload(event, ctx), event.delivery_id)
 
 
+@router.register("check_run", action="rerequested")
 def on_check_rerequested(event: Event, ctx: Context) -> None:
     """Someone pressed "Re-run" on our check: validate the PR again if that SHA is still its head."""
     run = event.payload.get("check_run")

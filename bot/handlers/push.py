@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 from bot.context import Context, Event
+from bot.router import Router
+
+router = Router()  # this module's routes; bot.routes merges them at start-up
 
 ZERO_SHA = "0" * 40
 MERGE_RE = re.compile(r"Merge pull request #(\d+)|\(#(\d+)\)\s*$", re.MULTILINE)
@@ -19,6 +22,7 @@ def merged_prs(payload: dict) -> list[int]:
     return sorted(numbers)
 
 
+@router.register("push")
 def on_push(event: Event, ctx: Context) -> None:
     payload = dict(event.payload)
     default = (payload.get("repository") or {}).get("default_branch") or "main"

@@ -16,19 +16,23 @@ from typing import Any
 
 from bot.context import Context, Event
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job
+from bot.jobs.service import JobService
+from bot.router import Router
+
+router = Router()  # this module's routes; bot.routes merges them at start-up
 
 TITLE_RE = re.compile(r"\barborist (generate|retrain) job (\d{1,12})(?: at ([0-9a-f]{40}))?\b")
 REPORT_RE = re.compile(r"<details open><summary>Report</summary>\n\n(.*)\n\n</details>", re.DOTALL)
 CONCLUSIONS = {"success": SUCCEEDED, "cancelled": CANCELLED}  # anything else is a failure
 
 
-def job_for(text: str, event: Event, ctx: Context) -> Job | None:
+def job_for(text: str, event: Event, ctx: Context, jobs: JobService) -> Job | None:
     """The job an Actions run or job belongs to, or None (another workflow, or another repository)."""
     match = TITLE_RE.search(text or "")
-    if match is None or ctx.jobs is None:
+    if match is None:
         return None
     try:
-        job = ctx.jobs.store.get(int(match.group(2)))
+        job = jobs.store.get(int(match.group(2)))
     except KeyError:
         return None
     if job.repo != event.repo or job.kind != match.group(1):
@@ -41,15 +45,17 @@ def job_for(text: str, event: Event, ctx: Context) -> Job | None:
     return job
 
 
+@router.register("workflow_job")
 def on_workflow_job(event: Event, ctx: Context) -> None:
     """A runner picked the job up: queued -> running, with a link to its log."""
     wf_job: Mapping[str, Any] = event.payload.get("workflow_job") or {}
-    job = job_for(str(wf_job.get("name") or ""), event, ctx)
-    if job is None or event.action != "in_progress" or job.state != QUEUED:
+    jobs = ctx.jobs
+    job = job_for(str(wf_job.get("name") or ""), event, ctx, jobs) if jobs is not None else None
+    if jobs is None or job is None or event.action != "in_progress" or job.state != QUEUED:
         return
-    started = ctx.jobs.store.start_external(job.id, wf_job.get("run_id"), str(wf_job.get("html_url") or ""))
+    started = jobs.store.start_external(job.id, wf_job.get("run_id"), str(wf_job.get("html_url") or ""))
     if started is not None:
-        ctx.jobs.publish(ctx.github, started)
+        jobs.publish(ctx.github, started)
 
 
 def _step_report(ctx: Context, job: Job) -> str:
@@ -63,20 +69,22 @@ def _step_report(ctx: Context, job: Job) -> str:
     return ""
 
 
+@router.register("workflow_run")
 def on_workflow_run(event: Event, ctx: Context) -> None:
     """The run finished: the job ends once (a late event for a cancelled or finished job is ignored)."""
     run: Mapping[str, Any] = event.payload.get("workflow_run") or {}
-    job = job_for(str(run.get("display_title") or ""), event, ctx)
-    if job is None or event.action != "completed" or job.state not in (QUEUED, RUNNING):
+    jobs = ctx.jobs
+    job = job_for(str(run.get("display_title") or ""), event, ctx, jobs) if jobs is not None else None
+    if jobs is None or job is None or event.action != "completed" or job.state not in (QUEUED, RUNNING):
         return
     if job.state == QUEUED:
-        job = ctx.jobs.store.start_external(job.id, run.get("id"), str(run.get("html_url") or "")) or job
+        job = jobs.store.start_external(job.id, run.get("id"), str(run.get("html_url") or "")) or job
     conclusion = str(run.get("conclusion") or "failure")
     state = CONCLUSIONS.get(conclusion, FAILED)
     report = _step_report(ctx, job)
-    final = ctx.jobs.store.finish(job.id, None, state, reason="" if state == SUCCEEDED else f"workflow {conclusion}",
-                                  result_title="the workflow succeeded" if state == SUCCEEDED
-                                  else f"the workflow ended: {conclusion}",
-                                  result_md=report, log_url=str(run.get("html_url") or job.log_url))
+    final = jobs.store.finish(job.id, None, state, reason="" if state == SUCCEEDED else f"workflow {conclusion}",
+                              result_title="the workflow succeeded" if state == SUCCEEDED
+                              else f"the workflow ended: {conclusion}",
+                              result_md=report, log_url=str(run.get("html_url") or job.log_url))
     if final is not None:
-        ctx.jobs.publish(ctx.github, final)
+        jobs.publish(ctx.github, final)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import bot
-from bot.routes import ROUTES
+from bot.routes import default_router
 
 MANIFEST = Path(bot.__file__).parent / "app-manifest.json"
 ALWAYS_DELIVERED = {"installation", "installation_repositories"}  # GitHub sends these to every App
@@ -14,7 +14,7 @@ ALWAYS_DELIVERED = {"installation", "installation_repositories"}  # GitHub sends
 
 def test_manifest_subscribes_to_exactly_the_routed_events():
     manifest = json.loads(MANIFEST.read_text())
-    routed = {event for event, _, _ in ROUTES} - ALWAYS_DELIVERED
+    routed = default_router().events() - ALWAYS_DELIVERED
     assert set(manifest["default_events"]) == routed
 
 
