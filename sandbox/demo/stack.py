@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 START_TIMEOUT_S = 60  # the bot imports FastAPI and the validator; slow machines need a while
 PULL_TIMEOUT_S = 300  # the real release is ~0.5 GB of safetensors through the Hub stand-in
 INSTALLATION_ID = 4242
-# The Hub stand-in takes a commit's files inline in one request (512 MiB by default). A real model's release
-# puts f16 and three quantised GGUFs (~0.6 GB, ~0.8 GB as base64) in one commit of its -GGUF repository.
-HUB_BODY_LIMIT = 2 * 1024**3
 
 
 @dataclass
@@ -136,9 +133,6 @@ def start(world: World) -> Stack:
     from sandbox.standins.hub import HubStandIn
 
     hub_token = "hf_demo_" + secrets.token_hex(8)
-    import sandbox.standins.hub as hub_module
-
-    hub_module.MAX_BODY = max(hub_module.MAX_BODY, HUB_BODY_LIMIT)  # this process's stand-in only
     hub = HubStandIn(token=hub_token).start()
     world.procs.on_close(hub.stop)
     secret = secrets.token_hex(16)

@@ -27,7 +27,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 DEFAULT_BRANCH = "main"
-MAX_BODY = 512 * 1024 * 1024  # bytes accepted in one request; the stand-in keeps everything in memory
+# Bytes accepted in one request (HubStandIn(max_body=...) to change). Files travel inline, base64, in the
+# commit (no LFS), so one commit of a real release must fit: the 135M student's -GGUF twin (f16, Q4_K_M,
+# Q5_K_M, Q8_0) is about 0.8 GB of body, its fp32 safetensors about 0.72 GB. The stand-in keeps everything in
+# memory and holds about three times a body while it decodes one: 2 GiB bounds that at about 6 GiB.
+MAX_BODY = 2 * 1024**3
 USER = "arborist-bot"
 LFS_SUFFIXES = (".safetensors", ".gguf", ".bin", ".pt", ".pth", ".onnx")  # the Hub's default .gitattributes
 GITATTRIBUTES = "".join(f"*{suffix} filter=lfs diff=lfs merge=lfs -text\n" for suffix in LFS_SUFFIXES).encode()
@@ -91,6 +95,7 @@ class HubState:
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path), never headers
     served: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (repo, path) -> bytes sent instead
     collections: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> collection, as the API answers
+    max_body: int = MAX_BODY  # bytes accepted in one request; larger ones get a 413 unread
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def new_commit(self, repo: Repo, parent: str | None, title: str, description: str,
@@ -190,8 +195,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            raise HubError(413, "request too large")
+        if length > self.state.max_body:
+            self.close_connection = True  # the body is left unread: this connection cannot carry another request
+            raise HubError(413, f"request too large: {length} bytes, the stand-in takes at most {self.state.max_body} "
+                                "in one request (HubStandIn(max_body=...))")
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool = False) -> None:
@@ -470,8 +477,8 @@ class _Handler(BaseHTTPRequestHandler):
 class HubStandIn:
     """Run the stand-in on 127.0.0.1 in a background thread: `with HubStandIn() as hub: hub.url`."""
 
-    def __init__(self, token: str | None = None, port: int = 0, host: str = "127.0.0.1"):
-        self.state = HubState(token=token)
+    def __init__(self, token: str | None = None, port: int = 0, host: str = "127.0.0.1", max_body: int = MAX_BODY):
+        self.state = HubState(token=token, max_body=max_body)
         handler: type[_Handler] = type("Handler", (_Handler,), {"state": self.state, "base_url": ""})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True

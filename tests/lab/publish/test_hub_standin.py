@@ -102,3 +102,34 @@ def test_the_stand_in_runs_as_a_process_and_prints_its_url():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_commit_over_the_body_limit_gets_a_413_naming_the_limit_and_changes_nothing(tmp_path, monkeypatch):
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    with HubStandIn(token=TOKEN, max_body=4096) as small:
+        api = HfApi(endpoint=small.url, token=TOKEN)
+        api.create_repo("org/model")
+        head = small.state.repos["org/model"].branches["main"]
+        api.upload_file(path_or_fileobj=b"x" * 100, path_in_repo="small.txt", repo_id="org/model")  # under it: fine
+        kept = small.state.repos["org/model"].branches["main"]
+        assert kept != head
+        with pytest.raises(HfHubHTTPError) as refused:
+            api.upload_file(path_or_fileobj=b"x" * 8000, path_in_repo="model.safetensors", repo_id="org/model")
+        assert refused.value.response.status_code == 413
+        assert "at most 4096" in str(refused.value)
+        assert small.state.repos["org/model"].branches["main"] == kept
+        api.upload_file(path_or_fileobj=b"y" * 100, path_in_repo="after.txt", repo_id="org/model")  # still serving
+
+
+def test_the_default_body_limit_takes_one_commit_of_a_real_135m_release():
+    from sandbox.standins.hub import MAX_BODY, HubState
+
+    params = 134_515_008  # SmolLM2-135M-Instruct; the release ships fp32 safetensors and f16 + three quants
+    safetensors = params * 4
+    gguf_twin = params * (2 + 4.85 / 8 + 5.69 / 8 + 8.5 / 8)  # f16, Q4_K_M, Q5_K_M, Q8_0 bits per weight
+    largest_commit = max(safetensors, gguf_twin) * 4 / 3  # files travel base64 inline in the NDJSON commit
+    assert largest_commit < MAX_BODY <= 2 * 1024**3  # fits, and stays bounded: the stand-in holds bodies in memory
+    assert HubState().max_body == MAX_BODY
