@@ -6,8 +6,8 @@ Backends live in `lab.generate.backends`; heavy libraries load only when a real 
 
 from lab.generate.backends import Backend, Completion, ScriptedBackend, load_backend
 from lab.generate.config import GenerateParams
-from lab.generate.output import KNOWLEDGE_FILE, MANIFEST_FILE, SKILLS_FILE
 from lab.generate.runner import LeafResult, Manifest, generate_leaves
+from schemas.datacontract import KNOWLEDGE_FILE, MANIFEST_FILE, SKILLS_FILE
 
 __all__ = [
     "KNOWLEDGE_FILE",

@@ -1,8 +1,7 @@
 """Write generated rows as InstructLab "messages" JSONL, streamed: nothing holds the whole dataset.
 
-Layout of an output directory: `knowledge_train_msgs.jsonl` and `skills_train_msgs.jsonl` (all
-leaves merged, knowledge and skills apart), `leaves/<leaf-id>.jsonl` (one leaf each) and
-`manifest.json` (written last by the runner).
+The layout of an output folder and the shape of a row are the generate -> train contract, defined
+once in `schemas.datacontract` (the runner writes its manifest last).
 """
 
 from __future__ import annotations
@@ -13,11 +12,7 @@ from typing import IO, Any
 
 from lab.generate.prompts import TRAINING_SYSTEM_PROMPT
 from lab.taxonomy.leaf import Leaf
-
-KNOWLEDGE_FILE = "knowledge_train_msgs.jsonl"
-SKILLS_FILE = "skills_train_msgs.jsonl"
-MANIFEST_FILE = "manifest.json"
-LEAVES_DIR = "leaves"
+from schemas.datacontract import KNOWLEDGE_FILE, LEAVES_DIR, SKILLS_FILE, leaf_file, merged_file, messages_row
 
 
 def leaf_id(leaf: Leaf) -> str:
@@ -40,14 +35,8 @@ def make_row(leaf: Leaf, question: str, answer: str, context: str | None, meta: 
     user = f"{before}\n\n{question}" if before else question
     if document and before is document:
         meta = {**meta, "question": question, "document_in_prompt": True}
-    return {
-        "messages": [
-            *conversation_start(),
-            {"role": "user", "content": user},
-            {"role": "assistant", "content": answer},
-        ],
-        "metadata": {"leaf": leaf.path, "kind": leaf.kind, "leaf_hash": leaf.content_hash, **meta},
-    }
+    messages = [*conversation_start(), {"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+    return messages_row(messages, {"leaf": leaf.path, "kind": leaf.kind, "leaf_hash": leaf.content_hash, **meta})
 
 
 def dumps(row: dict[str, Any]) -> str:
@@ -60,14 +49,11 @@ class DatasetWriter:
     def __init__(self, out_dir: Path | str) -> None:
         self.out_dir = Path(out_dir)
         (self.out_dir / LEAVES_DIR).mkdir(parents=True, exist_ok=True)
-        self.merged: dict[str, IO[str]] = {
-            "knowledge": open(self.out_dir / KNOWLEDGE_FILE, "w", encoding="utf-8"),
-            "skills": open(self.out_dir / SKILLS_FILE, "w", encoding="utf-8"),
-        }
+        self.merged: dict[str, IO[str]] = {name: open(self.out_dir / name, "w", encoding="utf-8")
+                                           for name in (KNOWLEDGE_FILE, SKILLS_FILE)}
 
     def open_leaf(self, leaf: Leaf) -> LeafWriter:
-        merged = self.merged["knowledge" if leaf.kind == "knowledge" else "skills"]
-        return LeafWriter(self.out_dir / LEAVES_DIR / f"{leaf_id(leaf)}.jsonl", merged)
+        return LeafWriter(self.out_dir / leaf_file(leaf_id(leaf)), self.merged[merged_file(leaf.kind)])
 
     def close(self) -> None:
         for fh in self.merged.values():

@@ -21,11 +21,12 @@ from lab.generate.cache import SdgCache, cache_key, default_cache_dir
 from lab.generate.chunking import chunk_budget, chunk_markdown
 from lab.generate.config import GenerateParams
 from lab.generate.documents import DocsSettings, DocumentError, read_documents
-from lab.generate.output import MANIFEST_FILE, DatasetWriter, dumps, leaf_id
+from lab.generate.output import DatasetWriter, dumps, leaf_id
 from lab.generate.pipeline import LeafPipeline, LeafStats
 from lab.generate.prompts import PROMPT_VERSION, fixed_overhead_tokens
 from lab.generate.staging import check_replaceable, failed_path, staging_for, swap_into_place
 from lab.taxonomy.leaf import Leaf
+from schemas.datacontract import MANIFEST_FILE
 from schemas.masking import mask
 
 MANIFEST_VERSION = 1

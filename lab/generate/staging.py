@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from lab.generate.output import KNOWLEDGE_FILE, LEAVES_DIR, MANIFEST_FILE, SKILLS_FILE
+from schemas.datacontract import KNOWLEDGE_FILE, LEAVES_DIR, MANIFEST_FILE, SKILLS_FILE
 
 OUTPUT_NAMES = frozenset({KNOWLEDGE_FILE, SKILLS_FILE, MANIFEST_FILE, LEAVES_DIR})
 FAILED_SUFFIX = ".failed"  # where a failed run's output goes when the previous output is kept

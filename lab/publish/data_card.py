@@ -16,11 +16,9 @@ import yaml
 
 from lab.publish.card import _cell, _fence
 from lab.publish.release import RECORD_VERSION, ReleaseInfo
+from schemas.datacontract import LEAVES_DIR, MANIFEST_FILE, MERGED_FILES
 
 DATA_SUFFIX = "-data"
-MANIFEST = "manifest.json"
-DATA_FILES = ("knowledge_train_msgs.jsonl", "skills_train_msgs.jsonl")
-LEAVES_DIR = "leaves"
 RAI_FILE = "croissant_rai.json"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_ATTRIBUTION_CHARS = 4000
@@ -36,9 +34,9 @@ def data_repo_id(model_repo: str) -> str:
 
 
 def read_manifest(data_dir: Path) -> dict[str, Any]:
-    path = data_dir / MANIFEST
+    path = data_dir / MANIFEST_FILE
     if not path.is_file():
-        raise DataError(f"{data_dir} holds no {MANIFEST}: not a `lab generate` output folder")
+        raise DataError(f"{data_dir} holds no {MANIFEST_FILE}: not a `lab generate` output folder")
     if path.stat().st_size > MAX_MANIFEST_BYTES:
         raise DataError(f"{path} is larger than {MAX_MANIFEST_BYTES} bytes")
     try:
@@ -52,11 +50,11 @@ def read_manifest(data_dir: Path) -> dict[str, Any]:
 
 def data_files(data_dir: Path) -> dict[str, Path]:
     """{path in the dataset repo: local file}: the merged training files under data/, one file per leaf."""
-    files = {f"data/{name}": data_dir / name for name in DATA_FILES if (data_dir / name).is_file()}
+    files = {f"data/{name}": data_dir / name for name in MERGED_FILES if (data_dir / name).is_file()}
     for path in sorted((data_dir / LEAVES_DIR).glob("*.jsonl")):
         if path.is_file() and not path.is_symlink():
             files[f"{LEAVES_DIR}/{path.name}"] = path
-    files[MANIFEST] = data_dir / MANIFEST
+    files[MANIFEST_FILE] = data_dir / MANIFEST_FILE
     return files
 
 
@@ -67,7 +65,7 @@ def _size_category(rows: int) -> str:
 def data_metadata(info: ReleaseInfo, model_repo: str, manifest: dict[str, Any]) -> dict[str, Any]:
     """The Hub's dataset-card fields, plus `configs` so the viewer reads knowledge and skills apart."""
     configs = [{"config_name": name.split("_", 1)[0], "data_files": [{"split": "train", "path": f"data/{name}"}]}
-               for name in DATA_FILES]
+               for name in MERGED_FILES]
     return {
         "license": info.license,
         "pretty_name": f"{(info.model_name or model_repo).rsplit('/', 1)[-1]} training data",

@@ -16,10 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-KNOWLEDGE_FILE = "knowledge_train_msgs.jsonl"
-SKILLS_FILE = "skills_train_msgs.jsonl"
-HELDOUT_FILE = "heldout_msgs.jsonl"
-ROLES = ("system", "user", "assistant")
+from schemas.datacontract import KNOWLEDGE_FILE, SKILLS_FILE, check_record
+
 MAX_LINE_BYTES = 4 * 1024 * 1024  # a single sample larger than this is refused
 MAX_NESTING = 64  # brackets deep; a messages record needs 3, and json's C parser would recurse without bound
 
@@ -35,17 +33,6 @@ class Phase:
     heldout: tuple[dict[str, Any], ...] = ()  # held-out samples of the phase's sources (early stopping)
 
 
-def _check_record(record: Any, where: str) -> dict[str, Any]:
-    if not isinstance(record, dict) or not isinstance(record.get("messages"), list) or not record["messages"]:
-        raise ValueError(f"{where}: expected an object with a non-empty 'messages' list")
-    for message in record["messages"]:
-        if not isinstance(message, dict) or message.get("role") not in ROLES or not isinstance(message.get("content"), str):
-            raise ValueError(f"{where}: each message needs a role in {ROLES} and a string content")
-    if not any(m["role"] == "assistant" for m in record["messages"]):
-        raise ValueError(f"{where}: no assistant message, nothing to learn")
-    return record
-
-
 def read_messages(path: str | Path) -> list[dict[str, Any]]:
     """Read one messages JSONL file; blank lines are skipped, a bad line raises ValueError with its number."""
     records = []
@@ -55,7 +42,7 @@ def read_messages(path: str | Path) -> list[dict[str, Any]]:
                 raise ValueError(f"{path}:{number}: line longer than {MAX_LINE_BYTES} bytes")
             if not raw.strip():
                 continue
-            records.append(_check_record(_parse_line(raw, f"{path}:{number}"), f"{path}:{number}"))
+            records.append(check_record(_parse_line(raw, f"{path}:{number}"), f"{path}:{number}"))
     return records
 
 
