@@ -11,7 +11,7 @@ import dataclasses
 import json
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -64,13 +64,17 @@ class Manifest:
     leaves: list[LeafResult] = field(default_factory=list)
     seconds: float = 0.0
     version: int = MANIFEST_VERSION
+    replicas: list[dict[str, Any]] = field(default_factory=list)  # fanned-out runs: work and tokens/s per replica
 
     @property
     def rows(self) -> int:
         return sum(r.rows for r in self.leaves)
 
     def to_json(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "rows": self.rows}
+        data = {**dataclasses.asdict(self), "rows": self.rows}
+        if not self.replicas:
+            del data["replicas"]  # one teacher: the manifest reads as it always did
+        return data
 
 
 class Progress(Protocol):
@@ -185,18 +189,28 @@ def generate_leaves(leaves: Iterable[Leaf], backend: Backend, out_dir: Path | st
     no rows is kept at `<out_dir>.failed` instead and the previous output stays too."""
     params = params or GenerateParams()
     params.check()
-    out = Path(out_dir).resolve()
-    check_replaceable(out)
-    started = time.perf_counter()
     cache = SdgCache(cache_dir if cache_dir is not None else default_cache_dir())
     docs = docs or DocsSettings.from_env()
     progress = progress or NoProgress()
+
+    def one_by_one(writer: DatasetWriter) -> Iterator[LeafResult]:
+        for leaf in leaves:
+            yield _generate_one(leaf, backend, params, cache, writer, progress, docs)
+
     manifest = Manifest(teacher=backend.teacher_id, prompt_version=PROMPT_VERSION, params=params.cache_fields())
+    return write_run(out_dir, manifest, one_by_one, progress, keep_previous_if_failed)
+
+
+def write_run(out_dir: Path | str, manifest: Manifest, produce: Callable[[DatasetWriter], Iterator[LeafResult]],
+              progress: Progress, keep_previous_if_failed: bool = False) -> Manifest:
+    """Stage a run's output beside `out_dir`, let `produce` write its leaves in order, then swap it in."""
+    out = Path(out_dir).resolve()
+    check_replaceable(out)
+    started = time.perf_counter()
     staging = staging_for(out)
     try:
         with DatasetWriter(staging) as writer:
-            for leaf in leaves:
-                result = _generate_one(leaf, backend, params, cache, writer, progress, docs)
+            for result in produce(writer):
                 manifest.leaves.append(result)
                 progress.leaf_finished(result)
         manifest.seconds = round(time.perf_counter() - started, 3)

@@ -36,13 +36,13 @@ GUIDED_MODES = ("response_format", "guided_json", "none")
 
 class OpenAIBackend:
     OPTIONS = ("model", "api_key", "concurrency", "timeout_s", "deadline_s", "max_reply_bytes", "max_retries",
-               "backoff_s", "guided", "context_length", "tokenizer_file")
+               "backoff_s", "guided", "context_length", "tokenizer_file", "teacher_id")
 
     def __init__(self, base_url: str, *, model: str | None = None, api_key: str | None = None, concurrency: int = 8,
                  timeout_s: float = DEFAULT_TIMEOUT_S, deadline_s: float = DEFAULT_DEADLINE_S,
                  max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES, max_retries: int = 4, backoff_s: float = 0.5,
                  guided: str = "response_format", context_length: int | None = None,
-                 tokenizer_file: str | None = None) -> None:
+                 tokenizer_file: str | None = None, teacher_id: str | None = None) -> None:
         if guided not in GUIDED_MODES:
             raise BackendError(f"guided must be one of {', '.join(GUIDED_MODES)}")
         if not (timeout_s > 0 and deadline_s > 0 and max_reply_bytes > 0):
@@ -65,7 +65,8 @@ class OpenAIBackend:
         served = self._models() if model is None or context_length is None else {}
         self.model = model or next(iter(served), "default")
         self.context_length = context_length or int(served.get(self.model) or DEFAULT_CONTEXT_LENGTH)
-        self.teacher_id = f"http:{parts.netloc}{parts.path}:{self.model}"
+        # replicas of one teacher share an id (lab.generate.fanout), so they share cache keys and rows
+        self.teacher_id = teacher_id or f"http:{parts.netloc}{parts.path}:{self.model}"
 
     def _send(self, method: str, path: str, body: bytes | None, until: float) -> Reply:
         return exchange(f"{self.base_url}{path}", method, body, self.headers, until=until,

@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 START_TIMEOUT_S = 120  # the head and its job server answering, on a busy 2-core machine
@@ -24,17 +25,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class RayHead:
+    jobs_url: str  # the job server (JobSubmissionClient), as the bot's Ray executor reaches it
+    gcs_address: str  # host:port for `ray.init(address=...)`, as a driver inside a job reaches it
+
+
 @contextmanager
 def local_ray_head(num_cpus: int = 2) -> Iterator[str]:
     """Start a head with its job server on free loopback ports; yield the job server's URL; stop it."""
+    with local_ray_cluster(num_cpus) as head:
+        yield head.jobs_url
+
+
+@contextmanager
+def local_ray_cluster(num_cpus: int = 2) -> Iterator[RayHead]:
+    """Start a head with its job server on free loopback ports; yield both addresses; stop it."""
     from ray.job_submission import JobSubmissionClient
 
     temp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))  # short: Ray's socket paths have a length limit
-    dashboard = free_port()
+    dashboard, gcs = free_port(), free_port()
     venv_bin = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
            "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": str(REPO_ROOT)}
-    cmd = [str(venv_bin / "ray"), "start", "--head", "--block", "--num-cpus", str(num_cpus), "--port", str(free_port()),
+    cmd = [str(venv_bin / "ray"), "start", "--head", "--block", "--num-cpus", str(num_cpus), "--port", str(gcs),
            "--include-dashboard", "true", "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard),
            "--dashboard-agent-listen-port", str(free_port()), "--ray-client-server-port", str(free_port()),
            "--temp-dir", str(temp), "--disable-usage-stats"]
@@ -52,7 +66,7 @@ def local_ray_head(num_cpus: int = 2) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the Ray head did not start: {(temp / 'ray-start.log').read_text()[-2000:]}") from None
                 time.sleep(1)
-        yield address
+        yield RayHead(address, f"127.0.0.1:{gcs}")
     finally:
         proc.send_signal(signal.SIGTERM)  # `ray start --block` stops every process it started
         try:

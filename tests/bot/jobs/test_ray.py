@@ -25,7 +25,7 @@ from bot.jobs.model import CANCELLED, FAILED, QUEUED, SUCCEEDED  # noqa: E402
 from bot.jobs.ray_executor import ARGV_VAR, RayExecutor, RayWorker, main  # noqa: E402
 from bot.jobs.settings import JobSettings  # noqa: E402
 from lab.github.protocol import PullRequest  # noqa: E402
-from tests.bot.jobs.raycluster import free_port, local_ray_head  # noqa: E402
+from tests.bot.jobs.raycluster import free_port, local_ray_cluster  # noqa: E402
 from tests.bot.jobs.world import MAINTAINER, PR, REPO, make_world  # noqa: E402
 from tests.ci.test_retrain import retrain_env  # noqa: E402, F401 - the fixture: a taxonomy with merged PRs #5 and #7
 from tests.conftest import REPO_ROOT  # noqa: E402
@@ -40,10 +40,16 @@ STEP_ENV = "ARBORIST_GIT_URL_TEMPLATE,ARBORIST_DATA_DIR,ARBORIST_TEACHER"
 
 
 @pytest.fixture(scope="module")
-def ray_head():
-    """One real local cluster (2 CPUs) for the module's slow tests; yields its job server's URL."""
-    with local_ray_head(num_cpus=2) as address:
-        yield address
+def ray_cluster():
+    """One real local cluster (2 CPUs) for the module's slow tests: its job server and its GCS address."""
+    with local_ray_cluster(num_cpus=2) as head:
+        yield head
+
+
+@pytest.fixture(scope="module")
+def ray_head(ray_cluster):
+    """The cluster's job server URL, as the bot's Ray executor is configured with it."""
+    return ray_cluster.jobs_url
 
 
 def _taxonomy(root: Path, config: bytes) -> tuple[str, str]:
@@ -314,3 +320,33 @@ def test_the_kuberay_manifests_run_the_pinned_ray_with_gpu_workers_and_the_share
             assert {"name": "data", "mountPath": "/data"} in container["volumeMounts"]
             claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v]
             assert claims == ["arborist-data"]
+
+
+@pytest.mark.slow
+def test_generation_fans_out_over_two_teacher_replicas_as_ray_tasks_and_writes_the_local_bytes(ray_cluster, tmp_path):
+    import ray
+
+    from lab.generate import GenerateParams, generate_leaves
+    from lab.generate.backends.openai_http import OpenAIBackend
+    from lab.generate.fanout import TeacherReplicas, generate_leaves_fanned, ray_map
+    from lab.taxonomy.leaf import leaf_from_yaml
+    from sandbox.standins.teacher import MODEL, ScriptedTeacherServer
+
+    leaves = [leaf_from_yaml(f"compositional_skills/linguistics/synonyms_{i}/qna.yaml", FREEFORM) for i in range(4)]
+    params = GenerateParams(samples=3, max_attempts_factor=6.0)
+    ray.init(address=ray_cluster.gcs_address, logging_level="ERROR", log_to_driver=False)
+    try:
+        with ScriptedTeacherServer() as one, ScriptedTeacherServer() as two:
+            replicas = TeacherReplicas((one.url, two.url))
+            fanned = generate_leaves_fanned(leaves, replicas, tmp_path / "ray", params, cache_dir=tmp_path / "c1",
+                                            mapper=ray_map())
+            served = (one.requests, two.requests)
+            backend = OpenAIBackend(one.url, teacher_id=replicas.teacher_id(MODEL))
+            generate_leaves(leaves, backend, tmp_path / "local", params, cache_dir=tmp_path / "c2")
+            backend.close()
+    finally:
+        ray.shutdown()
+    assert served[0] > 0 and served[1] > 0  # both replicas answered, from Ray's worker processes
+    files = lambda root: {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.jsonl"))}  # noqa: E731
+    assert files(tmp_path / "ray") == files(tmp_path / "local") and len(files(tmp_path / "ray")) == 6
+    assert [r["leaves"] for r in fanned.replicas] == [2, 2, 4]
