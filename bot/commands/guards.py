@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.commands.parser import ArgumentError, Arguments, RawCommand, find_command, parse_arguments
 from bot.commands.registry import EVERYONE, MAINTAINERS_OR_AUTHOR, CommandSpec, lookup
-from lab.github.protocol import GitHubClient
+from lab.github.protocol import PermissionsClient
 from schemas.quoting import quote_line
 
 NOT_CREATED, NO_COMMAND, NOT_A_PR, PR_CLOSED, FROM_BOT = "not-created", "no-command", "not-a-pr", "pr-closed", "bot"
@@ -87,7 +87,7 @@ def check_event(name: str, action: str | None, payload: Mapping[str, Any]) -> Ac
 TRUSTED_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
 
 
-def is_stranger(github: GitHubClient, repo: str, comment: Mapping[str, Any]) -> bool:
+def is_stranger(github: PermissionsClient, repo: str, comment: Mapping[str, Any]) -> bool:
     """A commenter with no standing in the repository: GitHub's author_association, else their permission."""
     association = comment.get("author_association")
     if isinstance(association, str) and association:
@@ -96,7 +96,7 @@ def is_stranger(github: GitHubClient, repo: str, comment: Mapping[str, Any]) -> 
     return github.get_collaborator_permission(repo, login) not in ("write", "maintain", "admin")
 
 
-def is_allowed(github: GitHubClient, repo: str, username: str, allowed_permissions: tuple[str, ...],
+def is_allowed(github: PermissionsClient, repo: str, username: str, allowed_permissions: tuple[str, ...],
                allowed_teams: tuple[str, ...]) -> bool:
     """Collaborator permission first (one call), then each configured team until one says yes."""
     if github.get_collaborator_permission(repo, username) in allowed_permissions:
@@ -108,7 +108,7 @@ def is_allowed(github: GitHubClient, repo: str, username: str, allowed_permissio
     return False
 
 
-def check_author(accepted: Accepted, github: GitHubClient, repo: str, config: Any,
+def check_author(accepted: Accepted, github: PermissionsClient, repo: str, config: Any,
                  pull_author: str | None = None) -> Refusal | None:
     """Guard 8, with the repository config read at the base branch (`pull_author`: the PR's author)."""
     if accepted.spec.who == EVERYONE:

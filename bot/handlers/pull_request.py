@@ -6,11 +6,12 @@ head SHA as data (nothing from a PR is executed); the repository config comes fr
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from bot.context import Context, Event
+from bot.context import Context, Event, LoadedConfig
 from bot.render.validation import (
     CHECK_NAME,
     COMMENT_MARKER,
@@ -21,13 +22,26 @@ from bot.render.validation import (
     conclusion_for,
 )
 from bot.router import Router
-from lab.github.protocol import CheckRunOutput, PullRequest
+from lab.github.protocol import (
+    CheckRunOutput,
+    ChecksClient,
+    CommentsClient,
+    ContentsClient,
+    LabelsClient,
+    PullRequest,
+    PullsClient,
+)
 
 router = Router()  # this module's routes; bot.routes merges them at start-up
 
 MAX_TAXONOMY_FILES = 300  # per PR; beyond this the check asks for a smaller PR instead of reading them all
 ATTRIBUTION = "attribution.txt"
 TAXONOMY_FILE = "qna.yaml"
+LOG = logging.getLogger("arborist.validation")
+
+
+class ValidationClient(PullsClient, ContentsClient, ChecksClient, CommentsClient, LabelsClient, Protocol):
+    """What validating a pull request asks of GitHub: its files, their contents, a check run, one comment, labels."""
 
 
 def _taxonomy_api() -> tuple[Callable[..., Any], Callable[[str], bool], Callable[[str], str | None], Any]:
@@ -38,7 +52,7 @@ def _taxonomy_api() -> tuple[Callable[..., Any], Callable[[str], bool], Callable
     return taxonomy.validate_files, paths.is_taxonomy_file, paths.label_for, taxonomy.ValidationConfig
 
 
-def _pull_from_payload(event: Event, ctx: Context) -> PullRequest:
+def _pull_from_payload(event: Event, pulls: PullsClient) -> PullRequest:
     pr = event.payload.get("pull_request")
     try:
         assert isinstance(pr, Mapping)
@@ -50,7 +64,7 @@ def _pull_from_payload(event: Event, ctx: Context) -> PullRequest:
         number = event.payload.get("number")
         if not isinstance(number, int):
             raise ValueError("pull_request payload without a PR number") from None
-        return ctx.github.get_pull(event.repo, number)
+        return pulls.get_pull(event.repo, number)
 
 
 def taxonomy_paths(changed: list[tuple[str, str]], is_taxonomy_file: Callable[[str], bool]) -> list[str]:
@@ -74,7 +88,7 @@ def taxonomy_paths(changed: list[tuple[str, str]], is_taxonomy_file: Callable[[s
 @router.register("pull_request", action="ready_for_review")
 def on_pull_request(event: Event, ctx: Context) -> None:
     """Validate the PR's changed taxonomy files at its head and report on GitHub."""
-    validate_pull(ctx, event.repo, _pull_from_payload(event, ctx), event.delivery_id)
+    _validate_if_open(ctx, event.repo, _pull_from_payload(event, ctx.github), event.delivery_id)
 
 
 @router.register("check_run", action="rerequested")
@@ -89,20 +103,24 @@ def on_check_rerequested(event: Event, ctx: Context) -> None:
             continue
         pull = ctx.github.get_pull(event.repo, number)
         if pull.head_sha == run.get("head_sha"):
-            validate_pull(ctx, event.repo, pull, event.delivery_id)
+            _validate_if_open(ctx, event.repo, pull, event.delivery_id)
         else:
             ctx.log.info("%s#%d: re-run asked for %s, but the head is now %s", event.repo, number,
                          str(run.get("head_sha"))[:7], pull.head_sha[:7])
 
 
-def validate_pull(ctx: Context, repo: str, pull: PullRequest, delivery_id: str) -> None:
-    """The validation itself: check run, annotations in batches, the living comment, labels."""
-    validate_files, is_taxonomy_file, label_for, validation_config = _taxonomy_api()
-    gh = ctx.github
+def _validate_if_open(ctx: Context, repo: str, pull: PullRequest, delivery_id: str) -> None:
+    """Validate an open PR with the config of its base branch; a closed one is left alone."""
     if pull.state != "open":
         ctx.log.info("%s#%d is %s: not validating", repo, pull.number, pull.state)
         return
-    loaded = ctx.repo_config(repo, pull.base_ref)
+    validate_pull(ctx.github, ctx.repo_config(repo, pull.base_ref), repo, pull, delivery_id, ctx.log)
+
+
+def validate_pull(gh: ValidationClient, loaded: LoadedConfig, repo: str, pull: PullRequest, delivery_id: str,
+                  log: logging.Logger = LOG) -> None:
+    """The validation itself: check run, annotations in batches, the living comment, labels."""
+    validate_files, is_taxonomy_file, label_for, validation_config = _taxonomy_api()
     problems = list(loaded.problems)
     check = gh.create_check_run(repo, CHECK_NAME, pull.head_sha, "in_progress",
                                 output=CheckRunOutput("Validating taxonomy files…", "Reading the changed files."),
@@ -136,17 +154,16 @@ def validate_pull(ctx: Context, repo: str, pull: PullRequest, delivery_id: str) 
     for part in parts[:-1]:  # GitHub appends annotations across updates, 50 per request
         gh.update_check_run(repo, check.id, status="in_progress", output=check_output(reports, problems, part))
     gh.update_check_run(repo, check.id, conclusion=conclusion, output=check_output(reports, problems, parts[-1]))
-    _upsert_comment(ctx, repo, pull, reports, problems)
+    _upsert_comment(gh, repo, pull, reports, problems)
     labels = sorted({label for p in paths if (label := label_for(p))})
     if labels:
         gh.add_labels(repo, pull.number, labels)
-    ctx.log.info("%s#%d@%s: %s, %d files, %d annotations", repo, pull.number, pull.head_sha[:7],
+    log.info("%s#%d@%s: %s, %d files, %d annotations", repo, pull.number, pull.head_sha[:7],
                  conclusion, len(reports), sum(len(p) for p in parts))
 
 
-def _upsert_comment(ctx: Context, repo: str, pull: PullRequest, reports: list, problems: list[str]) -> None:
+def _upsert_comment(gh: CommentsClient, repo: str, pull: PullRequest, reports: list, problems: list[str]) -> None:
     """Edit the one summary comment (found by its marker), or create it; skip PRs with nothing to say."""
-    gh = ctx.github
     existing = next((c for c in gh.list_comments(repo, pull.number) if COMMENT_MARKER in c.body), None)
     if existing is None and not reports:
         return  # a PR that touches no taxonomy file gets a green check and no comment

@@ -18,6 +18,7 @@ from bot.context import Context, Event
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job
 from bot.jobs.service import JobService
 from bot.router import Router
+from lab.github.protocol import CommentsClient
 
 router = Router()  # this module's routes; bot.routes merges them at start-up
 
@@ -58,11 +59,11 @@ def on_workflow_job(event: Event, ctx: Context) -> None:
         jobs.publish(ctx.github, started)
 
 
-def _step_report(ctx: Context, job: Job) -> str:
+def _step_report(comments: CommentsClient, job: Job) -> str:
     """The report the step wrote into the status comment, so the bot's edit keeps it."""
     if job.pr is None or not job.status_comment_id:
         return ""
-    for comment in ctx.github.list_comments(job.repo, job.pr):
+    for comment in comments.list_comments(job.repo, job.pr):
         if comment.id == job.status_comment_id:
             match = REPORT_RE.search(comment.body)
             return match.group(1) if match else ""
@@ -81,7 +82,7 @@ def on_workflow_run(event: Event, ctx: Context) -> None:
         job = jobs.store.start_external(job.id, run.get("id"), str(run.get("html_url") or "")) or job
     conclusion = str(run.get("conclusion") or "failure")
     state = CONCLUSIONS.get(conclusion, FAILED)
-    report = _step_report(ctx, job)
+    report = _step_report(ctx.github, job)
     final = jobs.store.finish(job.id, None, state, reason="" if state == SUCCEEDED else f"workflow {conclusion}",
                               result_title="the workflow succeeded" if state == SUCCEEDED
                               else f"the workflow ended: {conclusion}",

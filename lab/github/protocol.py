@@ -1,7 +1,9 @@
-"""What the bot asks of GitHub, as a narrow Protocol over plain dataclasses.
+"""What the bot asks of GitHub, as narrow Protocols over plain dataclasses.
 
-Handlers depend on this Protocol only. The PyGithub adapter implements it over real HTTP (its
-objects lazy-load, so it converts them to these dataclasses at once); tests use the in-memory fake.
+One small Protocol per area (pulls, contents, comments, reactions, labels, checks, permissions,
+actions); `GitHubClient` is all of them, and code asks only for the parts it calls. The PyGithub
+adapter implements them over real HTTP (its objects lazy-load, so it converts them to these
+dataclasses at once); tests use the in-memory fake, and tests/contract holds both to one behaviour.
 Every method is scoped to one repository, `repo` being "owner/name".
 """
 
@@ -88,16 +90,24 @@ class WorkflowRunRef:
     inputs: dict[str, str] = field(default_factory=dict)
 
 
-class GitHubClient(Protocol):
-    """One installation's view of GitHub. Implementations retry 5xx and rate limits, with timeouts."""
+class PullsClient(Protocol):
+    """Reading pull requests and the files they change."""
 
     def get_pull(self, repo: str, number: int) -> PullRequest: ...
 
     def list_pull_files(self, repo: str, number: int) -> list[PullFile]: ...
 
+
+class ContentsClient(Protocol):
+    """Reading a file of the repository at a ref (a branch or a SHA), as data."""
+
     def get_file(self, repo: str, path: str, ref: str) -> bytes | None:
         """File bytes at `ref`, or None when absent (404) or not a file."""
         ...
+
+
+class CommentsClient(Protocol):
+    """The conversation of an issue or pull request: list, create, edit (found again by a hidden marker)."""
 
     def list_comments(self, repo: str, number: int) -> list[Comment]: ...
 
@@ -105,9 +115,21 @@ class GitHubClient(Protocol):
 
     def edit_comment(self, repo: str, comment_id: int, body: str) -> Comment: ...
 
+
+class ReactionsClient(Protocol):
+    """A reaction on a comment; the same reaction twice is one reaction."""
+
     def add_reaction(self, repo: str, comment_id: int, content: str) -> None: ...
 
+
+class LabelsClient(Protocol):
+    """Labels on an issue or pull request; adding one it has already is not an error."""
+
     def add_labels(self, repo: str, number: int, labels: list[str]) -> None: ...
+
+
+class ChecksClient(Protocol):
+    """Check runs on a commit; annotations accumulate across updates, 50 per request."""
 
     def create_check_run(
         self,
@@ -133,17 +155,31 @@ class GitHubClient(Protocol):
         details_url: str = "",
     ) -> CheckRun: ...
 
+
+class PermissionsClient(Protocol):
+    """Who may do what: a collaborator's permission, a team's membership."""
+
     def get_collaborator_permission(self, repo: str, username: str) -> str:
         """'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'."""
         ...
 
     def is_team_member(self, org: str, team_slug: str, username: str) -> bool: ...
 
+
+class ActionsClient(Protocol):
+    """GitHub Actions: start a workflow, stop a run."""
+
     def dispatch_workflow(self, repo: str, workflow: str, ref: str, inputs: dict[str, str]) -> WorkflowRunRef: ...
 
     def cancel_workflow_run(self, repo: str, run_id: int) -> None:
         """Ask GitHub to stop an Actions run; a run that already finished is not an error."""
         ...
+
+
+class GitHubClient(PullsClient, ContentsClient, CommentsClient, ReactionsClient, LabelsClient, ChecksClient,
+                   PermissionsClient, ActionsClient, Protocol):
+    """One installation's view of GitHub: every narrow client above. Implementations retry 5xx and rate
+    limits, with timeouts. Code that needs only a part asks for that part (e.g. a `ChecksClient`)."""
 
 
 ClientFactory = Callable[[int | None], GitHubClient]  # installation id -> that installation's client
