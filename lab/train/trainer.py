@@ -12,6 +12,7 @@ import json
 import os
 import random
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -197,13 +198,16 @@ def _train(d: distributed.Dist, data_dir: str | Path, base: str, out: Path, conf
                     f"{total:,} parameters trainable, memory estimate {needed / 2**30:.2f} GiB of {free / 2**30:.1f} GiB free")
     sharded = d.active and config.distributed == "fsdp"
     run = Run(config, runtime, model, tokenizer, options, out, [p.name for p in phases], d,
-              distributed.wrap(model, runtime, d, config.distributed), sharded)
+              distributed.wrap(model, runtime, d, config.distributed), sharded,
+              deadline=time.monotonic() + options.time_limit_s if options.time_limit_s else None)
     summaries: dict[str, Any] = {}
     previous: Path | None = None
     for index, phase in enumerate(phases):
         summaries[phase.name] = run_phase(run, index, phase, previous)
         distributed.barrier(d)
         previous = ckpt.latest_checkpoint(out / phase.name)
+        if run.timed_out:  # the time limit ended this phase: the later ones are skipped
+            break
     assert previous is not None
     if not d.main:
         return {"phases": summaries, "rank": d.rank}
