@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--system", help="system message to open with (default: the one training used; '' for none)")
     parser.add_argument("--max-tokens", type=int, default=256, help="longest answer, in tokens (default 256)")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
+    parser.add_argument("--adapter", metavar="PATH", help="a LoRA adapter folder (PEFT, e.g. the one `/preview` keeps) "
+                        "loaded over MODEL; implies --format hf")
 
 
 def _is_gguf(model: str) -> bool:
@@ -46,15 +48,27 @@ def _resolve(args: argparse.Namespace, fmt: str) -> Path:
                 token=os.environ.get("HF_TOKEN") or None, offline=offline, quant=args.quant, cache_dir=args.cache_dir)
 
 
+def _adapter(args: argparse.Namespace, fmt: str) -> Path | None:
+    """The checked adapter folder, or None; ValueError when it is not one, or when asked for with GGUF."""
+    from lab.evaluate.adapter import check_adapter
+
+    if not args.adapter:
+        return None
+    if fmt != "hf":
+        raise ValueError("--adapter loads a PEFT adapter over a transformers model: use --format hf")
+    return check_adapter(args.adapter)
+
+
 def run(args: argparse.Namespace) -> int:
     from lab.consume.chat import ModelLoadError, chat_loop, open_backend
     from lab.consume.hub import PullError
     from lab.models.resolve import TeacherNotFound
 
-    fmt = args.format or ("gguf" if _is_gguf(args.model) else "hf")
+    fmt = args.format or ("hf" if args.adapter or not _is_gguf(args.model) else "gguf")
     try:
+        adapter = _adapter(args, fmt)
         path = _resolve(args, fmt)
-        backend = open_backend(path, fmt, args.quant, args.max_tokens, args.temperature)
+        backend = open_backend(path, fmt, args.quant, args.max_tokens, args.temperature, adapter)
     except (PullError, ModelLoadError, TeacherNotFound, OSError, ValueError) as exc:
         print(f"lab chat: {exc}", file=sys.stderr)
         return 1
@@ -63,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     interactive = sys.stdin.isatty()
     if interactive:
-        print(f"Chatting with {path} ({fmt}). /reset starts over, /exit or Ctrl-D quits.", file=sys.stderr)
+        with_adapter = f" + adapter {adapter}" if adapter else ""
+        print(f"Chatting with {path}{with_adapter} ({fmt}). /reset starts over, /exit or Ctrl-D quits.", file=sys.stderr)
 
     def lines():
         while True:

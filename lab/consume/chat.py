@@ -61,12 +61,21 @@ def _trained_context(gguf_path: Path) -> int | None:
 class TransformersChat:
     """A Hugging Face model folder through transformers, with the tokenizer's chat template."""
 
-    def __init__(self, model_dir: Path, max_tokens: int = DEFAULT_MAX_TOKENS, temperature: float = 0.0):
+    def __init__(self, model_dir: Path, max_tokens: int = DEFAULT_MAX_TOKENS, temperature: float = 0.0,
+                 adapter: Path | None = None):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.model = AutoModelForCausalLM.from_pretrained(model_dir)
         self.model.eval()
+        if adapter is not None:  # a LoRA adapter (PEFT folder), e.g. the one `/preview` keeps
+            from lab.evaluate.adapter import attach_adapter
+
+            try:
+                self.model = attach_adapter(self.model, adapter)
+            except (RuntimeError, ValueError, KeyError, OSError) as exc:
+                reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+                raise ModelLoadError(f"cannot load the adapter {adapter} over {model_dir}: {reason}") from None
         self.max_tokens, self.temperature = max_tokens, temperature
 
     def reply(self, messages: list[Message]) -> str:
@@ -102,13 +111,14 @@ def _load_errors() -> tuple[type[BaseException], ...]:
 
 
 def open_backend(path: Path, fmt: str, quant: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
-                 temperature: float = 0.0) -> ChatBackend:
-    """A chat backend for the model at `path`; a file that cannot be read is a ModelLoadError naming it."""
+                 temperature: float = 0.0, adapter: Path | None = None) -> ChatBackend:
+    """A chat backend for the model at `path` (with a LoRA `adapter` over it: hf only); a file that cannot be
+    read is a ModelLoadError naming it."""
     model = find_gguf(path, quant) if fmt == "gguf" else path
     try:
         if fmt == "gguf":
             return LlamaCppChat(model, max_tokens, temperature)
-        return TransformersChat(model, max_tokens, temperature)
+        return TransformersChat(model, max_tokens, temperature, adapter)
     except _load_errors() as exc:
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise ModelLoadError(f"cannot load {model}: a model file is missing, truncated or corrupt ({reason})") from None
