@@ -19,6 +19,7 @@ class Dist:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    owns_group: bool = False  # False when a launcher (Ray Train) made the process group: it tears it down
 
     @property
     def main(self) -> bool:
@@ -39,12 +40,13 @@ def setup(environ: dict[str, str] | None = None) -> Dist:
     import torch.distributed as dist
 
     local_rank = int(env.get("LOCAL_RANK", "0"))
-    if not dist.is_initialized():
+    owns = not dist.is_initialized()
+    if owns:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         if backend == "nccl":
             torch.cuda.set_device(local_rank)
         dist.init_process_group(backend)
-    return Dist(dist.get_rank(), dist.get_world_size(), local_rank)
+    return Dist(dist.get_rank(), dist.get_world_size(), local_rank, owns)
 
 
 def wrap(model: Any, runtime: Any, d: Dist, mode: str = "ddp") -> Any:
@@ -107,7 +109,7 @@ def barrier(d: Dist) -> None:
 
 
 def teardown(d: Dist) -> None:
-    if d.active:
+    if d.active and d.owns_group:
         import torch.distributed as dist
 
         if dist.is_initialized():

@@ -297,7 +297,7 @@ def test_ray_settings_are_checked_and_the_auth_header_never_shown():
 
 def test_every_ray_setting_is_in_the_readme_settings_table():
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    for name in JobSettings.__dataclass_fields__:
+    for name in JobSettings.model_fields:
         if name.startswith("ray_"):
             assert f"`ARBORIST_{name.upper()}`" in readme, name
 
@@ -350,3 +350,50 @@ def test_generation_fans_out_over_two_teacher_replicas_as_ray_tasks_and_writes_t
     files = lambda root: {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.jsonl"))}  # noqa: E731
     assert files(tmp_path / "ray") == files(tmp_path / "local") and len(files(tmp_path / "ray")) == 6
     assert [r["leaves"] for r in fanned.replicas] == [2, 2, 4]
+
+
+@pytest.mark.slow
+def test_training_runs_on_two_ray_train_workers_survives_a_killed_worker_and_matches_one_process(
+        ray_cluster, tiny_llama_dir, tmp_path):
+    import ray
+
+    from lab.train.config import TrainConfig
+    from lab.train.ray_train import PID_DIR, RayTrainOptions, train_on_ray
+    from lab.train.trainer import RunOptions, train
+    from tests.lab.train.conftest import read_metrics, write_data
+
+    many = [(f"Fact {i}: what is item {i}?", f"Item {i} is a thing.") for i in range(16)]
+    data = write_data(tmp_path / "data", knowledge=many, skills=many[:6])
+    settings = dict(cpu_threads=1, knowledge_epochs=3, skills_epochs=3, max_tokens_per_micro_batch=96, max_seq_len=64,
+                    save_every_steps=4)
+    out, killed = tmp_path / "on-ray", []
+
+    def kill_rank_one_after_the_first_checkpoint() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            pid_file = out / PID_DIR / "rank-1.pid"
+            if (out / "phase1" / "checkpoint-4" / "state.json").exists() and pid_file.exists():
+                time.sleep(0.15)  # a step or two past the checkpoint
+                pid = int(pid_file.read_text())
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_rank_one_after_the_first_checkpoint, daemon=True)
+    killer.start()
+    ray.init(address=ray_cluster.gcs_address, logging_level="ERROR", log_to_driver=False)
+    try:
+        train_on_ray(data, str(tiny_llama_dir), out, TrainConfig(**settings, distributed="ddp"),
+                     RayTrainOptions(num_workers=2, step_delay_s=0.05))
+    finally:
+        ray.shutdown()
+    killer.join(timeout=5)
+    assert killed, "the worker was never killed: the test proved nothing"
+    assert (out / "final" / "config.json").is_file()
+    train(data, str(tiny_llama_dir), tmp_path / "one", TrainConfig(**settings, grad_accum=2),
+          RunOptions(progress=False, log=lambda s: None))
+    on_ray, single = read_metrics(out), read_metrics(tmp_path / "one")
+    assert [(m["phase"], m["step"]) for m in on_ray] == [(m["phase"], m["step"]) for m in single]
+    for a, b in zip(on_ray, single, strict=True):  # the DDP tests' tolerance
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4) and a["lr"] == pytest.approx(b["lr"])
