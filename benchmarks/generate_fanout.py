@@ -68,7 +68,7 @@ def main() -> None:
         if args.ray:
             import ray
 
-            from tests.bot.jobs.raycluster import local_ray_cluster
+            from sandbox.raycluster import local_ray_cluster
             head = stack.enter_context(local_ray_cluster(num_cpus=2))
             ray.init(address=head.gcs_address, logging_level="ERROR", log_to_driver=False)
             stack.callback(ray.shutdown)

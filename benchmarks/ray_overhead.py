@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.jobs.model import SUCCEEDED  # noqa: E402
 from bot.jobs.ray_executor import RayWorker  # noqa: E402
 from bot.jobs.worker import Worker  # noqa: E402
-from tests.bot.jobs.raycluster import local_ray_head  # noqa: E402
+from sandbox.raycluster import local_ray_head  # noqa: E402
 from tests.bot.jobs.world import REPO, make_world  # noqa: E402
 from tests.ci.test_retrain import ATTRIBUTION, CONFIG, FACTS, TRAIN, WORDS, leaf  # noqa: E402
 from tests.gitrepo import commit, git  # noqa: E402

@@ -25,7 +25,7 @@ from bot.jobs.model import CANCELLED, FAILED, QUEUED, SUCCEEDED  # noqa: E402
 from bot.jobs.ray_executor import ARGV_VAR, RayExecutor, RayWorker, main  # noqa: E402
 from bot.jobs.settings import JobSettings  # noqa: E402
 from lab.github.protocol import PullRequest  # noqa: E402
-from tests.bot.jobs.raycluster import free_port, local_ray_cluster  # noqa: E402
+from sandbox.raycluster import free_port, local_ray_cluster  # noqa: E402
 from tests.bot.jobs.world import MAINTAINER, PR, REPO, make_world  # noqa: E402
 from tests.ci.test_retrain import retrain_env  # noqa: E402, F401 - the fixture: a taxonomy with merged PRs #5 and #7
 from tests.conftest import REPO_ROOT  # noqa: E402

@@ -1,4 +1,5 @@
-"""A real local Ray cluster for tests and benchmarks: `ray start --head --block` in a short temp dir, stopped after."""
+"""A real local Ray cluster for tests, benchmarks and the demo: `ray start --head --block` in a short temp dir,
+stopped after."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 START_TIMEOUT_S = 120  # the head and its job server answering, on a busy 2-core machine
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[1]  # a checkout: its packages go on the nodes' path
 
 
 def free_port() -> int:
@@ -47,7 +48,9 @@ def local_ray_cluster(num_cpus: int = 2) -> Iterator[RayHead]:
     dashboard, gcs = free_port(), free_port()
     venv_bin = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-           "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": str(REPO_ROOT)}
+           "RAY_USAGE_STATS_ENABLED": "0"}
+    if (REPO_ROOT / "pyproject.toml").is_file():
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
     cmd = [str(venv_bin / "ray"), "start", "--head", "--block", "--num-cpus", str(num_cpus), "--port", str(gcs),
            "--include-dashboard", "true", "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard),
            "--dashboard-agent-listen-port", str(free_port()), "--ray-client-server-port", str(free_port()),
