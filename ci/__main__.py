@@ -7,6 +7,7 @@ import sys
 STEPS = {
     "generate": "synthetic data for the changed leaves of one PR, at one commit, read as data",
     "precheck": "the current model answers the seed questions of one PR's changed leaves, scored",
+    "preview": "a LoRA adapter trained on one PR's generated data, compared with the current model",
     "retrain": "retrain, evaluate and release from the whole taxonomy at one default-branch commit",
 }
 
