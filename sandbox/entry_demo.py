@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace):
     """The demo's options: the real model unless --fast, each default overridable."""
-    from sandbox.demo.story import DemoOptions
+    from sandbox.demo.world import DemoOptions
 
     teacher = args.teacher or ("scripted" if args.fast else REAL_MODEL)
     student = args.student or ("tiny" if args.fast else REAL_MODEL)

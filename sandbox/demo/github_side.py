@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox.demo import webhooks
 
 if TYPE_CHECKING:
-    from sandbox.demo.story import World
+    from sandbox.demo.world import World
 
 
 @dataclass
