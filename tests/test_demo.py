@@ -150,6 +150,13 @@ def test_demo_plays_the_whole_story_from_broken_pr_to_answer(tmp_path):
     release = json.loads((out / next(a["file"] for a in items if a.get("name") == "hub-release")).read_text())
     assert any(name.endswith(".safetensors") for name in release["files"])
     assert any(name.endswith(".gguf") for name in release["files"])
+    repos = {r["role"]: r for r in release["repos"]}  # the release is three repositories, each tagged
+    assert set(repos) == {"model", "gguf", "data"}
+    assert [r["repo"] for r in release["repos"]] == [leaves.HUB_REPO, f"{leaves.HUB_REPO}-GGUF", f"{leaves.HUB_REPO}-data"]
+    assert any(f.endswith("-Q4_K_M.gguf") for f in repos["gguf"]["files"]) and "README.md" in repos["data"]["files"]
+    assert {item["id"] for item in release["collection"]["items"]} == {r["repo"] for r in release["repos"]}
+    assert f"collection \"{release['collection']['title']}\"" in result.stdout
+    assert "--quant Q4_K_M --verify" in result.stdout  # the consumer pulled a quant and checked its signature
     note = next(c for c in comments if c["step"].startswith("release note"))
     assert release["tag"] in note["body"]
     retrain = json.loads((out / next(a["file"] for a in items if a.get("name") == "retrain-job")).read_text())
@@ -288,6 +295,24 @@ def test_evaluated_answers_of_the_trained_question_are_quoted_clipped():
     assert after.startswith("An arborist plants, prunes and cares") and after.endswith("…")
     assert len(after) == outcome.ANSWER_CHARS
     assert outcome.evaluated_answers(_report("pass", "better"), "Something else?") is None
+
+
+def test_release_lines_name_the_three_repositories_and_the_collection_and_say_what_is_missing():
+    from sandbox.demo.outcome import release_lines
+
+    repos = [{"role": "model", "url": "http://hub/acme/m", "files": ["a", "b"], "bytes": 2_500_000},
+             {"role": "gguf", "url": "http://hub/acme/m-GGUF", "files": ["m-Q4_K_M.gguf"], "bytes": 100_000_000}]
+    collection = {"title": "m releases", "url": "http://hub/collections/acme/m-releases-1",
+                  "items": [{"type": "model", "id": "acme/m", "note": "Latest release v1 " + "x" * 300},
+                            {"type": "model", "id": "acme/m-GGUF", "note": ""}]}
+    lines = release_lines("v1", repos, collection)
+    assert lines[0] == "model http://hub/acme/m @ v1: 2 files, 2.5 MB"
+    assert lines[1] == "gguf  http://hub/acme/m-GGUF @ v1: 1 files, 100.0 MB"
+    assert lines[2] == "not on the Hub for v1: data"
+    assert lines[3] == 'collection "m releases" http://hub/collections/acme/m-releases-1'
+    assert lines[4].startswith("  model acme/m: Latest release v1") and len(lines[4]) < 160
+    assert lines[5] == "  model acme/m-GGUF"
+    assert release_lines("v1", [], None)[-1] == "no collection lists this model line"
 
 
 def test_generate_comment_samples_and_headline_are_read_back():

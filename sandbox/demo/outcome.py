@@ -67,6 +67,20 @@ def blocked_story(report: dict[str, Any] | None, job: dict[str, Any]) -> list[st
             "and the contributor's PR gets a note with the evaluation instead of a release."]
 
 
+def release_lines(tag: str, repos: list[dict[str, Any]], collection: dict[str, Any] | None) -> list[str]:
+    """The release's repositories on the Hub (model, -GGUF, -data) and the model line's collection, one line each."""
+    lines = [f"{r['role']:<5} {r['url']} @ {tag}: {len(r['files'])} files, {r['bytes'] / 1e6:.1f} MB" for r in repos]
+    missing = sorted({"model", "gguf", "data"} - {r["role"] for r in repos})
+    if missing:
+        lines.append(f"not on the Hub for {tag}: {', '.join(missing)}")
+    if collection is None:
+        return [*lines, "no collection lists this model line"]
+    lines.append(f"collection \"{collection['title']}\" {collection['url']}")
+    lines += [f"  {item['type']} {item['id']}" + (f": {clip(item['note'], 120)}" if item.get("note") else "")
+              for item in collection["items"]]
+    return lines
+
+
 def report_headline(body: str) -> list[str]:
     """The generation report's first line ('**6 rows** from 1 leaf with ... in 12 s ...'), unbolded."""
     return [line.replace("**", "") for line in body.splitlines() if line.startswith("**") and " rows" in line][:1]

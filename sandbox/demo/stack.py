@@ -6,6 +6,7 @@ bot and the worker get their settings through the environment, exactly as in a d
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -16,16 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lab.publish.signing import KEY_ENV, PUBLIC_KEY_ENV
 from sandbox.demo.models import cpu_threads
 from sandbox.demo.procs import LOOPBACK, free_port, wait_for_port
 
 if TYPE_CHECKING:
     from sandbox.demo.github_side import GitHubSide
-    from sandbox.demo.world import World
+    from sandbox.demo.story import World
 
 START_TIMEOUT_S = 60  # the bot imports FastAPI and the validator; slow machines need a while
 PULL_TIMEOUT_S = 300  # the real release is ~0.5 GB of safetensors through the Hub stand-in
 INSTALLATION_ID = 4242
+RELEASE_REPOS = (("model", "{repo}", "model"), ("gguf", "{repo}-GGUF", "model"), ("data", "{repo}-data", "dataset"))
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Stack:
     bot_url: str
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
+    release_public_key: str = ""  # base64 of the Ed25519 key the worker signs releases with (lab pull --verify)
 
     def describe(self) -> list[str]:
         return [f"GitHub stand-in {self.github.url} · Hub stand-in {self.hub.url}",
@@ -95,22 +99,56 @@ class Stack:
                 found |= {prefix + name: len(data) for name, data in sorted(self.hub.files(repo_id, tag).items())}
         return found
 
+    def release_repos(self, tag: str) -> list[dict[str, Any]]:
+        """Each repository holding release `tag` on the Hub stand-in (model, its -GGUF twin, its -data dataset):
+        role, id, kind, URL, file names and bytes."""
+        from sandbox.demo.leaves import HUB_REPO
+        from sandbox.standins.hub import repo_key
+
+        found = []
+        for role, repo_id, kind in RELEASE_REPOS:
+            repo_id = repo_id.format(repo=HUB_REPO)
+            with self.hub.state.lock:
+                repo = self.hub.state.repos.get(repo_key(repo_id, kind))
+                tagged = repo is not None and tag in repo.tags
+            if tagged:
+                files = self.hub.files(repo_id, tag, repo_type=kind)
+                found.append({"role": role, "repo": repo_id, "kind": kind, "files": sorted(files),
+                              "bytes": sum(map(len, files.values())),
+                              "url": f"{self.hub.url}/{'datasets/' if kind == 'dataset' else ''}{repo_id}"})
+        return found
+
+    def collection(self) -> dict[str, Any] | None:
+        """The model line's collection on the Hub stand-in (the one listing the demo's model repository)."""
+        from sandbox.demo.leaves import HUB_REPO
+
+        with self.hub.state.lock:
+            for slug, collection in self.hub.state.collections.items():
+                if any(item.get("id") == HUB_REPO for item in collection.get("items", [])):
+                    items = [{"type": i.get("type"), "id": i.get("id"), "note": (i.get("note") or {}).get("text", "")}
+                             for i in collection["items"]]
+                    return {"slug": slug, "title": collection.get("title"), "url": f"{self.hub.url}/collections/{slug}",
+                            "items": items}
+        return None
+
     def lab_env(self) -> dict[str, str]:
-        """The environment a consumer's `lab` uses to reach the Hub stand-in."""
+        """The environment a consumer's `lab` uses to reach the Hub stand-in (and the release key it trusts)."""
         return {**os.environ, "HF_ENDPOINT": self.hub.url, "HF_TOKEN": self.hub_token,
                 "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-                "HF_HOME": str(self.world.work / "consumer-hf")}
+                "HF_HOME": str(self.world.work / "consumer-hf"), PUBLIC_KEY_ENV: self.release_public_key}
 
-    def pull_and_chat(self, question: str, fmt: str = "hf", pull: bool = True) -> str:
-        """`lab pull` the newest release (unless pulled already), then `lab chat --prompt` the question."""
+    def pull_and_chat(self, question: str, fmt: str = "hf", pull: bool = True, quant: str = "") -> str:
+        """`lab pull --verify` the newest release (unless pulled already), then `lab chat --prompt` the question;
+        `quant`: the GGUF type to fetch from the -GGUF twin."""
         from sandbox.demo.leaves import HUB_REPO
 
         where = ["--endpoint", self.hub.url, "--cache-dir", str(self.world.work / "consumer-cache")]
+        which = ["--quant", quant] if quant else []
         if pull:
-            pulled = self.lab("pull", HUB_REPO, "--format", fmt, *where)
+            pulled = self.lab("pull", HUB_REPO, "--format", fmt, *which, "--verify", *where)
             last = (pulled.strip().splitlines() or [""])[-1]
-            self.world.timeline.note(f"$ lab pull {HUB_REPO} --format {fmt}\n{last}")
-        return self.chat(HUB_REPO, question, fmt, *where)
+            self.world.timeline.note(f"$ lab pull {' '.join([HUB_REPO, '--format', fmt, *which, '--verify'])}\n{last}")
+        return self.chat(HUB_REPO, question, fmt, *which, *where)
 
     def chat(self, model: str, question: str, fmt: str, *where: str) -> str:
         """`lab chat MODEL --prompt QUESTION`: one answer, greedy, bounded."""
@@ -129,10 +167,11 @@ class Stack:
 def start(world: World) -> Stack:
     from sandbox.demo.github_side import GitHubSide
     from sandbox.demo.leaves import CONTRIBUTOR, MAINTAINER
-    from sandbox.demo.world import TAXONOMY
+    from sandbox.demo.story import TAXONOMY
     from sandbox.standins.hub import HubStandIn
 
     hub_token = "hf_demo_" + secrets.token_hex(8)
+    signing_key, public_key = _release_key(world.work)
     hub = HubStandIn(token=hub_token).start()
     world.procs.on_close(hub.stop)
     secret = secrets.token_hex(16)
@@ -173,6 +212,7 @@ def start(world: World) -> Stack:
         "ARBORIST_TRAIN_CONFIG": str(train_config),
         "HF_ENDPOINT": hub.url,
         "HF_TOKEN": hub_token,
+        KEY_ENV: str(signing_key),  # the worker signs each release; consumers pin the public key
         "HF_HUB_DISABLE_XET": "1",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
         "HF_HOME": str(world.work / "worker-hf"),
@@ -194,4 +234,22 @@ def start(world: World) -> Stack:
     (world.options.out / "services.json").write_text(json.dumps(
         {"github": github.url, "hub": hub.url, "bot": bot_url, "data_dir": str(data_dir),
          "pids": {"bot": bot.proc.pid, "worker": worker.proc.pid}}, indent=2) + "\n")
-    return Stack(world, github, hub, hub_token, bot_url, data_dir, env)
+    return Stack(world, github, hub, hub_token, bot_url, data_dir, env, public_key)
+
+
+def _release_key(work: Path) -> tuple[Path, str]:
+    """A fresh Ed25519 release-signing key for this demo: (private PEM file, public key as base64 raw bytes)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    key = Ed25519PrivateKey.generate()
+    path = work / "release-signing-key.pem"
+    path.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    path.chmod(0o600)
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return path, base64.b64encode(public).decode()

@@ -6,14 +6,15 @@ from collections.abc import Callable
 
 from sandbox.demo import leaves, outcome
 from sandbox.demo.repo import TaxonomyRepo
+from sandbox.demo.story import PR_BRANCH, TAXONOMY, World
 from sandbox.demo.timeline import StepFailed
-from sandbox.demo.world import PR_BRANCH, TAXONOMY, World
 
 DOCS_REPO = "arborist-demo/knowledge-docs"
 DOCS_URL = f"https://github.com/{DOCS_REPO}"  # what the leaves say; git on the worker maps it to the local copy
 CHECK_TIMEOUT_S = 60  # a check run on a small PR takes well under a second; allow slow machines
 REAL_SAMPLES = 5  # rows per leaf from the real teacher: a handful, ~10 teacher calls for a knowledge leaf
 SAMPLES_SHOWN = 2  # generated samples quoted in the timeline (the comment has more)
+CONSUMER_QUANT = "Q4_K_M"  # the GGUF type the consumer pulls from the -GGUF twin: the community's usual default
 
 
 def make_taxonomy(world: World) -> None:
@@ -210,9 +211,12 @@ def merge_and_release(world: World) -> None:
     releases = world.wait_for("a release on the Hub", world.stack.hub_releases, 30)
     tag = world.state["release"] = releases[-1]
     files = world.stack.release_files(tag)
-    world.artefacts.data("release", "hub-release", {"repo": leaves.HUB_REPO, "tag": tag, "files": files})
+    repos, collection = world.stack.release_repos(tag), world.stack.collection()
+    world.artefacts.data("release", "hub-release", {"repo": leaves.HUB_REPO, "tag": tag, "files": files,
+                                                    "repos": repos, "collection": collection})
     world.timeline.note(f"release {leaves.HUB_REPO}@{tag} on the Hub stand-in:\n" + ", ".join(
         f"{name} ({size / 1e6:.2f} MB)" if size > 1e5 else name for name, size in files.items()))
+    world.timeline.note("\n".join(outcome.release_lines(tag, repos, collection)))
     note = world.wait_for("the release note on the merged PR", lambda: _release_note(world), 60)
     world.artefacts.comment("release note on the merged PR", note)
     world.timeline.note(f"comment on PR #{world.pr['number']}: {_first_line(note['body'])}")
@@ -242,11 +246,12 @@ def pull_and_ask(world: World) -> None:
         world.timeline.note(f"the base model answered, in the evaluation: {before_after[0]}")
     if not answer.strip():
         raise StepFailed("", "the released model gave an empty answer")
-    gguf_answer = stack.pull_and_chat(question, fmt="gguf")
+    gguf_answer = stack.pull_and_chat(question, fmt="gguf", quant=CONSUMER_QUANT)
     world.artefacts.fact("answer_gguf", gguf_answer)
-    world.timeline.note(f"the same release as GGUF, through llama.cpp:\nA: {gguf_answer}")
+    world.timeline.note(f"the same release as the {CONSUMER_QUANT} GGUF (signature checked), through llama.cpp:\n"
+                        f"A: {gguf_answer}")
     if world.options.real:
-        general = stack.pull_and_chat(leaves.GENERAL_QUESTION, fmt="gguf", pull=False)
+        general = stack.pull_and_chat(leaves.GENERAL_QUESTION, fmt="gguf", pull=False, quant=CONSUMER_QUANT)
         world.artefacts.fact("answer_general", general)
         world.timeline.note(f"a question no leaf teaches, to the same GGUF:\nQ: {leaves.GENERAL_QUESTION}\nA: {general}")
 
