@@ -23,7 +23,7 @@ from sandbox.demo.procs import LOOPBACK, free_port, wait_for_port
 
 if TYPE_CHECKING:
     from sandbox.demo.github_side import GitHubSide
-    from sandbox.demo.story import World
+    from sandbox.demo.world import World
 
 START_TIMEOUT_S = 60  # the bot imports FastAPI and the validator; slow machines need a while
 PULL_TIMEOUT_S = 300  # the real release is ~0.5 GB of safetensors through the Hub stand-in
@@ -167,7 +167,7 @@ class Stack:
 def start(world: World) -> Stack:
     from sandbox.demo.github_side import GitHubSide
     from sandbox.demo.leaves import CONTRIBUTOR, MAINTAINER
-    from sandbox.demo.story import TAXONOMY
+    from sandbox.demo.world import TAXONOMY
     from sandbox.standins.hub import HubStandIn
 
     hub_token = "hf_demo_" + secrets.token_hex(8)

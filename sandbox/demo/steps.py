@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from sandbox.demo import leaves, outcome
 from sandbox.demo.repo import TaxonomyRepo
-from sandbox.demo.story import PR_BRANCH, TAXONOMY, World
 from sandbox.demo.timeline import StepFailed
+from sandbox.demo.world import PR_BRANCH, TAXONOMY, World
 
 DOCS_REPO = "arborist-demo/knowledge-docs"
 DOCS_URL = f"https://github.com/{DOCS_REPO}"  # what the leaves say; git on the worker maps it to the local copy
