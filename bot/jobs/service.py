@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.jobs.approvals import Approval, ApprovalStore
 from bot.jobs.executors import Executor, make_executor
+from bot.jobs.heartbeats import WorkerHeartbeats
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, Job
 from bot.jobs.render import check_fields, render_check_output, render_status_comment
 from bot.jobs.settings import JobSettings
@@ -28,6 +29,7 @@ class JobService:
         self.settings = settings or JobSettings()
         self.executor = executor or make_executor(store, self.settings)
         self.approvals = ApprovalStore(store.path, busy_timeout_s=self.settings.db_busy_timeout_s)
+        self.heartbeats = WorkerHeartbeats(store.path, busy_timeout_s=self.settings.db_busy_timeout_s)
 
     @classmethod
     def open(cls, settings: JobSettings) -> JobService:

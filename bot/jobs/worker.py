@@ -121,6 +121,7 @@ class Worker:
                 self._stop.wait(self.settings.poll_s)
             else:
                 done += 1
+        self.service.heartbeats.gone(self.worker_id)
         return done
 
     def reap(self) -> list[Job]:
@@ -134,9 +135,11 @@ class Worker:
     def run_once(self) -> Job | None:
         """Claim one job and run it to an end; None when the queue was empty."""
         self.reap()
+        self.service.heartbeats.beat(self.worker_id, None)
         job = self.store.claim(self.worker_id, self.settings.lease_s)
         if job is None:
             return None
+        self.service.heartbeats.beat(self.worker_id, job.id)
         self.refresh_queue()
         LOG.info("job %s (%s %s@%s): claimed, attempt %s", job.id, job.kind, job.repo, job.sha[:12], job.attempts)
         log_path = self.settings.log_dir / f"job-{job.id}-attempt-{job.attempts}.log"
@@ -220,6 +223,7 @@ class Worker:
     def _heartbeat(self, job: Job, proc: subprocess.Popen, stop: threading.Event, outcome: StepOutcome) -> None:
         while not stop.wait(self.settings.heartbeat_s):
             current = self.store.heartbeat(job.id, self.worker_id, self.settings.lease_s)
+            self.service.heartbeats.beat(self.worker_id, job.id if current is not None else None)
             if self._shutdown.is_set():
                 LOG.info("job %s: worker shutting down; stopping the step and releasing the job", job.id)
                 outcome.released = True
