@@ -100,8 +100,11 @@ def retention(base: dict[str, Any], trained: dict[str, Any]) -> float:
 
 
 def run(base: str, n_facts: int | None, overrides: dict[str, Any], out: Path, log=print,
-        n_general: int | None = None) -> dict[str, Any]:
-    """Base answers, training with the defaults (plus `overrides`), trained answers; the figures."""
+        n_general: int | None = None, time_limit_s: float | None = None) -> dict[str, Any]:
+    """Base answers, training with the defaults (plus `overrides`), trained answers; the figures.
+
+    `time_limit_s` bounds the training's wall time (RunOptions.time_limit_s): the phase running then ends
+    with its lowest-held-out-loss step, as early stopping would, and the result says where it stopped."""
     from lab.models.student import resolve_student
     from lab.train.config import TrainConfig, apply_overrides
     from lab.train.trainer import RunOptions, train
@@ -116,7 +119,7 @@ def run(base: str, n_facts: int | None, overrides: dict[str, Any], out: Path, lo
     data = write_leaf_data(facts, out / "data")
     config = apply_overrides(TrainConfig(), overrides)
     began = time.perf_counter()
-    summary = train(data, model_dir, out / "run", config, RunOptions(progress=False, log=log))
+    summary = train(data, model_dir, out / "run", config, RunOptions(progress=False, log=log, time_limit_s=time_limit_s))
     train_s = time.perf_counter() - began
     trained_scores = score(facts, general, answer_all(summary["final"], questions))
     result = {
@@ -124,7 +127,8 @@ def run(base: str, n_facts: int | None, overrides: dict[str, Any], out: Path, lo
         "heldout_questions": sum(len(f["heldout"]) for f in facts), "general_questions": len(general),
         "overrides": overrides, "config": summary["config"], "train_seconds": round(train_s, 1),
         "phases": {name: {k: v for k, v in p.items() if k in ("steps", "samples", "counts", "stopped_early_at_step",
-                                                             "selected_step", "best_heldout_loss")}
+                                                             "selected_step", "best_heldout_loss",
+                                                             "stopped_at_time_limit")}
                    for name, p in summary["phases"].items()},
         "base": {"recall": base_scores["recall"], "facts_recalled": base_scores["facts_recalled"],
                  "general": sum(base_scores["general_correct"])},
@@ -157,6 +161,8 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON", help="training config override")
     parser.add_argument("--out", help="working folder (default: a temporary one)")
     parser.add_argument("--json", help="write the full result (with every answer) here")
+    parser.add_argument("--time-limit-min", type=float, help="bound the training's wall time (minutes); the best "
+                        "held-out step so far is kept")
     args = parser.parse_args()
     overrides = {}
     for pair in args.set:
@@ -167,7 +173,7 @@ def main() -> int:
             overrides[key] = raw
     with tempfile.TemporaryDirectory() as tmp:
         result = run(args.base, args.facts, overrides, Path(args.out or tmp), log=lambda line: print(line, flush=True),
-                     n_general=args.general)
+                     n_general=args.general, time_limit_s=args.time_limit_min * 60 if args.time_limit_min else None)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(f"{result['facts']} facts, {result['training_samples']} training samples, {result['heldout_questions']} held-out "
