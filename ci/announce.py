@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from lab.github.protocol import CheckRunOutput, GitHubClient
-from lab.publish.publisher import redact
 from lab.publish.release import ReleaseInfo, ReleaseResult, info_from_dict
+from schemas.masking import mask  # every secret the process knows: tokens never reach a comment
 
 CHECK_NAME = "arborist/release"
 MARKER = "<!-- arborist:release {tag} -->"
 MAX_LEAVES_PER_COMMENT = 30
-TOKEN_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "GITHUB_TOKEN", "ARBORIST_GITHUB_TOKEN")
 
 
 @dataclass
@@ -77,7 +75,6 @@ def check_output(info: ReleaseInfo, result: ReleaseResult, prs: dict[int, list[s
 def announce_release(client: GitHubClient, repo: str, info: ReleaseInfo, result: ReleaseResult,
                      check_name: str = CHECK_NAME) -> AnnounceReport:
     """Comment on each merged PR of the release (once) and add a check run on the taxonomy commit."""
-    secrets = [v for k in TOKEN_ENV if (v := os.environ.get(k))]
     report = AnnounceReport()
     prs = prs_of(info)
     marker = MARKER.format(tag=result.tag)
@@ -86,10 +83,10 @@ def announce_release(client: GitHubClient, repo: str, info: ReleaseInfo, result:
             if any(marker in c.body for c in client.list_comments(repo, number)):
                 report.already_commented.append(number)
                 continue
-            client.create_comment(repo, number, redact(comment_body(info, result, number, leaves), secrets))
+            client.create_comment(repo, number, mask(comment_body(info, result, number, leaves)))
             report.commented.append(number)
         except Exception as exc:  # one unreachable PR must not stop the others; the error is reported
-            report.failed[number] = redact(str(exc), secrets)
+            report.failed[number] = mask(str(exc))
     if not result.skipped:
         run = client.create_check_run(repo, check_name, info.taxonomy_sha, "completed",
                                       output=check_output(info, result, prs), conclusion="success",

@@ -1,28 +1,22 @@
 """Fetch exactly one commit of a taxonomy repository, as data: shallow, no hooks, no submodules, no LFS.
 
-Nothing fetched here is ever executed. Git itself is hardened for the call (lab.safegit's HARDENING
-and git_env, shared with the document fetcher): hooks point at
-/dev/null, submodules are not recursed, LFS smudge filters are skipped, the user's and the system's
-git config are ignored, and the credential helper and terminal prompts are disabled. The token, when
-there is one, travels in an `http.extraheader` set through GIT_CONFIG_* environment variables: never
-in the URL, the command line or a log line.
+Nothing fetched here is ever executed. Git itself is hardened for the call (lab.safegit.run_git, the
+one way Arborist runs git): hooks point at /dev/null, submodules are not recursed, LFS smudge
+filters are skipped, the user's and the system's git config are ignored, and the credential helper
+and terminal prompts are disabled. The token, when there is one, travels in an `http.extraheader`
+set through GIT_CONFIG_* environment variables: never in the URL, the command line or a log line.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
-from lab.safegit import (  # the one hardened git configuration, shared with the document fetcher
-    HARDENING,
-    git_env,
-)
+from ci.env import CiEnv
+from lab.safegit import run_git
 
 DEFAULT_URL_TEMPLATE = "https://github.com/{repo}.git"
-URL_TEMPLATE_ENV = "ARBORIST_GIT_URL_TEMPLATE"
 GIT_TIMEOUT_S = 600  # one fetch of one commit; a taxonomy is small, a stuck server is not
 REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 SHA_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -37,20 +31,6 @@ def clone_url(repo: str, template: str | None = None) -> str:
     if not REPO_RE.match(repo) or ".." in repo:
         raise CheckoutError(f"not a repository name: {repo!r}")
     return (template or DEFAULT_URL_TEMPLATE).replace("{repo}", repo)
-
-
-def _git(args: list[str], cwd: Path, env: dict[str, str], secret: str | None) -> str:
-    try:
-        result = subprocess.run(["git", *HARDENING, *args], cwd=cwd, env=env, capture_output=True,
-                                text=True, timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise CheckoutError(f"git {args[0]} timed out after {GIT_TIMEOUT_S} s") from None
-    if result.returncode != 0:
-        message = (result.stderr or result.stdout).strip()[-2000:]
-        if secret:
-            message = message.replace(secret, "***")
-        raise CheckoutError(f"git {args[0]} failed: {message}")
-    return result.stdout
 
 
 def checkout_as_data(repo: str, sha: str, dest: Path, token: str | None = None,
@@ -68,12 +48,12 @@ def checkout_as_data(repo: str, sha: str, dest: Path, token: str | None = None,
     dest.mkdir(parents=True, exist_ok=True)
     if any(dest.iterdir()):
         raise CheckoutError(f"{dest} is not empty")
-    url = clone_url(repo, url_template or os.environ.get(URL_TEMPLATE_ENV))
-    env = git_env(token)
-    _git(["init", "--quiet", "--template=", "."], dest, env, token)
-    _git(["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", url, sha], dest, env, token)
-    fetched = _git(["rev-parse", "FETCH_HEAD^{commit}"], dest, env, token).strip()
+    url = clone_url(repo, url_template or CiEnv.from_environ().git_url_template)
+    run_git(["init", "--quiet", "--template=", "."], dest, error=CheckoutError)
+    run_git(["fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", url, sha], dest, token=token,
+            timeout_s=GIT_TIMEOUT_S, error=CheckoutError)
+    fetched = run_git(["rev-parse", "FETCH_HEAD^{commit}"], dest, error=CheckoutError).strip()
     if fetched != sha:
         raise CheckoutError(f"asked for {sha}, fetched {fetched}")
-    _git(["checkout", "--quiet", "--detach", sha], dest, env, token)
+    run_git(["checkout", "--quiet", "--detach", sha], dest, error=CheckoutError)
     return dest

@@ -9,24 +9,21 @@ and samples per leaf. The repository config is read from the default branch, nev
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from ci.args import bounded_int, pr_step_parser
-from ci.checkout import HARDENING, CheckoutError, checkout_as_data, clone_url, git_env
+from ci.checkout import CheckoutError, checkout_as_data, clone_url
 from ci.env import CiEnv, github_client
 from ci.report import Reporter, start_step
+from lab.safegit import run_git
+from schemas.repo_config import CONFIG_PATH
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 MAX_SAMPLES = 1000  # a hard ceiling whatever the repository config says
-DEFAULT_SAMPLES = 10
-CONFIG_PATH = ".github/arborist.yml"
-GIT_TIMEOUT_S = 600
 LEAF_NAME = "qna.yaml"
 
 
@@ -47,21 +44,13 @@ def make_reporter(args: argparse.Namespace, env: CiEnv) -> Reporter:
                     github=github_client(env))
 
 
-def _git(args: list[str], cwd: Path, env: dict[str, str]) -> str:
-    result = subprocess.run(["git", *HARDENING, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL)
-    if result.returncode != 0:
-        raise CheckoutError(f"git {args[0]} failed: {(result.stderr or result.stdout).strip()[-500:]}")
-    return result.stdout
-
-
 def fetch_base(tree: Path, repo: str, sha: str, env: CiEnv) -> str:
     """Deepen the head checkout and fetch the default branch; return the merge base commit."""
     url = clone_url(repo, env.git_url_template)
-    genv = git_env(env.git_token)
-    _git(["fetch", "--quiet", "--no-tags", "--unshallow", url, sha], tree, genv)
-    _git(["fetch", "--quiet", "--no-tags", url, "+HEAD:refs/arborist/base"], tree, genv)
-    return _git(["merge-base", sha, "refs/arborist/base"], tree, genv).strip()
+    run_git(["fetch", "--quiet", "--no-tags", "--unshallow", url, sha], tree, token=env.git_token, error=CheckoutError)
+    run_git(["fetch", "--quiet", "--no-tags", url, "+HEAD:refs/arborist/base"], tree, token=env.git_token,
+            error=CheckoutError)
+    return run_git(["merge-base", sha, "refs/arborist/base"], tree, error=CheckoutError).strip()
 
 
 def changed_leaves(tree: Path, base: str, sha: str) -> list[str]:
@@ -74,18 +63,10 @@ def changed_leaves(tree: Path, base: str, sha: str) -> list[str]:
 def base_config(tree: Path) -> bytes | None:
     """The default branch's `.github/arborist.yml` (never the PR's), or None."""
     try:
-        return _git(["show", f"refs/arborist/base:{CONFIG_PATH}"], tree, git_env(None)).encode("utf-8", "replace")
+        return run_git(["show", f"refs/arborist/base:{CONFIG_PATH}"], tree, error=CheckoutError).encode(
+            "utf-8", "surrogateescape")
     except CheckoutError:
         return None
-
-
-def repo_config(tree: Path) -> dict[str, Any]:
-    """The `generate` section of the default branch's config (empty when absent or unreadable)."""
-    from lab.taxonomy.repoconfig import parse_config
-
-    data, _ = parse_config(base_config(tree))  # bounded like qna.yaml: size, depth, aliases
-    section = data.get("generate") if isinstance(data, dict) else None
-    return section if isinstance(section, dict) else {}
 
 
 def pick_leaves(requested: list[str], changed: list[str]) -> list[str]:
@@ -98,13 +79,10 @@ def pick_leaves(requested: list[str], changed: list[str]) -> list[str]:
 
 def data_link(env: CiEnv, job_id: int, out: Path) -> str:
     """Where the full data is: the Actions run (artefact uploaded by the workflow), the bot, or a path."""
-    environ = os.environ
-    if environ.get("GITHUB_RUN_ID") and environ.get("GITHUB_REPOSITORY"):
-        server = environ.get("GITHUB_SERVER_URL", "https://github.com")
-        return f"{server}/{environ['GITHUB_REPOSITORY']}/actions/runs/{environ['GITHUB_RUN_ID']}"
-    template = environ.get("ARBORIST_ARTEFACT_URL_TEMPLATE")
-    if template:
-        return template.replace("{job_id}", str(job_id))
+    if env.actions_run_url:
+        return env.actions_run_url
+    if env.artefact_url_template:
+        return env.artefact_url_template.replace("{job_id}", str(job_id))
     return f"`{out}` on the worker"
 
 
@@ -113,8 +91,7 @@ RETRAIN_SEED = 0  # ci.retrain's seed: the same leaf, samples and teacher give t
 
 def cache_dir(env: CiEnv) -> Path:
     """ARBORIST_CACHE_DIR when set, else beside the step's other data (shared by every job on a runner)."""
-    configured = os.environ.get("ARBORIST_CACHE_DIR")
-    return Path(configured) if configured else env.data_dir / "sdg-cache"
+    return env.cache_dir or env.data_dir / "sdg-cache"
 
 
 class _StepProgress:
@@ -136,15 +113,16 @@ class _StepProgress:
 
 def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> int:
     """Check out `args.sha` as data, find and validate the changed leaves, generate, report."""
-    from lab.generate import GenerateParams, generate_leaves, load_backend
+    from lab.generate import GenerateParams
     from lab.generate.backends import BackendError, close_backend
     from lab.generate.documents import DocsSettings
+    from lab.generate.fanout import generate_with, load_teacher
     from lab.generate.leaves import read_leaf
     from lab.generate.markdown import render_manifest
     from lab.models.resolve import TeacherNotFound
     from lab.taxonomy import validate_paths
     from lab.taxonomy.render import to_text
-    from lab.taxonomy.repoconfig import validation_config
+    from lab.taxonomy.repoconfig import load_repo_config, validation_config
 
     work = env.data_dir / "generate" / f"job-{args.job_id}"
     shutil.rmtree(work, ignore_errors=True)
@@ -165,24 +143,23 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
     if invalid:
         return reporter.fail(f"{len(invalid)} changed leaf file(s) are invalid",
                              "Fix these first (`lab validate` shows the same):\n\n```\n" + to_text(invalid) + "\n```")
-    config = repo_config(tree)
-    samples = args.samples or config.get("samples") or DEFAULT_SAMPLES
-    samples = min(int(samples), MAX_SAMPLES, int(config.get("max_samples") or MAX_SAMPLES))
-    teacher = str(config.get("teacher") or os.environ.get("ARBORIST_TEACHER") or "")
+    config = load_repo_config(base_config(tree))[0].generate  # the base branch's, bounded; a bad key keeps its default
+    samples = min(args.samples or config.samples, MAX_SAMPLES, config.max_samples)
+    teacher = config.teacher or env.teacher or ""
     if not teacher:
         return reporter.fail("no teacher model configured",
                              f"Set `generate.teacher` in `{CONFIG_PATH}` or ARBORIST_TEACHER on the runner.")
     reporter.progress(f"loading teacher for {len(leaves)} leaves", 0.0)
     try:
-        backend = load_backend(teacher)
+        backend = load_teacher(teacher)  # several comma-separated URLs: one teacher on replicas
     except (BackendError, TeacherNotFound) as exc:
         return reporter.fail("could not load the teacher model", str(exc))
     out = work / "out"
     try:
-        manifest = generate_leaves([read_leaf(tree / p, tree) for p in leaves], backend, out,
-                                   GenerateParams(samples=samples, seed=RETRAIN_SEED), cache_dir=cache_dir(env),
-                                   docs=DocsSettings.for_pull_requests(),  # a PR never reads local documents
-                                   progress=_StepProgress(reporter, len(leaves)))
+        manifest = generate_with(backend, [read_leaf(tree / p, tree) for p in leaves], out,
+                                 GenerateParams(samples=samples, seed=RETRAIN_SEED), cache_dir=cache_dir(env),
+                                 docs=DocsSettings.for_pull_requests(),  # a PR never reads local documents
+                                 progress=_StepProgress(reporter, len(leaves)))
     finally:
         close_backend(backend)
         shutil.rmtree(tree, ignore_errors=True)  # the PR's files are no longer needed; the data stays

@@ -93,11 +93,11 @@ def ask(model_ref: str, items: list, reporter: Reporter) -> list[str]:
 
 def run_precheck(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> int:
     """Check out `args.sha` as data, read the changed leaves, ask the model, report."""
-    from bot.config import load_repo_config
     from ci.precheck_report import render_precheck, title
     from lab.evaluate.items import items_from_leaves
     from lab.evaluate.precheck import first_questions, score_answers
     from lab.taxonomy.leaf import leaf_from_yaml
+    from lab.taxonomy.repoconfig import load_repo_config
 
     work = env.data_dir / "precheck" / f"job-{args.job_id}"
     shutil.rmtree(work, ignore_errors=True)

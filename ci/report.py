@@ -17,7 +17,6 @@ client too (for its own calls), but the worker stays the one writer of the statu
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -62,7 +61,7 @@ class Reporter:
 
     def __post_init__(self) -> None:
         if self.edit_status is None:  # under a local worker the worker owns these edits (one writer)
-            self.edit_status = os.environ.get("ARBORIST_REPORT", "stdout") == "github"
+            self.edit_status = CiEnv.from_environ().report == "github"
         if self.github is None:
             self.edit_status = False
 

@@ -12,19 +12,19 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ci.checkout import CheckoutError, checkout_as_data, clone_url, git_env
+from ci.checkout import CheckoutError, checkout_as_data, clone_url
 from ci.env import CiEnv, github_client
 from ci.report import Reporter, start_step
+from lab.safegit import run_git
+from lab.taxonomy.diff import since_release
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -79,12 +79,8 @@ class Settings:
 
 
 def _git(tree: Path, *args: str, token: str | None = None) -> str:
-    result = subprocess.run(["git", "-c", "safe.directory=*", *args], cwd=tree, env=git_env(token), capture_output=True,
-                            text=True, timeout=600, stdin=subprocess.DEVNULL)
-    if result.returncode != 0:
-        message = (result.stderr or result.stdout).strip()[-500:]
-        raise CheckoutError(f"git {args[0]} failed: {message.replace(token, '***') if token else message}")
-    return result.stdout
+    """git on the retrain's own checkout: lab.safegit's hardened defaults, the token masked in errors."""
+    return run_git(args, tree, token=token, options=("-c", "safe.directory=*"), error=CheckoutError)
 
 
 def checkout(tree: Path, repo: str, sha: str, env: CiEnv) -> None:
@@ -120,13 +116,7 @@ def leaf_changes(tree: Path, since: str | None, sha: str, leaves: list[str]) -> 
     """(path, added|modified|removed) of qna.yaml files since the last release; all leaves "added" before one."""
     if not since or not _has_commit(tree, since):
         return [(path, "added") for path in leaves]
-    names = {"A": "added", "M": "modified", "D": "removed"}
-    out = []
-    for line in _git(tree, "diff", "--name-status", "--no-renames", since, sha).splitlines():
-        status, _, path = line.partition("\t")
-        if path.endswith("/qna.yaml") and status[:1] in names:
-            out.append((path, names[status[:1]]))
-    return out
+    return since_release(tree, since, sha)  # lab.taxonomy.diff's reading, in a release's words
 
 
 def _has_commit(tree: Path, sha: str) -> bool:
@@ -138,10 +128,9 @@ def _has_commit(tree: Path, sha: str) -> bool:
 
 
 def repo_config(tree: Path) -> tuple[Any, list[str]]:
-    from bot.config import CONFIG_PATH, load_repo_config
-    from lab.taxonomy.repoconfig import read_config_file
+    from lab.taxonomy.repoconfig import CONFIG_PATH, read_repo_config
 
-    return load_repo_config(read_config_file(tree / CONFIG_PATH))  # bounded read, bounded parse
+    return read_repo_config(tree / CONFIG_PATH)  # bounded read, bounded parse
 
 
 def release_target(config: Any, settings: Settings) -> Any:
@@ -243,10 +232,10 @@ def post_notes(github: Any, repo: str, prs: list[int], body: str) -> list[int]:
 
 
 def settings_from_environ(environ: dict[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
-    return Settings(base_model=env.get("ARBORIST_BASE_MODEL", ""), teacher=env.get("ARBORIST_TEACHER", ""),
-                    train_config=env.get("ARBORIST_TRAIN_CONFIG") or None, release_dir=env.get("ARBORIST_RELEASE_DIR") or None,
-                    hf_endpoint=env.get("HF_ENDPOINT") or None, hf_token=env.get("HF_TOKEN") or None)
+    """The runner's settings, read through CiEnv (the one reader of a step's environment)."""
+    env = CiEnv.from_environ(environ)
+    return Settings(base_model=env.base_model, teacher=env.teacher or "", train_config=env.train_config,
+                    release_dir=env.release_dir, hf_endpoint=env.hf_endpoint, hf_token=env.hf_token)
 
 
 def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settings: Settings | None = None,

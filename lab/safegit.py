@@ -1,6 +1,8 @@
 """Running git on untrusted repositories: one hardened configuration, a clean environment, bounded time and size.
 
-Shared by the taxonomy checkout (`ci.checkout`) and the document fetcher (`lab.generate.documents`).
+Every git call of Arborist goes through here: the taxonomy checkout (`ci.checkout`), the history a
+retrain reads (`ci.retrain`), the PR's base (`ci.generate`), `lab diff` (`lab.taxonomy.diff`) and the
+document fetcher (`lab.generate.documents`).
 Hooks point at /dev/null, submodules are not recursed, LFS filters are skipped, the user's and the
 system's git config and every GIT_* variable of the caller are ignored (so no `url.*.insteadOf`
 or credential helper applies), and prompts are off. A token, when there is one, travels in an
@@ -15,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 HARDENING = (
     "-c", "core.hooksPath=/dev/null",
@@ -30,6 +33,7 @@ HARDENING = (
     "-c", "advice.detachedHead=false",
 )
 POLL_S = 0.2  # how often a bounded run checks its folder's size
+GIT_TIMEOUT_S = 600.0  # one git command, when the caller names no bound; a stuck server is not a taxonomy
 DROPPED_PREFIXES = ("GIT_", "GITHUB_TOKEN", "ARBORIST_GITHUB_TOKEN")
 
 
@@ -61,14 +65,32 @@ def folder_bytes(folder: Path) -> int:
     return total
 
 
+def run_git(args: Sequence[str], cwd: Path, *, token: str | None = None, timeout_s: float = GIT_TIMEOUT_S,
+            options: Sequence[str] = (), error: type[Exception] = GitError) -> str:
+    """`git args` in `cwd` with the hardened config and a clean environment; its stdout.
+
+    `token` (for fetches) travels as an extra header and is masked in any message; a failure, a
+    timeout or a missing git raises `error` (the caller's own exception type) with a one-line reason.
+    """
+    try:
+        return run_bounded(args, cwd, git_env(token), timeout_s, options=options)
+    except GitError as exc:
+        raise error(str(exc).replace(token, "***") if token else str(exc)) from None
+
+
 def run_bounded(args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout_s: float,
                 max_bytes: int | None = None, stdin: str | None = None, options: Sequence[str] = ()) -> str:
-    """Run `git HARDENING options args`; kill it past `timeout_s` or once `cwd` holds more than `max_bytes`."""
-    process = subprocess.Popen(["git", *HARDENING, *options, *args], cwd=cwd, env=dict(env), text=True,
-                               stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    """Run `git HARDENING options args`; kill it past `timeout_s` or once `cwd` holds more than `max_bytes`.
+
+    Output is decoded as UTF-8 with undecodable bytes kept as surrogates (a PR's file names may be anything)."""
+    try:
+        process = subprocess.Popen(["git", *HARDENING, *options, *args], cwd=cwd, env=dict(env),
+                                   stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    except FileNotFoundError:
+        _not_found(cwd)
     deadline = time.monotonic() + timeout_s
-    pending = stdin
+    pending = stdin.encode("utf-8", "surrogateescape") if stdin is not None else None
     while True:
         try:
             out, err = process.communicate(pending, timeout=POLL_S)
@@ -84,9 +106,16 @@ def run_bounded(args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout_
     if max_bytes is not None and folder_bytes(cwd) > max_bytes:  # it finished between two looks
         raise GitError(f"git {args[0]} stopped: more than {max_bytes:,} bytes downloaded")
     if process.returncode != 0:
-        lines = (err or out).strip().splitlines() or ["(no message)"]
+        lines = (err or out).decode("utf-8", "replace").strip().splitlines() or ["(no message)"]
         raise GitError(f"git {args[0]} failed: {lines[-1][-300:]}")
-    return out
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _not_found(cwd: Path) -> NoReturn:
+    """Popen could not start git: either git or the folder is missing; say which."""
+    if not Path(cwd).is_dir():
+        raise GitError(f"{cwd} is not a folder")
+    raise GitError("git is not installed (or not on PATH)")
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -1,23 +1,27 @@
 """Which leaves changed between two revisions of a taxonomy repository, via the git CLI.
 
 Changes are taken from the merge base of BASE and HEAD to HEAD (what a pull request adds), with
-rename detection; without HEAD, to the working tree, untracked leaves included. Revisions are
-checked before use, so a value like `--output=x` can never reach git as an option.
+rename detection; without HEAD, to the working tree, untracked leaves included. `since_release`
+compares two trees directly instead (what changed since a released commit) and speaks a release's
+words. Revisions are checked before use, so a value like `--output=x` can never reach git as an
+option. Git runs through lab.safegit (hardened config, clean environment, bounded time).
 """
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from lab.safegit import run_git
 from lab.taxonomy.leaf import TAXONOMY_ROOTS
 from lab.taxonomy.paths import LEAF_NAME
 
 GIT_TIMEOUT_S = 60
 Status = Literal["added", "modified", "deleted", "renamed"]
 STATUS = {"A": "added", "C": "added", "M": "modified", "T": "modified", "D": "deleted", "R": "renamed"}
+DIFF_ARGS = ("diff", "--name-status", "-z", "--no-ext-diff", "--no-textconv", "--relative")
+RELEASE_STATUS = {"added": "added", "modified": "modified", "deleted": "removed"}  # a release's words for a change
 
 
 class DiffError(Exception):
@@ -25,7 +29,9 @@ class DiffError(Exception):
 
 
 @dataclass(frozen=True)
-class LeafChange:
+class LeafDiff:
+    """One leaf that differs between two revisions, as git sees it (a release's `LeafDiff` is another thing)."""
+
     path: str  # root-relative path of the leaf (for deletions: where it was)
     status: Status
     old_path: str | None = None  # the previous path of a renamed leaf
@@ -40,16 +46,7 @@ def is_leaf(path: str) -> bool:
 
 
 def _git(root: Path, *args: str) -> str:
-    try:
-        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=GIT_TIMEOUT_S)
-    except FileNotFoundError:
-        raise DiffError("git is not installed (or not on PATH)") from None
-    except subprocess.TimeoutExpired:
-        raise DiffError(f"git {args[0]} took longer than {GIT_TIMEOUT_S} s") from None
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise DiffError(f"git {args[0]} failed: {message[-1] if message else 'exit ' + str(result.returncode)}")
-    return result.stdout.decode("utf-8", "surrogateescape")
+    return run_git(args, root, timeout_s=GIT_TIMEOUT_S, error=DiffError)
 
 
 def resolve(root: Path, revision: str) -> str:
@@ -67,15 +64,32 @@ def merge_base(root: Path, base: str, head: str | None = None) -> str:
     return _git(root, "merge-base", resolve(root, base), resolve(root, head or "HEAD")).strip()
 
 
-def changed_leaves(root: Path | str, base: str, head: str | None = None) -> list[LeafChange]:
+def changed_leaves(root: Path | str, base: str, head: str | None = None) -> list[LeafDiff]:
     """Leaves added, modified, deleted or renamed from merge-base(BASE, HEAD) to HEAD (or the working tree)."""
     root = Path(root)
     start = merge_base(root, base, head)
-    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", "--relative", start]
+    args = [*DIFF_ARGS, "-M", start]
     if head is not None:
         args.append(resolve(root, head))
-    fields = _git(root, *args).split("\0")
-    changes: list[LeafChange] = []
+    changes = _leaf_diffs(_git(root, *args).split("\0"))
+    if head is None:
+        untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
+        changes.extend(LeafDiff(p, "added") for p in untracked if is_leaf(p))
+    return sorted(changes, key=lambda c: c.path)
+
+
+def since_release(root: Path | str, since: str, head: str) -> list[tuple[str, str]]:
+    """(path, added | modified | removed) of the leaves whose file differs between SINCE's tree and HEAD's
+    (no merge base: what changed since a released commit), in a release's words; a moved leaf is its
+    old path removed and its new path added."""
+    root = Path(root)
+    fields = _git(root, *DIFF_ARGS, "--no-renames", resolve(root, since), resolve(root, head)).split("\0")
+    return [(c.path, RELEASE_STATUS[c.status]) for c in sorted(_leaf_diffs(fields), key=lambda c: c.path)]
+
+
+def _leaf_diffs(fields: list[str]) -> list[LeafDiff]:
+    """The leaves among the fields of `git diff --name-status -z`: status, path (and the new path of a rename or copy)."""
+    changes: list[LeafDiff] = []
     i = 0
     while i < len(fields) - 1:
         code = fields[i][:1]
@@ -83,18 +97,15 @@ def changed_leaves(root: Path | str, base: str, head: str | None = None) -> list
             old, new = fields[i + 1], fields[i + 2]
             i += 3
             if code == "R" and is_leaf(old) and is_leaf(new):
-                changes.append(LeafChange(new, "renamed", old))
+                changes.append(LeafDiff(new, "renamed", old))
                 continue
             if code == "R" and is_leaf(old):
-                changes.append(LeafChange(old, "deleted"))
+                changes.append(LeafDiff(old, "deleted"))
             if is_leaf(new):
-                changes.append(LeafChange(new, "added"))
+                changes.append(LeafDiff(new, "added"))
             continue
         path = fields[i + 1]
         i += 2
         if is_leaf(path) and code in STATUS:
-            changes.append(LeafChange(path, STATUS[code]))  # type: ignore[arg-type]
-    if head is None:
-        untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
-        changes.extend(LeafChange(p, "added") for p in untracked if is_leaf(p))
-    return sorted(changes, key=lambda c: c.path)
+            changes.append(LeafDiff(path, STATUS[code]))  # type: ignore[arg-type]
+    return changes

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ci.checkout import CheckoutError, checkout_as_data, clone_url, git_env
+from ci.checkout import CheckoutError, checkout_as_data, clone_url
+from lab.safegit import git_env
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "t",

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from lab.cli import main
-from lab.taxonomy.diff import DiffError, LeafChange, changed_leaves, merge_base
+from lab.taxonomy.diff import DiffError, LeafDiff, changed_leaves, merge_base, since_release
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent"}
@@ -56,10 +56,10 @@ def repo(tmp_path):
 
 
 EXPECTED = [
-    LeafChange("compositional_skills/b/qna.yaml", "deleted"),
-    LeafChange("compositional_skills/c2/qna.yaml", "renamed", "compositional_skills/c/qna.yaml"),
-    LeafChange("knowledge/a/qna.yaml", "modified"),
-    LeafChange("knowledge/new/qna.yaml", "added"),
+    LeafDiff("compositional_skills/b/qna.yaml", "deleted"),
+    LeafDiff("compositional_skills/c2/qna.yaml", "renamed", "compositional_skills/c/qna.yaml"),
+    LeafDiff("knowledge/a/qna.yaml", "modified"),
+    LeafDiff("knowledge/new/qna.yaml", "added"),
 ]
 
 
@@ -72,8 +72,24 @@ def test_without_head_the_working_tree_and_untracked_leaves_count(repo):
     write(repo, "knowledge/draft/qna.yaml", "version: 3\n")
     write(repo, "compositional_skills/c2/qna.yaml", "edited in the working tree, not committed\n")
     changes = changed_leaves(repo, "main")
-    assert LeafChange("knowledge/draft/qna.yaml", "added") in changes
+    assert LeafDiff("knowledge/draft/qna.yaml", "added") in changes
     assert [c.status for c in changes if c.path == "compositional_skills/c2/qna.yaml"] in (["renamed"], ["added"])
+
+
+def test_since_a_release_the_two_trees_are_compared_in_a_releases_words(repo):
+    # from main's tip (a "released" commit that is not an ancestor of feature): the leaf only main has counts
+    # as removed, a moved leaf is its old path removed and its new path added, and nothing is "deleted"/"renamed"
+    assert since_release(repo, "main", "feature") == [
+        ("compositional_skills/b/qna.yaml", "removed"),
+        ("compositional_skills/c/qna.yaml", "removed"),
+        ("compositional_skills/c2/qna.yaml", "added"),
+        ("foundational_skills/only_on_main/qna.yaml", "removed"),
+        ("knowledge/a/qna.yaml", "modified"),
+        ("knowledge/new/qna.yaml", "added"),
+    ]
+    assert since_release(repo, "feature", "feature") == []
+    with pytest.raises(DiffError, match="revision"):
+        since_release(repo, "--output=/tmp/pwned", "feature")
 
 
 def test_taxonomy_root_can_be_a_folder_inside_the_repository(tmp_path):
@@ -85,7 +101,7 @@ def test_taxonomy_root_can_be_a_folder_inside_the_repository(tmp_path):
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-q", "-m", "two")
     assert changed_leaves(tmp_path / "data" / "taxonomy", "HEAD~1", "HEAD") == [
-        LeafChange("knowledge/b/qna.yaml", "added")]
+        LeafDiff("knowledge/b/qna.yaml", "added")]
 
 
 @pytest.mark.parametrize("revision", ["no-such-branch", "--output=/tmp/pwned", ""])
@@ -108,6 +124,6 @@ def test_cli_prints_text_and_json_and_exits_2_on_bad_input(repo, capsys):
     assert main(["diff", "--taxonomy", str(repo), "main", "feature", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["merge_base"] == git(repo, "rev-parse", "main~1")
-    assert [LeafChange(**c) for c in data["changes"]] == EXPECTED
+    assert [LeafDiff(**c) for c in data["changes"]] == EXPECTED
     assert main(["diff", "--taxonomy", str(repo), "nope"]) == 2
     assert "unknown revision" in capsys.readouterr().err
