@@ -8,10 +8,14 @@ import sys
 HINT = "arborist {command}: not installed in this environment; from a checkout: pip install -e ./sandbox (or make install)"
 
 
+def refuse(command: str) -> int:
+    print(HINT.format(command=command), file=sys.stderr)
+    return 2
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("ignored", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    """Nothing to parse: `bot.cli` answers before parsing, since the command's own options are unknown here."""
 
 
 def run(args: argparse.Namespace) -> int:
-    print(HINT.format(command=args.command), file=sys.stderr)
-    return 2
+    return refuse(args.command)
