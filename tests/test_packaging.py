@@ -188,3 +188,15 @@ def test_arborist_demo_without_the_sandbox_says_how_to_install_it(wheel_only_env
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [NOT_INSTALLED_HINT]
+
+
+@pytest.mark.parametrize("image", ["bot", "worker"])
+def test_the_images_are_built_from_the_product_only(image):
+    """The Dockerfile copies only product folders, and its .dockerignore lets nothing else into the build context."""
+    dockerfile = (REPO_ROOT / "deploy" / f"Dockerfile.{image}").read_text(encoding="utf-8")
+    copied = {word.rstrip("/") for line in dockerfile.splitlines() if line.startswith("COPY ") and "--from" not in line
+              for word in line.split()[1:-1]}
+    assert copied == {"pyproject.toml", "README.md", "bot", "ci", "lab", "schemas"}
+    ignore = (REPO_ROOT / "deploy" / f"Dockerfile.{image}.dockerignore").read_text(encoding="utf-8").splitlines()
+    assert "*" in ignore  # everything is left out unless let in by name
+    assert {line[1:].rstrip("/") for line in ignore if line.startswith("!")} <= copied
