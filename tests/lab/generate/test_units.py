@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from lab.evaluate.scoring import lcs_f1
 from lab.generate.chunking import chunk_budget, chunk_markdown
 from lab.generate.config import GenerateParams
 from lab.generate.documents import DocsSettings, DocumentError, read_documents
 from lab.generate.parse import parse_reply
 from lab.generate.prompts import JUDGE_SCHEMA, QA_SCHEMA
-from lab.generate.rouge import NearDuplicates, rouge_l, tokens
+from lab.generate.rouge import NearDuplicates, tokens
 from lab.taxonomy.leaf import Document
 
 from .conftest import MARS_DOC, make_doc_repo
@@ -42,8 +43,8 @@ def test_judge_verdict_outside_the_enum_is_a_parse_failure():
 def test_rouge_l_matches_hand_computed_values():
     a, b = tokens("the cat sat on the mat"), tokens("the cat lay on a mat")
     # LCS = the cat on mat (4); P = R = 4/6
-    assert rouge_l(a, b) == pytest.approx(4 / 6)
-    assert rouge_l(a, a) == 1.0 and rouge_l(a, ()) == 0.0
+    assert lcs_f1(a, b) == pytest.approx(4 / 6)
+    assert lcs_f1(a, a) == 1.0 and lcs_f1(a, ()) == 0.0
 
 
 def test_near_duplicates_reject_close_texts_and_keep_distinct_ones():
