@@ -57,9 +57,22 @@ def apply_status(run: dict[str, Any], data: dict[str, Any]) -> str | None:
     return None
 
 
+def new_run(state: GitHubState, data: dict[str, Any]) -> dict[str, Any]:
+    """A queued run as the stand-in stores it, before the request's status and output apply."""
+    return {"id": state.next_id(), "name": data["name"], "head_sha": data["head_sha"], "status": "queued",
+            "conclusion": None, "started_at": now_iso(), "completed_at": None,
+            "external_id": data.get("external_id", ""), "details_url": data.get("details_url", ""),
+            "title": None, "summary": None, "text": None, "annotations": [], "suite_id": state.next_id(),
+            "requests": 1}
+
+
 def add_check_routes(r: APIRouter, state: GitHubState) -> None:
     """POST and PATCH a check run, GET one, and list a ref's runs."""
+    _add_write_routes(r, state)
+    _add_read_routes(r, state)
 
+
+def _add_write_routes(r: APIRouter, state: GitHubState) -> None:
     @r.post("/repos/{owner}/{name}/check-runs", status_code=201)
     async def create_check_run(owner: str, name: str, request: Request):
         data = await json_body(request)
@@ -69,11 +82,7 @@ def add_check_routes(r: APIRouter, state: GitHubState) -> None:
             repo = state.find_repo(owner, name)
             if repo is None:
                 return error_response(404, "Not Found")
-            run = {"id": state.next_id(), "name": data["name"], "head_sha": data["head_sha"], "status": "queued",
-                   "conclusion": None, "started_at": now_iso(), "completed_at": None,
-                   "external_id": data.get("external_id", ""), "details_url": data.get("details_url", ""),
-                   "title": None, "summary": None, "text": None, "annotations": [], "suite_id": state.next_id(),
-                   "requests": 1}
+            run = new_run(state, data)
             problem = apply_status(run, data) or apply_output(run, data.get("output"))
             if problem:
                 return error_response(422, problem)
@@ -99,6 +108,8 @@ def add_check_routes(r: APIRouter, state: GitHubState) -> None:
             run.update(trial)
             return check_run_json(base_url(request), repo, run, state.app_id, state.bot_login)
 
+
+def _add_read_routes(r: APIRouter, state: GitHubState) -> None:
     @r.get("/repos/{owner}/{name}/commits/{ref}/check-runs")
     def list_check_runs_for_ref(owner: str, name: str, ref: str, request: Request, check_name: str | None = None,
                                 per_page: int = 30, page: int = 1):

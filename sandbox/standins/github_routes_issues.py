@@ -14,11 +14,16 @@ from sandbox.standins.github_state import GitHubState, now_iso
 from sandbox.standins.github_transport import base_url, error_response, json_body
 
 MAX_COMMENT_CHARS = 65536  # GitHub rejects longer comment bodies with 422
+REACTIONS = frozenset({"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"})
 
 
 def add_issue_routes(r: APIRouter, state: GitHubState) -> None:
     """List, create, read and edit comments; react to a comment; add labels."""
+    _add_comment_routes(r, state)
+    _add_reaction_and_label_routes(r, state)
 
+
+def _add_comment_routes(r: APIRouter, state: GitHubState) -> None:
     @r.get("/repos/{owner}/{name}/issues/{number}/comments")
     def list_comments(owner: str, name: str, number: int, request: Request, per_page: int = 30, page: int = 1):
         with state.lock:
@@ -69,11 +74,12 @@ def add_issue_routes(r: APIRouter, state: GitHubState) -> None:
             comment.update(body=data["body"], updated_at=now_iso(), edits=comment.get("edits", 0) + 1)
             return comment_json(base_url(request), repo, comment)
 
+
+def _add_reaction_and_label_routes(r: APIRouter, state: GitHubState) -> None:
     @r.post("/repos/{owner}/{name}/issues/comments/{comment_id}/reactions", status_code=201)
     async def add_reaction(owner: str, name: str, comment_id: int, request: Request):
         data = await json_body(request)
-        allowed = {"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
-        if not isinstance(data, dict) or data.get("content") not in allowed:
+        if not isinstance(data, dict) or data.get("content") not in REACTIONS:
             return error_response(422, "Invalid request: content must be a reaction")
         with state.lock:
             repo = state.find_repo(owner, name)

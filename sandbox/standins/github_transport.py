@@ -7,6 +7,7 @@ uniformly; every request is logged with its route so tests and the OpenAPI check
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -53,74 +54,24 @@ def check_jwt(state: GitHubState, token: str) -> str | None:
 
 
 def install_middleware(app: Any, state: GitHubState) -> None:
+    """Every request: injected faults first, then auth and the route, then the log entry and rate headers."""
     import asyncio
-    import json as jsonlib
 
     @app.middleware("http")
     async def transport(request, call_next):
-        with state.lock:
-            faults = state.faults
-            delay = faults.delay if (faults.delay and (faults.delay_next == 0 or faults.delay_next > 0)) else 0.0
-            if faults.delay_next > 0:
-                faults.delay_next -= 1
-                if faults.delay_next == 0:
-                    faults.delay = 0.0
-            injected = None
-            if faults.errors:
-                injected = error_response(faults.errors.pop(0), "Server Error (injected)")
-            elif faults.rate_limits:
-                faults.rate_limits -= 1
-                injected = error_response(403, SECONDARY_MESSAGE, {"Retry-After": str(faults.retry_after)})
-            elif faults.primary_rate_limits:
-                faults.primary_rate_limits -= 1
-                reset = int(time.time()) + faults.retry_after
-                injected = error_response(403, "API rate limit exceeded",
-                                          {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
+        delay, injected = _take_faults(state)
         if delay:
             await asyncio.sleep(delay)
         started = time.perf_counter()
         body = await request.body()
         entry: dict[str, Any] = {"method": request.method, "path": request.url.path,
-                                 "query": dict(request.query_params), "body": None, "status": None, "response": None}
-        if body:
-            try:
-                entry["body"] = jsonlib.loads(body)
-            except ValueError:
-                entry["body"] = body.decode("utf-8", "replace")
-        response = injected
-        if response is None:
-            auth = request.headers.get("authorization", "")
-            scheme, _, token = auth.partition(" ")
-            if request.url.path.startswith("/app/"):
-                problem = check_jwt(state, token) if scheme.lower() == "bearer" else "JWT required"
-            else:
-                with state.lock:
-                    known = state.tokens.get(token)
-                problem = None if known and known[1] > time.time() else "Bad credentials"
-                if state.public_key_pem is None and not auth:
-                    problem = None  # auth-less mode for simple tests
-            response = error_response(401, problem) if problem else await call_next(request)
-            lost = None
-            with state.lock:
-                if not problem and state.faults.lost_answers and request.method in state.faults_methods \
-                        and request.url.path.startswith("/repos/") \
-                        and response.status_code < 300:  # the work is done; the answer gets lost
-                    lost = state.faults.lost_answers.pop(0)
-            if lost is not None:
-                if hasattr(response, "body_iterator"):
-                    [chunk async for chunk in response.body_iterator]
-                response = error_response(lost, "Server Error (answer lost)")
-        raw = b"".join([chunk async for chunk in response.body_iterator]) if hasattr(response, "body_iterator") \
-            else response.body
-        entry["status"] = response.status_code
+                                 "query": dict(request.query_params), "body": _json_or(body, _text(body)),
+                                 "status": None, "response": None}
+        response = injected if injected is not None else await _answer(state, request, call_next)
+        raw = await _drain(response)
         route = request.scope.get("route")
-        entry["route"] = getattr(route, "path", None)
-        if raw:
-            try:
-                entry["response"] = jsonlib.loads(raw)
-            except ValueError:
-                entry["response"] = None
-        entry["ms"] = (time.perf_counter() - started) * 1000
+        entry.update(status=response.status_code, route=getattr(route, "path", None), response=_json_or(raw, None),
+                     ms=(time.perf_counter() - started) * 1000)
         with state.changed:
             state.log.append(entry)
             state.changed.notify_all()
@@ -131,3 +82,73 @@ def install_middleware(app: Any, state: GitHubState) -> None:
         headers.setdefault("x-ratelimit-reset", str(int(time.time()) + 3600))
         return Response(raw, status_code=response.status_code, headers=headers, media_type=response.media_type)
 
+
+def _take_faults(state: GitHubState) -> tuple[float, Any]:
+    """The delay and the injected answer (5xx, secondary or primary rate limit) for this request, if any."""
+    with state.lock:
+        faults = state.faults
+        delay = faults.delay if (faults.delay and (faults.delay_next == 0 or faults.delay_next > 0)) else 0.0
+        if faults.delay_next > 0:
+            faults.delay_next -= 1
+            if faults.delay_next == 0:
+                faults.delay = 0.0
+        if faults.errors:
+            return delay, error_response(faults.errors.pop(0), "Server Error (injected)")
+        if faults.rate_limits:
+            faults.rate_limits -= 1
+            return delay, error_response(403, SECONDARY_MESSAGE, {"Retry-After": str(faults.retry_after)})
+        if faults.primary_rate_limits:
+            faults.primary_rate_limits -= 1
+            reset = int(time.time()) + faults.retry_after
+            return delay, error_response(403, "API rate limit exceeded",
+                                         {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
+    return delay, None
+
+
+def _auth_problem(state: GitHubState, request: Any) -> str | None:
+    """Why this request's credentials are refused (an App JWT for /app/, else a live installation token)."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if request.url.path.startswith("/app/"):
+        return check_jwt(state, token) if scheme.lower() == "bearer" else "JWT required"
+    if state.public_key_pem is None and not auth:
+        return None  # auth-less mode for simple tests
+    with state.lock:
+        known = state.tokens.get(token)
+    return None if known and known[1] > time.time() else "Bad credentials"
+
+
+async def _answer(state: GitHubState, request: Any, call_next: Any) -> Any:
+    """The route's answer after auth; a 2xx answer to a write may be lost on the way back, as a test asked."""
+    problem = _auth_problem(state, request)
+    if problem:
+        return error_response(401, problem)
+    response = await call_next(request)
+    with state.lock:
+        lost = state.faults.lost_answers.pop(0) if (
+            state.faults.lost_answers and request.method in state.faults_methods
+            and request.url.path.startswith("/repos/") and response.status_code < 300) else None
+    if lost is None:
+        return response
+    await _drain(response)  # the work is done; the answer gets lost
+    return error_response(lost, "Server Error (answer lost)")
+
+
+async def _drain(response: Any) -> bytes:
+    if hasattr(response, "body_iterator"):
+        return b"".join([chunk async for chunk in response.body_iterator])
+    return response.body
+
+
+def _text(raw: bytes) -> str | None:
+    return raw.decode("utf-8", "replace") if raw else None
+
+
+def _json_or(raw: bytes, fallback: Any) -> Any:
+    """`raw` parsed as JSON; `fallback` when it is not JSON; None when empty."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return fallback
