@@ -25,6 +25,7 @@ MAX_ATTRIBUTION_CHARS = 4000  # per leaf
 MAX_CELL_CHARS = 200
 MAX_LEAVES_LISTED = 500
 MAX_LEAVES_NAMED = 6  # in the "what changed" paragraph; the table lists them all
+REGRESSED_VERDICTS = ("regressed", "worse")  # lab.evaluate.compare.REGRESSED (and older reports' word)
 STATUS_WORDS = {"added": "added", "modified": "changed", "removed": "removed"}  # LeafChange.status -> prose
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
@@ -218,9 +219,10 @@ def _limits(info: ReleaseInfo, metrics: list[Metric], ggufs: GGUFSet | None) -> 
     rows = [f"- Evaluated only on {f'{n} ' if n else ''}questions from the taxonomy's own seed examples, "
             "asked closed-book; a score says how well it learned those, not how it does elsewhere."]
     evaluation = info.evaluation if isinstance(info.evaluation, dict) else {}
-    worse = [e.get("leaf") for e in evaluation.get("leaves") or [] if isinstance(e, dict) and e.get("verdict") == "worse"]
+    worse = [e.get("leaf") for e in evaluation.get("leaves") or []
+             if isinstance(e, dict) and e.get("verdict") in REGRESSED_VERDICTS]
     if worse:
-        rows.append(f"- Worse than the baseline on {len(worse)} leaf(s): "
+        rows.append(f"- Regressed against the baseline on {len(worse)} leaf(s): "
                     + ", ".join(f"`{_cell(str(leaf)).replace('`', '')}`" for leaf in worse[:10]) + ".")
     fallback = [f.quant for f in (ggufs.files if ggufs else []) if "fallback" in f.types]
     if fallback:

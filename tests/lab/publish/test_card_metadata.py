@@ -8,6 +8,7 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData, ModelCard, ModelCardData
 
+from lab.evaluate.compare import IMPROVED, REGRESSED
 from lab.generate.prompts import TRAINING_SYSTEM_PROMPT
 from lab.publish import LeafChange, ReleaseInfo
 from lab.publish.card import parse_front_matter, render_card
@@ -86,8 +87,8 @@ def test_card_says_what_changed_how_to_run_it_and_its_known_limits():
     info = _info()
     info.leaves.append(LeafChange("compositional_skills/haiku/qna.yaml", "modified", 9, ""))
     info.data_counts = {"knowledge": 900, "skills": 300}
-    info.evaluation["leaves"] = [{"leaf": "knowledge/mars/qna.yaml", "verdict": "worse"},
-                                 {"leaf": "knowledge/venus/qna.yaml", "verdict": "better"}]
+    info.evaluation["leaves"] = [{"leaf": "knowledge/mars/qna.yaml", "verdict": REGRESSED},  # lab evaluate's words
+                                 {"leaf": "knowledge/venus/qna.yaml", "verdict": IMPROVED}]
     info.evaluation["gate"] = {"decision": "pass", "reason": "rouge_l improved by +0.110"}
     previous = {"tag": "v0", "data_counts": {"knowledge": 500}, "evaluation": {"metrics": {"rouge_l": {"value": 0.3}}}}
     ggufs = GGUFSet([GGUFFile("model-Q4_K_M.gguf", Path("unused"), "Q4_K_M", 1234, "Two.",
@@ -103,7 +104,7 @@ def test_card_says_what_changed_how_to_run_it_and_its_known_limits():
     assert 'AutoModelForCausalLM.from_pretrained("acme/model", revision="v1")' in card
     assert '{"role": "system", "content": "' + TRAINING_SYSTEM_PROMPT + '"}' in card  # chat as it was trained
     limits = card.split("## Known limits")[1].split("##")[0]
-    assert "`knowledge/mars/qna.yaml`" in limits and "venus" not in limits
+    assert "Regressed against the baseline on 1 leaf(s): `knowledge/mars/qna.yaml`" in limits and "venus" not in limits
     assert "Q4_K_M: the model's rows are not a multiple of 256" in limits and "`acme/student`" in limits
     assert "| rouge_l | 0.410 | [0.300, 0.500] | 0.300 | +0.110 |" in card  # the evaluation table, with intervals
 
