@@ -18,6 +18,7 @@ REAL_MODEL = "smollm2-135m-instruct"  # sandbox.demo.models.REAL_MODEL, without 
 # The real story is budgeted at under ten minutes on 2 idle cores, step by step; the deadline leaves room
 # for a busy machine. The fast one fits in five minutes.
 DEFAULT_TIMEOUT_S, FAST_TIMEOUT_S = 1800, 300
+RAY_EXTRA_S = 300  # --ray: a Ray head to start, and every step, worker group and task starts a Ray process
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(a random 2-layer Llama built on the spot) with --fast; or a model folder, .gguf or Hub id")
     parser.add_argument("--timeout", type=float, default=None,
                         help=f"give up after this many seconds (default: {DEFAULT_TIMEOUT_S}, {FAST_TIMEOUT_S} with --fast)")
+    parser.add_argument("--ray", action="store_true",
+                        help="run every job on a local Ray cluster: each step a Ray job, the leaves fanned out over two "
+                             "teacher replicas (scripted teacher), training on two Ray Train workers (needs arborist[ray])")
     parser.add_argument("--keep", action="store_true",
                         help="keep the working folder (git repos, job store, models) under --out/work")
 
@@ -45,8 +49,10 @@ def options_from(args: argparse.Namespace):
     teacher = args.teacher or ("scripted" if args.fast else REAL_MODEL)
     student = args.student or ("tiny" if args.fast else REAL_MODEL)
     timeout = args.timeout if args.timeout is not None else FAST_TIMEOUT_S if args.fast else DEFAULT_TIMEOUT_S
+    if args.ray and args.timeout is None:
+        timeout += RAY_EXTRA_S
     return DemoOptions(out=args.out.resolve(), fast=args.fast, teacher=teacher, timeout_s=timeout, keep=args.keep,
-                       student=student)
+                       student=student, ray=args.ray)
 
 
 def run(args: argparse.Namespace) -> int:

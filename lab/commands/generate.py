@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--changed", metavar="BASE", help="only leaves changed between BASE and HEAD")
     parser.add_argument("--teacher", default=os.environ.get("ARBORIST_TEACHER"),
                         help="a .gguf file, a model folder, an OpenAI-compatible URL, or a Hub repo id "
-                             "(owner/name[:file.gguf]); default $ARBORIST_TEACHER; 'scripted' is a fake for trials")
+                             "(owner/name[:file.gguf]); several URLs, comma-separated, are replicas of one teacher and the "
+                             "leaves fan out over them; default $ARBORIST_TEACHER; 'scripted' is a fake for trials")
     parser.add_argument("--model", help="model name on an OpenAI-compatible server (default: the first it lists); "
                                           "the key comes from ARBORIST_TEACHER_API_KEY or OPENAI_API_KEY")
     parser.add_argument("--samples", type=int, default=20, help="rows wanted per leaf (default 20)")
@@ -95,10 +96,10 @@ def _error(message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from lab.generate.backends import BackendError, close_backend, load_backend
+    from lab.generate.backends import BackendError, close_backend
+    from lab.generate.fanout import generate_with, load_teacher
     from lab.generate.leaves import LeafSelectionError, read_leaf
     from lab.generate.progress import RichProgress, summary_table
-    from lab.generate.runner import generate_leaves
     from lab.generate.staging import OutputError, failed_path
     from lab.models.resolve import TeacherNotFound
 
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         _error("no leaves to generate (nothing found or nothing changed)")
         return 0
     try:
-        backend = load_backend(args.teacher, offline=args.offline or None, parallel=args.parallel,
+        backend = load_teacher(args.teacher, offline=args.offline or None, parallel=args.parallel,
                                concurrency=args.parallel, batch_size=args.batch_size, model=args.model)
     except (BackendError, TeacherNotFound) as exc:
         _error(f"cannot load the teacher: {exc}")
@@ -130,10 +131,10 @@ def run(args: argparse.Namespace) -> int:
     options = _run_options(args)
     try:
         if args.quiet:
-            manifest = generate_leaves(leaves, backend, args.out, params, **options)
+            manifest = generate_with(backend, leaves, args.out, params, **options)
         else:
             with RichProgress(err) as progress:
-                manifest = generate_leaves(leaves, backend, args.out, params, progress=progress, **options)
+                manifest = generate_with(backend, leaves, args.out, params, progress=progress, **options)
     except OutputError as exc:
         _error(str(exc))
         return 2

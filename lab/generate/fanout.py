@@ -165,12 +165,14 @@ def _served_model(replicas: TeacherReplicas) -> str:
 
 def replicas_in(teacher: str) -> TeacherReplicas | None:
     """A teacher spec of several comma-separated http(s) URLs is one teacher served by replicas; else None."""
+    from lab.generate.backends import BackendError
+
     urls = tuple(part.strip() for part in teacher.split(",") if part.strip())
     if len(urls) < 2:
         return None
     bad = [url for url in urls if not url.startswith(("http://", "https://"))]
     if bad:
-        raise ValueError(f"teacher replicas must be http(s) URLs of OpenAI-compatible servers; not: {mask(bad[0])!r}")
+        raise BackendError(f"teacher replicas must be http(s) URLs of OpenAI-compatible servers; not: {mask(bad[0])!r}")
     return TeacherReplicas(urls)
 
 
@@ -189,19 +191,21 @@ def mapper_from_env(replicas: int, environ: dict[str, str] | None = None) -> Map
     return ray_map()
 
 
-def generate_with_teacher(teacher: str, leaves: Sequence[Leaf], out_dir: Path | str, params: GenerateParams,
-                          *, cache_dir: Path | str | None = None, progress: Progress | None = None,
-                          docs: DocsSettings | None = None, **backend_options: Any) -> Manifest:
-    """The one call for "generate these leaves with this teacher": replicas fan out, one teacher runs here."""
-    from lab.generate.backends import close_backend, load_backend
-    from lab.generate.runner import generate_leaves
+def load_teacher(teacher: str, **backend_options: Any) -> Any:
+    """A teacher spec to what `generate_with` takes: replicas of one teacher (several URLs) or one backend.
+    Raises what `load_backend` raises (BackendError, TeacherNotFound); close it with `close_backend`."""
+    from lab.generate.backends import load_backend
 
     replicas = replicas_in(teacher)
-    if replicas is not None:
-        return generate_leaves_fanned(leaves, replicas, out_dir, params, cache_dir=cache_dir,
-                                      mapper=mapper_from_env(len(replicas.urls)), progress=progress, docs=docs)
-    backend = load_backend(teacher, **backend_options)
-    try:
-        return generate_leaves(leaves, backend, out_dir, params, cache_dir=cache_dir, progress=progress, docs=docs)
-    finally:
-        close_backend(backend)
+    return replicas if replicas is not None else load_backend(teacher, **backend_options)
+
+
+def generate_with(teacher: Any, leaves: Sequence[Leaf], out_dir: Path | str, params: GenerateParams,
+                  **options: Any) -> Manifest:
+    """Generate with what `load_teacher` gave: replicas fan the leaves out, one backend runs them here."""
+    from lab.generate.runner import generate_leaves
+
+    if isinstance(teacher, TeacherReplicas):
+        return generate_leaves_fanned(leaves, teacher, out_dir, params,
+                                      mapper=mapper_from_env(len(teacher.urls)), **options)
+    return generate_leaves(leaves, teacher, out_dir, params, **options)

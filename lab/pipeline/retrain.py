@@ -104,33 +104,43 @@ class _GenerateProgress:
 def generate(request: RetrainRequest, leaves: list[str], edges: Edges) -> Path:
     """Synthetic data for every leaf (cached per leaf); the data folder train reads."""
     from lab.generate import GenerateParams
-    from lab.generate.fanout import generate_with_teacher
+    from lab.generate.backends import close_backend
+    from lab.generate.fanout import generate_with, load_teacher
     from lab.generate.leaves import read_leaf
 
-    data = request.work / "data"  # a teacher on several replicas (comma-separated URLs) fans the leaves out
-    manifest = generate_with_teacher(request.teacher, [read_leaf(request.tree / p, request.tree) for p in leaves],
-                                     data, GenerateParams(samples=request.samples, seed=request.seed),
-                                     cache_dir=request.cache_dir, progress=_GenerateProgress(edges, len(leaves)))
+    data = request.work / "data"
+    teacher = load_teacher(request.teacher)  # several comma-separated URLs: replicas, the leaves fan out
+    try:
+        manifest = generate_with(teacher, [read_leaf(request.tree / p, request.tree) for p in leaves], data,
+                                 GenerateParams(samples=request.samples, seed=request.seed),
+                                 cache_dir=request.cache_dir, progress=_GenerateProgress(edges, len(leaves)))
+    finally:
+        close_backend(teacher)
     if manifest.rows == 0:
         raise RetrainFailed("generation produced no data", "Every leaf ended without rows; see the job log.")
+    for replica in manifest.replicas:  # fanned out: what each teacher replica did, and all together
+        edges.log(f"teacher replica {replica['replica']}: {replica['leaves']} leaves, {replica['requests']} requests, "
+                  f"{replica['completion_tokens_per_s']} completion tokens/s")
     return data
 
 
 def train_model(request: RetrainRequest, data: Path, edges: Edges) -> TrainSummary:
     """Train (resuming a killed run of the same data); data that changed under a killed run starts over."""
-    from lab.train.trainer import RunOptions, train
+    from lab.train.ray_train import train_where_configured  # on Ray Train workers when the deployment asks
+    from lab.train.trainer import RunOptions
 
     out = request.work / "train"
     resume = (out / "run.json").is_file()
     edges.progress("training" + (" (resuming)" if resume else ""), 0.35)
     try:
-        summary = train(data, request.base_model, out, request.train_config,
-                        RunOptions(resume=resume, progress=False, log=edges.log))
+        summary = train_where_configured(data, request.base_model, out, request.train_config,
+                                         RunOptions(resume=resume, progress=False, log=edges.log))
     except ValueError as exc:
         if not resume or "different" not in str(exc):
             raise RetrainFailed("training failed", str(exc)) from None
         shutil.rmtree(out)  # the data changed under a killed run: start over rather than mix
-        summary = train(data, request.base_model, out, request.train_config, RunOptions(progress=False, log=edges.log))
+        summary = train_where_configured(data, request.base_model, out, request.train_config,
+                                         RunOptions(progress=False, log=edges.log))
     except MemoryError as exc:
         raise RetrainFailed("training does not fit on this runner", str(exc)) from None
     return TrainSummary.from_dict(summary)

@@ -95,7 +95,8 @@ def train_where_configured(data_dir: str | Path, base: str, out: str | Path, con
         return train(data_dir, base, out, config, options)
     import ray
 
-    if not ray.is_initialized():
-        ray.init(address=env.get("RAY_ADDRESS") or "auto", logging_level="ERROR", log_to_driver=False)
-    return train_on_ray(data_dir, base, out, config,
-                        RayTrainOptions(num_workers=workers, use_gpu=env.get("ARBORIST_RAY_TRAIN_GPU") == "1"))
+    if not ray.is_initialized():  # the workers' lines (rank 0's loss and progress) reach this job's log
+        ray.init(address=env.get("RAY_ADDRESS") or "auto", logging_level="ERROR", log_to_driver=True)
+    use_gpu = env.get("ARBORIST_RAY_TRAIN_GPU") == "1"
+    options.log(f"training on {workers} Ray Train workers ({'GPU' if use_gpu else 'CPU'}, {config.distributed})")
+    return train_on_ray(data_dir, base, out, config, RayTrainOptions(num_workers=workers, use_gpu=use_gpu))

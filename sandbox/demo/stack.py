@@ -165,6 +165,7 @@ class Stack:
 
 
 def start(world: World) -> Stack:
+    """The Hub and GitHub stand-ins in this process, then the bot and a worker as child processes."""
     from sandbox.demo.github_side import GitHubSide
     from sandbox.demo.leaves import CONTRIBUTOR, MAINTAINER
     from sandbox.demo.world import TAXONOMY
@@ -178,9 +179,24 @@ def start(world: World) -> Stack:
     github = GitHubSide.start(world, TAXONOMY, INSTALLATION_ID, secret)
     github.add_collaborator(MAINTAINER, "maintain")
     github.add_collaborator(CONTRIBUTOR, "read")
-
     data_dir = world.work / "arborist-data"
     data_dir.mkdir(parents=True, exist_ok=True)
+    env = _service_env(world, github, secret, data_dir, signing_key)
+    env.update({"HF_ENDPOINT": hub.url, "HF_TOKEN": hub_token})
+    if world.options.ray:  # the same story, every job a Ray job (settings only)
+        from sandbox.demo.ray_mode import ray_settings
+
+        env.update(ray_settings(world, env))
+    bot_url, pids = _start_bot_and_worker(world, env)
+    github.webhook_url = f"{bot_url}/webhook"
+    (world.options.out / "services.json").write_text(json.dumps(
+        {"github": github.url, "hub": hub.url, "bot": bot_url, "data_dir": str(data_dir), "pids": pids},
+        indent=2) + "\n")
+    return Stack(world, github, hub, hub_token, bot_url, data_dir, env, public_key)
+
+
+def _service_env(world: World, github: GitHubSide, secret: str, data_dir: Path, signing_key: Path) -> dict[str, str]:
+    """The bot's and the worker's environment: this one, plus every ARBORIST_* setting the story needs."""
     key_path = world.work / "app-key.pem"
     key_path.write_bytes(github.private_key_pem)
     key_path.chmod(0o600)
@@ -188,7 +204,6 @@ def start(world: World) -> Stack:
     train_config.write_text(world.models.train_config)
     threads, why = cpu_threads()
     world.timeline.note(why)
-    port = free_port()
     repo_root = Path(__file__).resolve().parents[2]
     source = [str(repo_root)] if (repo_root / "pyproject.toml").is_file() else []  # a checkout, not a wheel
     env = {
@@ -210,8 +225,6 @@ def start(world: World) -> Stack:
         "ARBORIST_TEACHER": world.models.teacher,
         "ARBORIST_BASE_MODEL": world.models.student,
         "ARBORIST_TRAIN_CONFIG": str(train_config),
-        "HF_ENDPOINT": hub.url,
-        "HF_TOKEN": hub_token,
         KEY_ENV: str(signing_key),  # the worker signs each release; consumers pin the public key
         "HF_HUB_DISABLE_XET": "1",
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
@@ -222,6 +235,12 @@ def start(world: World) -> Stack:
     if "docs_mirror" in world.state:  # knowledge documents: the https URL in the leaf, served from disk
         local, public = world.state["docs_mirror"]
         env["ARBORIST_DOCS_MIRRORS"] = f"{public}={local}"  # the operator's mirror setting (lab.generate.documents)
+    return env
+
+
+def _start_bot_and_worker(world: World, env: dict[str, str]) -> tuple[str, dict[str, int]]:
+    """`arborist serve` on a free loopback port (waited for) and `arborist worker`; the bot's URL and the pids."""
+    port = free_port()
     arborist = [sys.executable, "-m", "bot.cli"]
     bot = world.procs.start("bot", [*arborist, "serve", "--host", LOOPBACK, "--port", str(port)], env)
     try:
@@ -229,12 +248,7 @@ def start(world: World) -> Stack:
     except (RuntimeError, TimeoutError) as exc:
         raise RuntimeError(f"the bot did not start ({exc}); its log ends:\n{bot.log_tail()}") from None
     worker = world.procs.start("worker", [*arborist, "worker"], env)
-    bot_url = f"http://{LOOPBACK}:{port}"
-    github.webhook_url = f"{bot_url}/webhook"
-    (world.options.out / "services.json").write_text(json.dumps(
-        {"github": github.url, "hub": hub.url, "bot": bot_url, "data_dir": str(data_dir),
-         "pids": {"bot": bot.proc.pid, "worker": worker.proc.pid}}, indent=2) + "\n")
-    return Stack(world, github, hub, hub_token, bot_url, data_dir, env, public_key)
+    return f"http://{LOOPBACK}:{port}", {"bot": bot.proc.pid, "worker": worker.proc.pid}
 
 
 def _release_key(work: Path) -> tuple[Path, str]:

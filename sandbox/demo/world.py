@@ -30,6 +30,7 @@ class DemoOptions:
     timeout_s: float = 300.0
     keep: bool = False
     student: str = "tiny"  # ARBORIST_BASE_MODEL on the worker: "tiny" (random, built here) or a model reference
+    ray: bool = False  # every job on a local Ray cluster (sandbox.demo.ray_mode)
 
     @property
     def real(self) -> bool:

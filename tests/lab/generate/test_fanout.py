@@ -63,17 +63,20 @@ def test_no_replicas_is_a_clear_error(tmp_path, freeform_leaf):
 def test_a_teacher_spec_of_several_urls_is_one_teacher_on_replicas(tmp_path, freeform_leaf, grounded_leaf):
     import pytest
 
-    from lab.generate.fanout import generate_with_teacher, mapper_from_env, replicas_in
+    from lab.generate.backends import BackendError, close_backend
+    from lab.generate.fanout import generate_with, load_teacher, mapper_from_env, replicas_in
 
     assert replicas_in("http://a:8000/v1, https://b/v1") == TeacherReplicas(("http://a:8000/v1", "https://b/v1"))
     assert replicas_in("http://a:8000/v1") is None and replicas_in("scripted") is None
-    with pytest.raises(ValueError, match="must be http"):
-        replicas_in("teacher.gguf,http://b/v1")
+    with pytest.raises(BackendError, match="must be http"):
+        load_teacher("teacher.gguf,http://b/v1")
     with pytest.raises(ValueError, match="ARBORIST_FANOUT"):
         mapper_from_env(2, {"ARBORIST_FANOUT": "everywhere"})
     with ScriptedTeacherServer() as one, ScriptedTeacherServer() as two:
-        fanned = generate_with_teacher(f"{one.url},{two.url}", [freeform_leaf, grounded_leaf], tmp_path / "a",
-                                       PARAMS, cache_dir=tmp_path / "cache")
-    local = generate_with_teacher("scripted", [freeform_leaf], tmp_path / "b", PARAMS, cache_dir=tmp_path / "cache")
+        replicas = load_teacher(f"{one.url},{two.url}")
+        fanned = generate_with(replicas, [freeform_leaf, grounded_leaf], tmp_path / "a", PARAMS,
+                               cache_dir=tmp_path / "cache")
+        close_backend(replicas)  # nothing to close for replicas: a no-op, as for any backend without close()
+    local = generate_with(load_teacher("scripted"), [freeform_leaf], tmp_path / "b", PARAMS, cache_dir=tmp_path / "cache")
     assert [r["leaves"] for r in fanned.replicas] == [1, 1, 2] and local.replicas == []
     assert local.teacher == "scripted:v1"
