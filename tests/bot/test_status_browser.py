@@ -45,8 +45,7 @@ def bot(tmp_path):
     """The bot's app on a real loopback port (uvicorn in a thread), with a job store."""
     store = JobStore(tmp_path / "data" / "jobs.sqlite3")
     jobs = JobService(store, JobSettings(data_dir=tmp_path / "data"))
-    app = create_app(settings_for(tmp_path, status_repos="*") if _has_status_repos() else settings_for(tmp_path),
-                     lambda installation: FakeGitHub(), jobs=jobs)
+    app = create_app(settings_for(tmp_path, status_repos=REPO), lambda installation: FakeGitHub(), jobs=jobs)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -57,11 +56,6 @@ def bot(tmp_path):
     yield f"http://127.0.0.1:{port}", store
     server.should_exit = True
     thread.join(timeout=20)
-
-
-def _has_status_repos() -> bool:
-    from bot.settings import Settings
-    return "status_repos" in getattr(Settings, "model_fields", getattr(Settings, "__dataclass_fields__", {}))
 
 
 class Browser:
@@ -120,7 +114,7 @@ def test_the_page_shows_a_queued_job_then_its_progress_without_a_reload(bot, tmp
     try:
         browser.call("Page.enable")
         browser.call("Page.navigate", url=f"{url}/status")
-        first = browser.wait_for("Queue (1)", "Running (0)", "generate")
+        first = browser.wait_for("Queue (1)", "Running (0)", "generate", f"{REPO} #42", "maintainer-1")
         assert "generating: leaf 1 of 3" not in first
         claimed = store.claim("host:9:browser", lease_s=60)
         assert claimed is not None and claimed.id == job.id

@@ -98,3 +98,12 @@ def test_a_bot_without_jobs_says_so(tmp_path):
     with TestClient(app) as client:
         answer = client.get("/status")
     assert answer.status_code == 404 and "runs no jobs" in answer.text
+
+
+def test_the_setting_names_the_repositories_the_page_may_show(tmp_path):
+    store = _store_with_jobs(tmp_path / "data")
+    jobs = JobService(store, JobSettings(data_dir=tmp_path / "data"))
+    app = create_app(settings_for(tmp_path, status_repos=PUBLIC), lambda installation: FakeGitHub(), jobs=jobs)
+    with TestClient(app) as client:
+        page = client.get("/status").text
+    assert PUBLIC in page and PRIVATE not in page and HIDDEN_REPO in page
