@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from lab.github.protocol import CheckRunOutput, GitHubClient
+from lab.pipeline.impact import impact_legend, leaf_impact_lines
 from lab.publish.release import ReleaseInfo, ReleaseResult, info_from_dict
 from schemas.masking import mask  # every secret the process knows: tokens never reach a comment
 
@@ -56,9 +57,13 @@ def comment_body(info: ReleaseInfo, result: ReleaseResult, number: int, leaves: 
              f"🌳 Your contribution is in release **[{result.tag}]({url})**.", "",
              f"It was trained from taxonomy commit `{info.taxonomy_sha[:12]}` and includes "
              f"{'this leaf' if len(leaves) == 1 else 'these leaves'} from #{number}:", ""]
-    lines += [f"- `{leaf.replace('`', '')}`" for leaf in leaves[:MAX_LEAVES_PER_COMMENT]]
+    shown = leaves[:MAX_LEAVES_PER_COMMENT]
+    measured = bool(info.evaluation.get("gate"))  # an evaluation report: say what each leaf did
+    lines += leaf_impact_lines(info.evaluation, shown) if measured else [f"- `{leaf.replace('`', '')}`" for leaf in shown]
     if len(leaves) > MAX_LEAVES_PER_COMMENT:
         lines.append(f"- … and {len(leaves) - MAX_LEAVES_PER_COMMENT} more")
+    if measured:
+        lines += ["", impact_legend(info.evaluation)]
     lines += ["", f"Try it: `lab pull <repo> --release {result.tag}` then `lab chat`. The model card lists the "
               "data, evaluation and attribution of everything in the release.", "", "Thank you!"]
     return "\n".join(lines)

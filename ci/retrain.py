@@ -1,10 +1,10 @@
 """`python -m ci.retrain`: retrain the model on the whole taxonomy at one default-branch commit.
 
-Checkout as data, validate every leaf (stop on errors), generate (cached per leaf), train (knowledge
-then skills), evaluate against the last release, decide with the gate from `.github/arborist.yml`,
-publish if it passes and a target is configured, and report: the job's check run, and a note on
-every PR merged since the last release. All state lives under ARBORIST_DATA_DIR/retrain/<sha>, so a
-run killed at any point continues where it stopped when the job is run again.
+A thin adapter for a runner: check the commit out as data (history included, for the PR list), read
+`.github/arborist.yml` and the runner's settings, hold back unapproved leaves, then call the pipeline
+(`lab.pipeline.retrain`: validate, generate, train, evaluate, gate, publish) and report: the job's
+check run, and a note on every PR merged since the last release saying what its leaves did. All state
+lives under ARBORIST_DATA_DIR/retrain/<sha>, so a run killed at any point continues where it stopped.
 """
 
 from __future__ import annotations
@@ -16,24 +16,28 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ci.checkout import CheckoutError, checkout_as_data, clone_url
 from ci.env import CiEnv, github_client
 from ci.report import Reporter, start_step
+from lab.pipeline.notes import NOTE_MARKER, note_for, pr_leaves, render_summary
+from lab.pipeline.results import RetrainFailed, RetrainResult
+from lab.pipeline.retrain import History, RetrainRequest, last_release, retrain
+from lab.publish.release import ReleaseInfo, ReleaseResult
 from lab.safegit import run_git
 from lab.taxonomy.diff import since_release
+
+__all__ = ["NOTE_MARKER", "last_release", "main", "run_retrain"]  # NOTE_MARKER, last_release: lab.pipeline
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 MERGE_RE = re.compile(r"^Merge pull request #(\d+)\b")
 SQUASH_RE = re.compile(r"\(#(\d+)\)\s*$")
-NOTE_MARKER = "<!-- arborist:retrain-note -->"
 MAX_HISTORY_COMMITS = 2000  # commits read when looking for the PRs of a run
 LOG_EVERY_S = 2.0  # training loss lines forwarded as progress at most this often
-BASELINE_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,30 +150,6 @@ def release_target(config: Any, settings: Settings) -> Any:
     return None
 
 
-def last_release(target: Any, dest: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """The previous release's record and a local copy of its model, if there is one."""
-    if target is None:
-        return None, None
-    state = target.state()
-    if not state.head or not state.record:
-        return None, None
-    if hasattr(target, "api"):
-        local = target.api.snapshot_download(target.repo_id, revision=state.head, allow_patterns=BASELINE_PATTERNS,
-                                             local_dir=str(dest))
-        return state.record, str(local)
-    folder = Path(str(target.path)) / "releases" / state.head
-    return state.record, str(folder) if (folder / "config.json").is_file() else None
-
-
-def _attributions(tree: Path, leaves: list[str]) -> dict[str, str]:
-    out = {}
-    for leaf in leaves:
-        path = tree / leaf.rsplit("/", 1)[0] / "attribution.txt"
-        if path.is_file() and not path.is_symlink():
-            out[leaf] = path.read_text(encoding="utf-8", errors="replace")[:4000]
-    return out
-
-
 def previous_taxonomy_sha(config: Any, settings: Settings) -> str | None:
     """The taxonomy commit of the last release (None before the first one, or without a target)."""
     target = release_target(config, settings)
@@ -200,25 +180,10 @@ def apply_approvals(tree: Path, args: argparse.Namespace, config: Any, settings:
     return hold_back(tree, args.sha, since, changes, by_leaf, parse_approved(args.approved), show)
 
 
-def render_summary(report: dict[str, Any], gate: dict[str, Any], release: dict[str, Any] | None, prs: list[int],
-                   baseline_name: str) -> str:
-    rouge = report["metrics"]["rouge_l"]
-    lines = [f"**Gate: {gate['decision'].upper()}** — {gate['reason']}", "",
-             f"ROUGE-L on {rouge['n']} seed questions: **{rouge['value']:.3f}** "
-             f"(95% CI {rouge['ci'][0]:.3f}..{rouge['ci'][1]:.3f}); baseline ({baseline_name}): {rouge.get('baseline', 0):.3f}."]
-    if "delta" in rouge:
-        d = rouge["delta"]
-        lines.append(f"Change: {d['mean']:+.3f} (95% CI {d['ci'][0]:+.3f}..{d['ci'][1]:+.3f}) → {d['verdict']}.")
-    if release:
-        lines.append(f"Release: [{release['tag']}]({release['url']})" + (" (already released)" if release["skipped"] else ""))
-    lines.append("PRs in this run: " + (", ".join(f"#{n}" for n in prs) if prs else "none found in the history"))
-    return "\n".join(lines)
-
-
-def post_notes(github: Any, repo: str, prs: list[int], body: str) -> list[int]:
-    """One note per PR, created once (a rerun finds its marker and edits it)."""
+def post_notes(github: Any, repo: str, bodies: dict[int, str]) -> list[int]:
+    """One note per PR (PR number -> its text), created once (a rerun finds its marker and edits it)."""
     posted = []
-    for number in prs:
+    for number, body in bodies.items():
         try:
             mine = next((c for c in github.list_comments(repo, number) if NOTE_MARKER in c.body), None)
             if mine:
@@ -238,20 +203,57 @@ def settings_from_environ(environ: dict[str, str] | None = None) -> Settings:
                     release_dir=env.release_dir, hf_endpoint=env.hf_endpoint, hf_token=env.hf_token)
 
 
+class RunnerEdges:
+    """The pipeline's edges on a runner: progress as step lines, training lines on stderr (and every
+    LOG_EVERY_S as progress), the PR history from git, and the release announced on each PR."""
+
+    def __init__(self, reporter: Reporter, tree: Path, sha: str, repo: str, notes: Any) -> None:
+        self.reporter, self.tree, self.sha, self.repo, self.notes = reporter, tree, sha, repo, notes
+        self.last_line = 0.0
+
+    def progress(self, message: str, fraction: float) -> None:
+        self.reporter.progress(message, fraction)
+
+    def log(self, line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+        if time.monotonic() - self.last_line >= LOG_EVERY_S:
+            self.last_line = time.monotonic()
+            self.reporter.progress(f"training: {line}", 0.4)
+
+    def history(self, since: str | None) -> History:
+        from lab.taxonomy.discover import find_leaves
+
+        prs, by_leaf = leaf_prs(self.tree, since, self.sha)
+        changes = leaf_changes(self.tree, since, self.sha, find_leaves(self.tree))
+        return History(tuple(prs), by_leaf, tuple(changes))
+
+    def announce(self, info: ReleaseInfo, result: ReleaseResult) -> tuple[int, ...] | None:
+        if self.notes is None:
+            return None
+        from ci.announce import announce_release
+
+        announced = announce_release(self.notes, self.repo, info, result)
+        return tuple(announced.commented + announced.already_commented)
+
+
+def build_request(args: argparse.Namespace, env: CiEnv, settings: Settings, config: Any, tree: Path,
+                  held_paths: set[str]) -> RetrainRequest:
+    """What the pipeline needs, from the arguments, the runner's settings and the repository config."""
+    from ci.generate import RETRAIN_SEED, cache_dir
+    from lab.train.config import TrainConfig, load_config
+
+    return RetrainRequest(
+        repo=args.repo, sha=args.sha, tree=tree, work=tree.parent, base_model=settings.base_model,
+        teacher=str(config.generate.teacher or settings.teacher), samples=config.generate.samples, seed=RETRAIN_SEED,
+        train_config=load_config(settings.train_config, TrainConfig(heldout_share=0.1)),
+        min_effect=config.retrain.gate.min_effect, allow_regression=config.retrain.gate.allow_regression,
+        license=config.release.license, tag_format=config.release.tag_format, cache_dir=cache_dir(env),
+        held_paths=frozenset(held_paths))
+
+
 def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settings: Settings | None = None,
                 notes_client: Any = None) -> int:
-    """The whole pipeline; returns the exit code (0: trained, evaluated and gated, published if passing)."""
-    from ci.generate import RETRAIN_SEED, cache_dir
-    from lab.evaluate.runner import EvalOptions, evaluate, write_report
-    from lab.generate import GenerateParams, generate_leaves, load_backend
-    from lab.generate.backends import close_backend
-    from lab.generate.leaves import read_leaf
-    from lab.taxonomy import validate_paths
-    from lab.taxonomy.discover import find_leaves
-    from lab.taxonomy.render import to_text
-    from lab.train.config import TrainConfig, load_config
-    from lab.train.trainer import RunOptions, train
-
+    """Check out, hold back unapproved leaves, run the pipeline, report; the exit code (0: gate passed)."""
     settings = settings or settings_from_environ()
     work = env.data_dir / "retrain" / args.sha
     tree = work / "tree"
@@ -266,121 +268,41 @@ def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settin
         held = apply_approvals(tree, args, config, settings)
     except Exception as exc:  # noqa: BLE001 - an unreadable target or history: say so, train nothing unapproved
         return reporter.fail("could not check the approvals", f"{type(exc).__name__}: {exc}")
-    held_paths = {h.path for h in held}
-    leaves = find_leaves(tree)
-    reporter.progress(f"validating {len(leaves)} leaves", 0.03)
-    invalid = [r for r in validate_paths([tree / p for p in leaves], root=tree) if not r.valid]
-    if invalid:
-        return reporter.fail(f"{len(invalid)} leaf file(s) are invalid; nothing was trained",
-                             "Fix these first (`lab validate` shows the same):\n\n```\n" + to_text(invalid) + "\n```")
-    if not leaves:
-        return reporter.fail("the taxonomy has no leaves", "There is nothing to train on.")
-    teacher = str(config.generate.teacher or settings.teacher)
-    if not teacher or not settings.base_model:
-        return reporter.fail("retraining is not configured", "Set the teacher (`generate.teacher` or ARBORIST_TEACHER) "
-                             "and the student (ARBORIST_BASE_MODEL) on the runner.")
-    data = work / "data"
-    backend = load_backend(teacher)
-    try:
-        done = [0]
-
-        class Progress:
-            def leaf_started(self, leaf_id: str, total: int) -> None:
-                reporter.progress(f"generating {leaf_id} ({done[0] + 1}/{len(leaves)})", 0.05 + 0.3 * done[0] / len(leaves))
-
-            def advance(self, n: int = 1) -> None:
-                pass
-
-            def leaf_finished(self, result: Any) -> None:
-                done[0] += 1
-
-        manifest = generate_leaves([read_leaf(tree / p, tree) for p in leaves], backend, data,
-                                   GenerateParams(samples=config.generate.samples, seed=RETRAIN_SEED),
-                                   cache_dir=cache_dir(env), progress=Progress())
-    finally:
-        close_backend(backend)
-    if manifest.rows == 0:
-        return reporter.fail("generation produced no data", "Every leaf ended without rows; see the job log.")
-    train_config = load_config(settings.train_config, TrainConfig(heldout_share=0.1))
-    train_out = work / "train"
-    last_line = [0.0]
-
-    def log(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-        if time.monotonic() - last_line[0] >= LOG_EVERY_S:
-            last_line[0] = time.monotonic()
-            reporter.progress(f"training: {line}", 0.4)
-
-    resume = (train_out / "run.json").is_file()
-    reporter.progress("training" + (" (resuming)" if resume else ""), 0.35)
-    try:
-        summary = train(data, settings.base_model, train_out, train_config, RunOptions(resume=resume, progress=False, log=log))
-    except ValueError as exc:
-        if not resume or "different" not in str(exc):
-            return reporter.fail("training failed", str(exc))
-        shutil.rmtree(train_out)  # the data changed under a killed run: start over rather than mix
-        summary = train(data, settings.base_model, train_out, train_config, RunOptions(progress=False, log=log))
-    except MemoryError as exc:
-        return reporter.fail("training does not fit on this runner", str(exc))
+    request = build_request(args, env, settings, config, tree, {h.path for h in held})
+    edges = RunnerEdges(reporter, tree, args.sha, args.repo, notes_client)
     target = release_target(config, settings)
-    reporter.progress("evaluating against the last release", 0.8)
     try:
-        record, baseline = last_release(target, work / "baseline")
-    except Exception as exc:  # noqa: BLE001 - an unreachable target must not hide the evaluation
-        return reporter.fail("could not read the last release", str(exc))
-    baseline_name = f"release {record.get('tag')}" if record and baseline else "the base model"
-    options = EvalOptions(min_effect=config.retrain.gate.min_effect, allow_regression=config.retrain.gate.allow_regression,
-                          heldout=str(train_out / "heldout_msgs.jsonl"), progress=False)
-    report = evaluate(summary["final"], tree, baseline or settings.base_model, options, log=lambda s: None)
-    report["baseline_kind"] = baseline_name
-    write_report(report, work / "report.json")
-    gate = report["gate"]
-    prs, by_leaf = leaf_prs(tree, (record or {}).get("taxonomy_sha"), args.sha)
-    release = None
-    if gate["passed"] and target is not None:
-        from lab.publish.publisher import publish_release
-        from lab.publish.release import LeafChange, PublishError, ReleaseInfo
-
-        reporter.progress(f"publishing to {target.name()}", 0.9)
-        info = ReleaseInfo(
-            taxonomy_repo=args.repo, taxonomy_sha=args.sha, previous_taxonomy_sha=(record or {}).get("taxonomy_sha"),
-            leaves=[LeafChange(p, status, by_leaf.get(p), f"https://github.com/{args.repo}/pull/{by_leaf[p]}" if p in by_leaf else "")
-                    for p, status in leaf_changes(tree, (record or {}).get("taxonomy_sha"), args.sha, leaves)
-                    if p not in held_paths],
-            data_counts={name: p["samples"] for name, p in summary["phases"].items()},
-            generation_params={"teacher": teacher, "samples": config.generate.samples},
-            training_params=summary["config"], evaluation=report, attributions=_attributions(tree, leaves),
-            base_model=settings.base_model, license=config.release.license, tag_format=config.release.tag_format,
-            data_dir=str(data))
-        try:
-            published = publish_release(summary["final"], target, info)
-        except PublishError as exc:
-            return reporter.fail("publishing failed", str(exc))
-        release = published.to_dict()
-        if notes_client is not None:
-            from ci.announce import announce_release
-
-            announced = announce_release(notes_client, args.repo, info, published)
-            release["announced"] = sorted(announced.commented + announced.already_commented)
-    body = render_summary(report, gate, release, prs, baseline_name)
+        result = retrain(request, target, edges)
+    except RetrainFailed as exc:
+        return reporter.fail(exc.title, exc.detail)
+    extra = []
     if held:
         from ci.approval import render_held
 
-        body += "\n\n" + render_held(held)
+        extra.append(render_held(held))
     if target is None:
-        body += "\n\nPublishing is not configured (`release.repo_id` or ARBORIST_RELEASE_DIR): nothing was released."
+        extra.append("Publishing is not configured (`release.repo_id` or ARBORIST_RELEASE_DIR): nothing was released.")
     if config_problems:
-        body += "\n\nConfig problems (defaults used): " + "; ".join(config_problems)
+        extra.append("Config problems (defaults used): " + "; ".join(config_problems))
+    return report_result(args, reporter, result, extra, notes_client, request)
+
+
+def report_result(args: argparse.Namespace, reporter: Reporter, result: RetrainResult, extra: list[str],
+                  notes: Any, request: RetrainRequest) -> int:
+    """Note each PR not told by a release (with what its leaves did), write result.json, report the step."""
+    body = "\n\n".join([render_summary(result), *extra])
     note = f"{NOTE_MARKER}\n### Retrain at `{args.sha[:12]}`\n\n{body}"
-    unannounced = [n for n in prs if n not in (release or {}).get("announced", [])]
-    noted = post_notes(notes_client, args.repo, unannounced, note) if notes_client is not None and unannounced else []
-    (work / "result.json").write_text(json.dumps({"gate": gate, "release": release, "prs": prs, "noted": noted,
-                                                  "note": note}, indent=2))
-    links = {"release": release["url"]} if release and release["url"].startswith("http") else {}
-    title = (f"released {release['tag']}" if release else "gate passed, not released" if gate["passed"]
-             else "gate blocked the release")
-    reporter.result("success" if gate["passed"] else "failure", title, body, links)
-    return 0 if gate["passed"] else EXIT_FAILED
+    told = set(result.release.announced or ()) if result.release else set()
+    unannounced = [n for n in result.prs if n not in told]
+    of_leaf = {p: n for p, n in result.pr_of_leaf.items() if p not in request.held_paths}
+    bodies = {n: note_for(note, result, pr_leaves(of_leaf, n)) for n in unannounced}
+    noted = post_notes(notes, args.repo, bodies) if notes is not None and bodies else []
+    result = replace(result, noted=tuple(noted), note=note)
+    (request.work / "result.json").write_text(json.dumps(result.to_dict(), indent=2))
+    release = result.release
+    links = {"release": release.url} if release and release.url.startswith("http") else {}
+    reporter.result("success" if result.passed else "failure", result.title(), body, links)
+    return 0 if result.passed else EXIT_FAILED
 
 
 def notes_client(env: CiEnv, reporter: Reporter) -> Any:

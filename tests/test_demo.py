@@ -159,6 +159,8 @@ def test_demo_plays_the_whole_story_from_broken_pr_to_answer(tmp_path):
     assert "--quant Q4_K_M --verify" in result.stdout  # the consumer pulled a quant and checked its signature
     note = next(c for c in comments if c["step"].startswith("release note"))
     assert release["tag"] in note["body"]
+    assert f"`{leaves.PR_LEAF_PATH}`: " in note["body"] and "95% CI" in note["body"]  # what the leaf did, measured
+    assert "the contributor's leaf: " in result.stdout
     retrain = json.loads((out / next(a["file"] for a in items if a.get("name") == "retrain-job")).read_text())
     assert retrain["state"] == "succeeded"
 

@@ -67,6 +67,13 @@ def blocked_story(report: dict[str, Any] | None, job: dict[str, Any]) -> list[st
             "and the contributor's PR gets a note with the evaluation instead of a release."]
 
 
+def impact_lines(body: str) -> list[str]:
+    """What the note on the merged PR says the contributor's leaf did ('`leaf`: 0.21 → 0.78 on its 5 questions,
+    95% CI +0.44..+0.70: improved'), as timeline lines."""
+    return [f"the contributor's leaf: {line[2:]}" for line in body.splitlines()
+            if line.startswith("- `") and (" on its " in line or "not evaluated" in line)]
+
+
 def release_lines(tag: str, repos: list[dict[str, Any]], collection: dict[str, Any] | None) -> list[str]:
     """The release's repositories on the Hub (model, -GGUF, -data) and the model line's collection, one line each."""
     lines = [f"{r['role']:<5} {r['url']} @ {tag}: {len(r['files'])} files, {r['bytes'] / 1e6:.1f} MB" for r in repos]

@@ -206,7 +206,7 @@ def merge_and_release(world: World) -> None:
         world.state["blocked"] = True
         note = world.wait_for("the retrain note on the merged PR", lambda: _release_note(world), 60)
         world.artefacts.comment("retrain note on the merged PR", note)
-        world.timeline.note("\n".join(outcome.blocked_story(report, job)))
+        world.timeline.note("\n".join(outcome.blocked_story(report, job) + outcome.impact_lines(note["body"])))
         return
     releases = world.wait_for("a release on the Hub", world.stack.hub_releases, 30)
     tag = world.state["release"] = releases[-1]
@@ -219,7 +219,8 @@ def merge_and_release(world: World) -> None:
     world.timeline.note("\n".join(outcome.release_lines(tag, repos, collection)))
     note = world.wait_for("the release note on the merged PR", lambda: _release_note(world), 60)
     world.artefacts.comment("release note on the merged PR", note)
-    world.timeline.note(f"comment on PR #{world.pr['number']}: {_first_line(note['body'])}")
+    world.timeline.note("\n".join([f"comment on PR #{world.pr['number']}: {_first_line(note['body'])}",
+                                   *outcome.impact_lines(note["body"])]))
 
 
 def pull_and_ask(world: World) -> None:

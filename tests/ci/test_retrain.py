@@ -66,6 +66,31 @@ def _result(out: str) -> Result:
     return results[0]
 
 
+FACTS_LEAF = "compositional_skills/trivia/facts/qna.yaml"
+WORDS_LEAF = "compositional_skills/linguistics/synonyms/qna.yaml"
+WORDS_FOR = {"improved": "improved", "regressed": "regressed", "no change": "no measurable change"}
+
+
+def leaf_figures(report: dict, leaf: str) -> list[str]:
+    """What a note must say of `leaf`, read from report.json: before -> after, the paired interval, the verdict."""
+    [entry] = [e for e in report["leaves"] if e["leaf"] == leaf]
+    ci = entry["delta"]["rouge_l"]["ci"]
+    return [f"`{leaf}`: {entry['baseline']['rouge_l']:.2f} → {entry['rouge_l']:.2f} on its {entry['n']} questions",
+            f"95% CI {ci[0]:+.2f}..{ci[1]:+.2f}: {WORDS_FOR[entry['verdict']]}"]
+
+
+def notes_github():
+    """The fake GitHub holding the merged PRs that the test repository's commits name: the notes go on them."""
+    from lab.github.protocol import PullRequest
+    from sandbox.fakes.github import FakeGitHub
+
+    github = FakeGitHub()
+    for number in range(1, 21):
+        github.add_pull("acme/taxonomy", PullRequest(number, "closed", "0" * 40, f"pr-{number}", "main", "0" * 40,
+                                                     "contributor", merged=True))
+    return github
+
+
 def test_pr_numbers_come_from_merge_and_squash_subjects():
     subjects = ["Merge pull request #12 from a/b", "Fix typo (#15)", "plain commit", "Merge pull request #12 again",
                 "Merge branch 'main'", "Mention (#3) in the middle"]
@@ -77,11 +102,10 @@ def test_retrain_trains_evaluates_gates_publishes_and_notes_each_pr(retrain_env,
     from ci.env import CiEnv
     from ci.report import Reporter
     from ci.retrain import parse_args, run_retrain
-    from sandbox.fakes.github import FakeGitHub
 
     sha, tmp, _ = retrain_env
     args = parse_args(["--repo", "acme/taxonomy", "--sha", sha, "--job-id", "4"])
-    github = FakeGitHub()
+    github = notes_github()
     code = run_retrain(args, CiEnv.from_environ(), Reporter("acme/taxonomy", 4, kind="retrain"), notes_client=github)
     result = _result(capsys.readouterr().out)
     assert code == 0 and result.conclusion == "success", result.summary
@@ -97,6 +121,9 @@ def test_retrain_trains_evaluates_gates_publishes_and_notes_each_pr(retrain_env,
     for number in (5, 7):
         notes = github.comments_on("acme/taxonomy", number)
         assert len(notes) == 1 and f"<!-- arborist:release {latest} -->" in notes[0].body
+    [facts_note] = github.comments_on("acme/taxonomy", 5)
+    assert all(part in facts_note.body for part in leaf_figures(report, FACTS_LEAF)), facts_note.body
+    assert WORDS_LEAF not in facts_note.body  # #5 hears about its own leaf only
     [run] = github.check_runs("acme/taxonomy", head_sha=sha)
     assert run.conclusion == "success" and latest in run.title
 
@@ -108,7 +135,6 @@ def test_second_retrain_compares_with_the_hub_release_and_notes_only_new_prs(ret
     from ci.env import CiEnv
     from ci.report import Reporter
     from ci.retrain import parse_args, run_retrain
-    from sandbox.fakes.github import FakeGitHub
     from sandbox.standins.hub import HubStandIn
 
     sha, tmp, _ = retrain_env
@@ -116,7 +142,7 @@ def test_second_retrain_compares_with_the_hub_release_and_notes_only_new_prs(ret
     commit(repo, {".github/arborist.yml": CONFIG + b"release:\n  repo_id: acme/student\n"}, "release to the Hub (#8)")
     monkeypatch.delenv("ARBORIST_RELEASE_DIR")
     token = "hf_FAKEretrainToken0123456789"
-    github = FakeGitHub()
+    github = notes_github()
     with HubStandIn(token=token) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         monkeypatch.setenv("HF_TOKEN", token)
@@ -173,11 +199,10 @@ def test_without_a_release_target_the_gate_result_is_noted_on_each_pr(retrain_en
     from ci.env import CiEnv
     from ci.report import Reporter
     from ci.retrain import parse_args, run_retrain
-    from sandbox.fakes.github import FakeGitHub
 
     sha, tmp, _ = retrain_env
     monkeypatch.delenv("ARBORIST_RELEASE_DIR")
-    github = FakeGitHub()
+    github = notes_github()
     args = parse_args(["--repo", "acme/taxonomy", "--sha", sha, "--job-id", "6"])
     assert run_retrain(args, CiEnv.from_environ(), Reporter("acme/taxonomy", 6, kind="retrain"), notes_client=github) == 0
     result = _result(capsys.readouterr().out)
@@ -185,6 +210,30 @@ def test_without_a_release_target_the_gate_result_is_noted_on_each_pr(retrain_en
     for number in (5, 7):
         [note] = github.comments_on("acme/taxonomy", number)
         assert NOTE_MARKER in note.body and "Gate: PASS" in note.body and "95% CI" in note.body
+
+
+@pytest.mark.slow
+def test_a_leaf_that_changed_nothing_is_noted_as_no_measurable_change(retrain_env, capsys, monkeypatch):
+    from ci.env import CiEnv
+    from ci.report import Reporter
+    from ci.retrain import parse_args, run_retrain
+
+    sha, tmp, _ = retrain_env
+    monkeypatch.delenv("ARBORIST_RELEASE_DIR")  # no release: the retrain's own note carries the impact
+    still = tmp / "still.json"  # one step at a vanishing learning rate: the model answers as before
+    still.write_text(json.dumps(TRAIN | {"lr": 1e-12, "max_steps": 1, "knowledge_epochs": 1}))
+    monkeypatch.setenv("ARBORIST_TRAIN_CONFIG", str(still))
+    github = notes_github()
+    args = parse_args(["--repo", "acme/taxonomy", "--sha", sha, "--job-id", "3"])
+    assert run_retrain(args, CiEnv.from_environ(), Reporter("acme/taxonomy", 3, kind="retrain"), notes_client=github) == 0
+    report = json.loads((tmp / "data" / "retrain" / sha / "report.json").read_text())
+    for number, mine, other in ((5, FACTS_LEAF, WORDS_LEAF), (7, WORDS_LEAF, FACTS_LEAF)):
+        [note] = github.comments_on("acme/taxonomy", number)
+        assert NOTE_MARKER in note.body and "What your leaf did" in note.body
+        assert all(part in note.body for part in leaf_figures(report, mine)), note.body
+        assert "no measurable change" in note.body and "improved" not in note.body and other not in note.body
+    saved = json.loads((tmp / "data" / "retrain" / sha / "result.json").read_text())
+    assert set(saved) == {"gate", "release", "prs", "noted", "note"} and saved["noted"] == [5, 7]
 
 
 def test_an_invalid_leaf_stops_the_run_before_training(retrain_env, capsys):
