@@ -10,20 +10,21 @@ import shutil
 import socket
 import subprocess
 import sys
-import sysconfig
 import time
 import urllib.error
 import urllib.request
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from bot.entry.not_installed import HINT
 
-PURELIB = sysconfig.get_paths()["purelib"]  # this interpreter's third-party packages (fastapi, uvicorn, ...)
 NOT_INSTALLED_HINT = HINT.format(command="demo")
 HEAVY = ("torch", "transformers", "peft", "llama_cpp")
 
@@ -138,16 +139,52 @@ def _wait_healthy(url: str, server: subprocess.Popen, timeout_s: float = 60) -> 
     raise AssertionError(f"no 200 from {url} within {timeout_s}s")
 
 
+def _requirements(lines: list[str], extras: set[str]) -> set[tuple[str, frozenset[str]]]:
+    """(distribution, extras) for each requirement that applies without extras, or with the ones asked for."""
+    wanted = set()
+    for line in lines:
+        req = Requirement(line)
+        if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in ({""} | extras)):
+            wanted.add((canonicalize_name(req.name), frozenset(req.extras)))
+    return wanted
+
+
+def _closure(requires_dist: list[str]) -> set[str]:
+    """Every installed distribution that `pip install` of these requirements brings, transitively."""
+    todo, seen = list(_requirements(requires_dist, set())), set()
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        todo += _requirements(metadata.distribution(name).requires or [], set(extras))
+    return {name for name, _ in seen}
+
+
+def _core_site(wheel: Path, into: Path) -> Path:
+    """A site-packages holding only what `pip install <wheel>` (no extras) installs, linked from this venv's."""
+    archive = zipfile.ZipFile(wheel)
+    archive.extractall(into)
+    meta = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    requires = [line.split(":", 1)[1].strip() for line in meta.splitlines() if line.startswith("Requires-Dist:")]
+    for name in _closure(requires):
+        dist = metadata.distribution(name)
+        for top in {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}:
+            target = Path(str(dist.locate_file(top)))
+            if target.exists() and not (into / top).exists():
+                (into / top).symlink_to(target)
+    return into
+
+
 @pytest.fixture
 def wheel_only_env(root_wheel, tmp_path) -> dict[str, str]:
-    """An environment whose `bot` comes from the wheel alone: no site hooks (so no editable finders), no checkout."""
-    site = tmp_path / "site"
-    zipfile.ZipFile(root_wheel).extractall(site)
+    """The wheel and its dependencies only: no site hooks (so no editable finders), no checkout, no extras."""
+    site = _core_site(root_wheel, tmp_path / "site")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_file = tmp_path / "app.pem"
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
-    return {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": f"{site}{os.pathsep}{PURELIB}",
+    return {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(site),
             "ARBORIST_WEBHOOK_SECRET": SECRET, "ARBORIST_APP_ID": "1", "ARBORIST_PRIVATE_KEY_FILE": str(key_file),
             "ARBORIST_DATA_DIR": str(tmp_path / "data"), "ARBORIST_GITHUB_URL": "http://127.0.0.1:9"}
 
