@@ -12,31 +12,26 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
-import re
-import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ci.checkout import CheckoutError, checkout_as_data, clone_url
+from ci.checkout import CheckoutError
 from ci.env import CiEnv, github_client
+from ci.history import checkout, git_show, has_commit, leaf_changes, leaf_prs, prs_from_subjects
 from ci.report import Reporter, start_step
 from lab.pipeline.notes import NOTE_MARKER, note_for, pr_leaves, render_summary
 from lab.pipeline.results import RetrainFailed, RetrainResult
 from lab.pipeline.retrain import History, RetrainRequest, last_release, retrain
 from lab.publish.release import ReleaseInfo, ReleaseResult
-from lab.safegit import run_git
-from lab.taxonomy.diff import since_release
 
-__all__ = ["NOTE_MARKER", "last_release", "main", "run_retrain"]  # NOTE_MARKER, last_release: lab.pipeline
+# re-exported: NOTE_MARKER and last_release (lab.pipeline), checkout and prs_from_subjects (ci.history)
+__all__ = ["NOTE_MARKER", "checkout", "last_release", "main", "prs_from_subjects", "run_retrain"]
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-MERGE_RE = re.compile(r"^Merge pull request #(\d+)\b")
-SQUASH_RE = re.compile(r"\(#(\d+)\)\s*$")
-MAX_HISTORY_COMMITS = 2000  # commits read when looking for the PRs of a run
 LOG_EVERY_S = 2.0  # training loss lines forwarded as progress at most this often
 
 
@@ -60,16 +55,6 @@ def make_reporter(args: argparse.Namespace, env: CiEnv) -> Reporter:
                     github=github_client(env))
 
 
-def prs_from_subjects(subjects: list[str]) -> list[int]:
-    """PR numbers named by merge ("Merge pull request #N ...") and squash ("... (#N)") subjects, in order."""
-    found: list[int] = []
-    for subject in subjects:
-        match = MERGE_RE.match(subject) or SQUASH_RE.search(subject)
-        if match and int(match.group(1)) not in found:
-            found.append(int(match.group(1)))
-    return found
-
-
 @dataclass(frozen=True)
 class Settings:
     """What the runner provides (environment), as opposed to what the repository configures."""
@@ -80,55 +65,6 @@ class Settings:
     release_dir: str | None  # ARBORIST_RELEASE_DIR: publish into a directory instead of (or without) the Hub
     hf_endpoint: str | None  # HF_ENDPOINT
     hf_token: str | None  # HF_TOKEN; never printed
-
-
-def _git(tree: Path, *args: str, token: str | None = None) -> str:
-    """git on the retrain's own checkout: lab.safegit's hardened defaults, the token masked in errors."""
-    return run_git(args, tree, token=token, options=("-c", "safe.directory=*"), error=CheckoutError)
-
-
-def checkout(tree: Path, repo: str, sha: str, env: CiEnv) -> None:
-    """The commit with its history (for the PR list); reused when a killed run checked it out already."""
-    done = tree.parent / "checkout.done"
-    if done.is_file():
-        return
-    shutil.rmtree(tree, ignore_errors=True)
-    checkout_as_data(repo, sha, tree, token=env.git_token, url_template=env.git_url_template)
-    url = clone_url(repo, env.git_url_template)
-    _git(tree, "fetch", "--quiet", "--no-tags", "--unshallow", url, sha, token=env.git_token)
-    done.write_text(sha)
-
-
-def leaf_prs(tree: Path, since: str | None, sha: str) -> tuple[list[int], dict[str, int]]:
-    """PRs merged in (since, sha] on the first-parent line, and the PR that last touched each qna.yaml."""
-    span = f"{since}..{sha}" if since and _has_commit(tree, since) else sha
-    lines = _git(tree, "log", "--first-parent", f"--max-count={MAX_HISTORY_COMMITS}", "--format=%H%x00%s", span)
-    commits = [line.split("\x00", 1) for line in lines.splitlines() if "\x00" in line]
-    by_leaf: dict[str, int] = {}
-    for commit, subject in reversed(commits):  # oldest first, so the newest PR wins
-        prs = prs_from_subjects([subject])
-        if not prs:
-            continue
-        changed = _git(tree, "diff-tree", "--no-commit-id", "-r", "-m", "--first-parent", "--name-only", commit)
-        for path in changed.splitlines():
-            if path.endswith("/qna.yaml"):
-                by_leaf[path] = prs[0]
-    return prs_from_subjects([s for _, s in reversed(commits)]), by_leaf
-
-
-def leaf_changes(tree: Path, since: str | None, sha: str, leaves: list[str]) -> list[tuple[str, str]]:
-    """(path, added|modified|removed) of qna.yaml files since the last release; all leaves "added" before one."""
-    if not since or not _has_commit(tree, since):
-        return [(path, "added") for path in leaves]
-    return since_release(tree, since, sha)  # lab.taxonomy.diff's reading, in a release's words
-
-
-def _has_commit(tree: Path, sha: str) -> bool:
-    try:
-        _git(tree, "cat-file", "-e", f"{sha}^{{commit}}")
-        return True
-    except CheckoutError:
-        return False
 
 
 def repo_config(tree: Path) -> tuple[Any, list[str]]:
@@ -168,13 +104,10 @@ def apply_approvals(tree: Path, args: argparse.Namespace, config: Any, settings:
     _, by_leaf = leaf_prs(tree, since, args.sha)
 
     def show(rev: str, path: str) -> str | None:
-        try:
-            return _git(tree, "show", f"{rev}:{path}")
-        except CheckoutError:
-            return None
+        return git_show(tree, rev, path)
 
     changes = leaf_changes(tree, since, args.sha, find_leaves(tree))
-    if not since or not _has_commit(tree, since):  # before the first release, every leaf of the commit counts
+    if not since or not has_commit(tree, since):  # before the first release, every leaf of the commit counts
         at_sha = {*find_leaves(tree), *(p for p in by_leaf if show(args.sha, p) is not None)}  # a rerun removed some
         changes = [(p, "added") for p in sorted(at_sha)]
     return hold_back(tree, args.sha, since, changes, by_leaf, parse_approved(args.approved), show)
