@@ -134,8 +134,6 @@ def test_runtime_package_keeps_to_its_layer(graph, package):
     assert layer_violations({m: t for m, t in graph.items() if m.split(".")[0] == package}, FORBIDDEN) == []
 
 
-@pytest.mark.xfail(strict=False, reason="ci.precheck, ci.preview and ci.retrain still read the repo config through "
-                   "bot.config until it moves to schemas/lab (issue 13 item 2); the lead removes this mark then")
 def test_ci_imports_nothing_from_bot_or_the_sandbox(graph):
     assert layer_violations({m: t for m, t in graph.items() if m.split(".")[0] == "ci"}, FORBIDDEN) == []
 
