@@ -6,7 +6,6 @@ is escaped or fenced, and bounded, so a contributor cannot break the card's layo
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,8 @@ import yaml
 
 from lab.generate.prompts import TRAINING_SYSTEM_PROMPT
 from lab.publish.evaluation import Metric, extract_metrics, format_value
+from lab.publish.markdown import cell as _cell
+from lab.publish.markdown import fence as _fence
 from lab.publish.release import LeafChange, ReleaseInfo
 
 if TYPE_CHECKING:
@@ -22,24 +23,11 @@ if TYPE_CHECKING:
 REQUIRED_METADATA = ("license", "base_model", "tags", "library_name", "pipeline_tag")
 BASE_TAGS = ("arborist", "instructlab", "taxonomy", "text-generation", "gguf")
 MAX_ATTRIBUTION_CHARS = 4000  # per leaf
-MAX_CELL_CHARS = 200
 MAX_LEAVES_LISTED = 500
 MAX_LEAVES_NAMED = 6  # in the "what changed" paragraph; the table lists them all
 REGRESSED_VERDICTS = ("regressed", "worse")  # lab.evaluate.compare.REGRESSED (and older reports' word)
 STATUS_WORDS = {"added": "added", "modified": "changed", "removed": "removed"}  # LeafChange.status -> prose
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-
-
-def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    text = " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;")
-    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
-
-
-def _fence(text: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}text\n{text}\n{ticks}"
 
 
 def metadata(info: ReleaseInfo, model_name: str, metrics: list[Metric]) -> dict[str, Any]:

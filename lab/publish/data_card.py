@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from lab.publish.card import _cell, _fence
+from lab.publish.markdown import cell as _cell
+from lab.publish.markdown import fence as _fence
 from lab.publish.release import RECORD_VERSION, ReleaseInfo
 from schemas.datacontract import LEAVES_DIR, MANIFEST_FILE, MERGED_FILES
 

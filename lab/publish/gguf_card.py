@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from lab.publish.card import _cell
+from lab.publish.markdown import cell as _cell
 from lab.publish.quants import GGUFSet
 from lab.publish.release import RECORD_VERSION, ReleaseInfo
 
