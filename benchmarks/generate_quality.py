@@ -3,6 +3,8 @@
 Run: .venv/bin/python benchmarks/generate_quality.py [--teacher smollm2-135m-instruct] [--samples 10]
      [--rows benchmarks/data/generate_quality_rows.jsonl] [--labels benchmarks/generate_quality_labels.yaml]
      [--report-only]   # figures again from the saved rows and the labels, no model
+     [--replay FILE]   # answer from (and record to) a file of the teacher's replies: filter work reruns fast
+     [--unlabelled]    # print the kept rows the labels file has no verdict for, as YAML to fill in
 
 Two real leaves go through `lab generate`'s pipeline with the teacher: a freeform skill (the InstructLab
 taxonomy's synonyms leaf from the shared fixtures, or the repository's haiku example) and a knowledge
@@ -29,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.teacher_replay import ReplayBackend  # noqa: E402
 from lab.generate import prompts as P  # noqa: E402
 from lab.generate.backends import close_backend, load_backend  # noqa: E402
 from lab.generate.config import GenerateParams  # noqa: E402
@@ -47,7 +50,8 @@ HAIKU = EXAMPLES / "compositional_skills" / "writing" / "freeform" / "haiku" / "
 MOON = EXAMPLES / "knowledge" / "science" / "astronomy" / "moon_phases" / "qna.yaml"
 DEFAULT_ROWS = ROOT / "benchmarks" / "data" / "generate_quality_rows.jsonl"
 DEFAULT_LABELS = ROOT / "benchmarks" / "generate_quality_labels.yaml"
-NEW_FILTERS = ("incomplete:question", "incomplete:answer", "echo", "off-topic", "grounding", "safety", "length:answer")
+NEW_FILTERS = ("incomplete:question", "incomplete:answer", "echo", "off-topic", "off-task", "repetitive", "grounding", "safety",
+               "length:answer")
 OLD = {"min_question_words": 3, "min_answer_words": 1}  # the word counts before issue 12
 
 
@@ -175,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     parser.add_argument("--report-only", action="store_true", help="read --rows instead of generating")
     parser.add_argument("--leaf", choices=("freeform", "knowledge"), action="append", help="only these leaves")
+    parser.add_argument("--replay", type=Path, help="teacher replies recorded here are replayed, new ones recorded")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="llama.cpp threads (1 on a crowded machine: its threads spin-wait for each other)")
+    parser.add_argument("--unlabelled", action="store_true", help="print unlabelled kept rows as YAML to label")
     args = parser.parse_args(argv)
     params = GenerateParams(samples=args.samples, seed=0, docs_fallback_to_seed_contexts=True, max_new_tokens=160,
                             chunk_max_tokens=300,  # a passage or two per prompt: shorter prompts, focused questions
@@ -191,10 +199,12 @@ def main(argv: list[str] | None = None) -> int:
             before, after = before_and_after(mine, params)
             results[name] = {"before": before, "after": after, "filters": counts[name]}
         report(results, load_labels(args.labels))
+        if args.unlabelled:
+            print_unlabelled(results, load_labels(args.labels))
         return 0
     if not args.teacher:
         parser.error("name the teacher GGUF with --teacher or ARBORIST_TEACHER")
-    backend = load_backend(args.teacher, n_threads=2)  # both cores: prompt evaluation dominates
+    backend = open_teacher(args.teacher, args.replay, args.threads)
     all_rows: list[dict] = []
     counts: dict[str, dict] = {}
     try:
@@ -214,7 +224,24 @@ def main(argv: list[str] | None = None) -> int:
         close_backend(backend)
     print(f"rows: {args.rows} ({len(all_rows)}: kept and dropped)")
     report(results, load_labels(args.labels))
+    if args.unlabelled:
+        print_unlabelled(results, load_labels(args.labels))
     return 0
+
+
+def open_teacher(teacher: str, replay: Path | None, threads: int):
+    """The teacher (both cores by default: prompt evaluation dominates), behind a reply recorder when asked."""
+    if replay is None:
+        return load_backend(teacher, n_threads=threads)
+    return ReplayBackend(replay, lambda: load_backend(teacher, n_threads=threads), teacher_id=teacher)
+
+
+def print_unlabelled(results: dict[str, dict], labels: dict[str, dict]) -> None:
+    for name, res in results.items():
+        print(f"  # {name}")
+        for r in res["after"]:
+            if r["id"] not in labels:
+                print(f"  {r['id']}: {{label: , why: \"\"}}  # {r['question'][:150]!r} -> {r['answer'][:300]!r}")
 
 
 def save(path: Path, rows: list[dict], counts: dict[str, dict]) -> None:

@@ -16,15 +16,17 @@ from typing import Any
 from lab.generate import prompts as P
 from lab.generate.backends.base import Backend, Prompt
 from lab.generate.config import GenerateParams
+from lab.generate.consistency import TaskShape, distinctive, off_task, unanswered
 from lab.generate.filters import FilterCounts, judge_ok, length_ok
 from lab.generate.grounding import unsupported
 from lab.generate.output import make_row
 from lab.generate.parse import parse_reply
 from lab.generate.rouge import NearDuplicates
 from lab.generate.safety import unsafe_rule
-from lab.generate.shape import looks_finished, not_echo, on_topic, sentences, words
+from lab.generate.shape import answer_sentences, not_echo, on_topic, repetitive, unfinished, words
 from lab.taxonomy.leaf import Leaf
 
+QUESTION_TOKENS = 64  # a new instruction longer than this (or 4 tokens per word of the longest seed's) ran away
 Candidate = tuple[str, str, str | None, dict[str, Any]]  # question, answer, context, extra metadata
 
 
@@ -48,18 +50,21 @@ class LeafStats:
 
 @dataclass(frozen=True)
 class SeedRules:
-    """What the leaf's own seed examples allow: one-word answers, or text the shape checks would call cut."""
+    """What the leaf's own seed examples allow: one-word answers, and the exact ways their text looks cut.
+
+    The InstructLab synonyms leaf answers "Synonym for Attend is take part in": its answers may end
+    on "in" (and "at"), but that does not excuse "The answer to this question is"."""
 
     min_answer_words: int
-    off: frozenset[str]  # shape checks the seeds themselves fail, so they are not applied to this leaf
+    excused: dict[str, frozenset[str]]  # shape check -> the `unfinished` reasons the seeds themselves have
 
     @classmethod
     def of(cls, leaf: Leaf, params: GenerateParams) -> SeedRules:
         shortest = min(len(words(s.answer)) for s in leaf.seeds)
-        off = {name for name, texts in (("incomplete:question", [s.question for s in leaf.seeds]),
-                                        ("incomplete:answer", [s.answer for s in leaf.seeds]))
-               if not all(looks_finished(t) for t in texts)}
-        return cls(max(1, min(params.min_answer_words, shortest)), frozenset(off))
+        excused = {name: frozenset().union(*(unfinished(t) for t in texts))
+                   for name, texts in (("incomplete:question", [s.question for s in leaf.seeds]),
+                                       ("incomplete:answer", [s.answer for s in leaf.seeds]))}
+        return cls(max(1, min(params.min_answer_words, shortest)), excused)
 
 
 class LeafPipeline:
@@ -76,10 +81,15 @@ class LeafPipeline:
         self.stats.filters.sink = on_drop  # (filter, the dropped row's texts)
         self.rng = random.Random(f"{params.seed}:{leaf.content_hash}")
         self._next_seed = params.seed
-        initial = [s.context or "" for s in leaf.seeds] if leaf.kind == "grounded_skill" else [s.question for s in leaf.seeds]
+        self.task = TaskShape.of([s.question for s in leaf.seeds], leaf.description)
+        initial = [s.context or "" for s in leaf.seeds] if leaf.kind == "grounded_skill" else \
+            [self._dedupe_key(s.question) for s in leaf.seeds]
         self.dedupe = NearDuplicates(params.dedupe_threshold, initial)
         self.rules = SeedRules.of(leaf, params)
-        self._fixed: list[P.SeedExample] | None = None
+        self._unasked: dict[str, list[str]] = {}  # knowledge, extractive: chunk -> its sentences not yet asked about
+        self.opening = leaf.seeds[0].question.split()[0] if self.task.opening else None  # as the seeds spell it
+        longest = max(len(s.question.split()) for s in leaf.seeds)
+        self.question_tokens = min(params.max_new_tokens, max(QUESTION_TOKENS, 4 * longest))
         self._batch: Callable[[int], list[Candidate]] = {
             "freeform_skill": self._freeform,
             "grounded_skill": self._grounded,
@@ -116,25 +126,29 @@ class LeafPipeline:
 
     # -- one batch per leaf kind ---------------------------------------------------------------
     def _examples(self) -> list[P.SeedExample]:
+        """One pick of seed examples for a whole batch of one stage: the prompts then share their first turns,
+        which llama.cpp (and servers with prefix caching) evaluate once; batches differ in their pick."""
         return P.pick_seeds(self.leaf.seeds, self.params.seeds_per_prompt, self.rng)
 
-    def _fixed_examples(self) -> list[P.SeedExample]:
-        """One pick of seeds for the whole leaf, where the variety comes from elsewhere (the chunk sentence)."""
-        if self._fixed is None:
-            self._fixed = self._examples()
-        return self._fixed
-
     def _freeform(self, n: int) -> list[Candidate]:
-        asked = self._ask([P.question_prompt(self.leaf, self._examples()) for _ in range(n)], P.QUESTION_SCHEMA)
+        examples = self._examples()
+        prompts = [P.question_prompt(self.leaf, examples, self.rng.choice(P.TOPICS)) for _ in range(n)]
+        asked = self._ask(prompts, P.question_schema(self.opening), max_tokens=self.question_tokens)
         questions = [f["question"] for f in asked if f and self._question_ok(f["question"], dedupe=True)]
         return self._answers([(q, None, {}) for q in questions])
 
+    def _on_task(self, question: str) -> bool:
+        """A freeform skill's new instruction uses the words that make the seeds' instructions this task."""
+        why = off_task(question, self.task)
+        return self._check("off-task", why is None, {"question": question, "why": why})
+
     def _grounded(self, n: int) -> list[Candidate]:
-        asked = self._ask([P.context_prompt(self.leaf, self._examples()) for _ in range(n)], P.CONTEXT_SCHEMA)
+        examples = self._examples()
+        asked = self._ask([P.context_prompt(self.leaf, examples) for _ in range(n)], P.CONTEXT_SCHEMA)
         contexts = [f["context"] for f in asked if f and self._check(
             "length:context", length_ok(f["context"], self.params.min_context_words, P.MAX_CONTEXT_CHARS))
             and self._check("dedupe", self.dedupe.admit(f["context"]))]
-        asked = self._ask([P.grounded_question_prompt(self.leaf, self._examples(), c) for c in contexts],
+        asked = self._ask([P.grounded_question_prompt(self.leaf, examples, c) for c in contexts],
                           P.QUESTION_SCHEMA)
         pending: list[tuple[str, str | None, dict[str, Any]]] = [
             (f["question"], c, {}) for f, c in zip(asked, contexts, strict=True)
@@ -146,7 +160,8 @@ class LeafPipeline:
         picked = [self.chunks[(start + i) % len(self.chunks)] for i in range(n)]
         if self.params.knowledge_answers == "extract":
             return self._extracted(picked)
-        asked = self._ask([P.knowledge_prompt(self.leaf, self._examples(), text) for _, text in picked], P.QA_SCHEMA)
+        examples = self._examples()
+        asked = self._ask([P.knowledge_prompt(self.leaf, examples, text) for _, text in picked], P.QA_SCHEMA)
         out: list[Candidate] = []
         for f, (source, text) in zip(asked, picked, strict=True):
             if (f and self._question_ok(f["question"], dedupe=False) and self._answer_ok(f["question"], f["answer"], text)
@@ -156,8 +171,8 @@ class LeafPipeline:
 
     def _extracted(self, picked: list[tuple[str, str]]) -> list[Candidate]:
         """Knowledge answers that are sentences of the chunk; the teacher writes the question each answers."""
-        answers = [self.rng.choice(sentences(text) or [text]) for _, text in picked]
-        examples = self._fixed_examples()  # the same turns first in every prompt: llama.cpp reuses their KV cache
+        answers = [self._next_sentence(text) for _, text in picked]
+        examples = self._examples()
         prompts = [P.knowledge_question_prompt(self.leaf, examples, text, answer)
                    for (_, text), answer in zip(picked, answers, strict=True)]
         out: list[Candidate] = []
@@ -167,9 +182,17 @@ class LeafPipeline:
                 out.append((f["question"], answer, text, {"source": source}))
         return out
 
+    def _next_sentence(self, chunk: str) -> str:
+        """Each sentence of a chunk once, in a seeded order, before any is asked about again."""
+        if not self._unasked.get(chunk):
+            pool = answer_sentences(chunk) or [chunk]
+            self._unasked[chunk] = self.rng.sample(pool, len(pool))
+        return self._unasked[chunk].pop()
+
     # -- shared stages -------------------------------------------------------------------------
     def _answers(self, pending: list[tuple[str, str | None, dict[str, Any]]]) -> list[Candidate]:
-        prompts = [P.answer_prompt(self.leaf, self._examples(), q, c) for q, c, _ in pending]
+        examples = self._examples()
+        prompts = [P.answer_prompt(self.leaf, examples, q, c) for q, c, _ in pending]
         asked = self._ask(prompts, P.ANSWER_SCHEMA)
         return [(q, f["answer"], c, extra) for f, (q, c, extra) in zip(asked, pending, strict=True)
                 if f and self._answer_ok(q, f["answer"], None if c is None else f"{c}\n{q}")]
@@ -188,18 +211,24 @@ class LeafPipeline:
     def _question_ok(self, question: str, *, dedupe: bool) -> bool:
         p, shown = self.params, {"question": question}
         if not (self._check("length:question", length_ok(question, p.min_question_words, p.max_question_chars), shown)
-                and self._shape("incomplete:question", looks_finished(question), shown)):
+                and self._shape("incomplete:question", question, shown)
+                and (self.leaf.kind != "freeform_skill" or self._on_task(question))):
             return False
-        return not dedupe or self._check("dedupe", self.dedupe.admit(question), shown)
+        return not dedupe or self._check("dedupe", self.dedupe.admit(self._dedupe_key(question)), shown)
+
+    def _dedupe_key(self, question: str) -> str:
+        """A freeform instruction is compared on the words that are not its task's (see `distinctive`)."""
+        return distinctive(question, self.task) if self.leaf.kind == "freeform_skill" else question
 
     def _answer_ok(self, question: str, answer: str, source: str | None) -> bool:
-        """Long enough, not the question again, not cut off, and (given a source) no facts it lacks."""
+        """Long enough, not the question again, not cut off or looping, an answer to this question, and
+        (given a source) no facts it lacks."""
         p, shown = self.params, {"question": question, "answer": answer, "source": source}
         if not (self._check("length:answer", length_ok(answer, self.rules.min_answer_words, p.max_answer_chars), shown)
                 and self._check("echo", not_echo(answer, question), shown)
-                and self._shape("incomplete:answer", looks_finished(answer), shown)
-                and (self.leaf.kind != "knowledge" or self._check("off-topic", on_topic(question, answer, source or ""),
-                                                                  shown))):
+                and self._shape("incomplete:answer", answer, shown)
+                and self._check("repetitive", not repetitive(answer), shown)
+                and (self.leaf.kind != "knowledge" or self._answers_question(question, answer, source or ""))):
             return False
         if source is None:
             return True
@@ -207,20 +236,32 @@ class LeafPipeline:
         return self._check("grounding", not missing,
                            {**shown, "why": "not in the source: " + ", ".join(missing)})
 
-    def _shape(self, name: str, ok: bool, example: Mapping[str, str | None]) -> bool:
-        """A shape check the leaf's own seeds fail is not applied to it (their style is the contributor's)."""
-        return self._check(name, ok or name in self.rules.off, example)
+    def _answers_question(self, question: str, answer: str, source: str) -> bool:
+        """Knowledge: an extracted sentence must be the one the question asks about; a written answer
+        must at least share the question's topic."""
+        if self.params.knowledge_answers == "extract":
+            why = unanswered(question, answer, source)
+        else:
+            why = None if on_topic(question, answer, source) else "shares too few of the question's words"
+        return self._check("off-topic", why is None, {"question": question, "answer": answer, "source": source,
+                                                     "why": why})
+
+    def _shape(self, name: str, text: str, example: Mapping[str, str | None]) -> bool:
+        """Cut-off text is dropped, unless it looks cut in exactly a way the leaf's own seeds do."""
+        reasons = unfinished(text) - self.rules.excused[name]
+        return self._check(name, not reasons, {**example, "why": ", ".join(sorted(reasons))})
 
     def _check(self, name: str, ok: bool, example: Mapping[str, str | None] | None = None) -> bool:
         return self.stats.filters.record(name, ok, None if example is None else dict(example))
 
-    def _ask(self, prompts: Sequence[Prompt], schema: dict[str, Any]) -> list[dict[str, str] | None]:
+    def _ask(self, prompts: Sequence[Prompt], schema: dict[str, Any],
+             max_tokens: int | None = None) -> list[dict[str, str] | None]:
         """Ask the teacher, count tokens, and parse every reply; failures are counted by reason."""
         if not prompts:
             return []
         p, s = self.params, self.stats
         stage = schema["title"]
-        replies = self.backend.complete(prompts, max_new_tokens=p.max_new_tokens, temperature=p.temperature,
+        replies = self.backend.complete(prompts, max_new_tokens=max_tokens or p.max_new_tokens, temperature=p.temperature,
                                         seed=self._next_seed, schema=schema)
         self._next_seed += len(prompts)
         s.requests += len(prompts)

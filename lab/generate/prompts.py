@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from typing import Any
 
 from lab.generate.backends.base import Message
 from lab.taxonomy.leaf import Leaf, SeedExample
 
-PROMPT_VERSION = "2026-11-29.1"  # seeds shown as earlier turns (few-shot) for small teachers
+PROMPT_VERSION = "2026-11-29.2"  # knowledge questions asked about the answer sentence alone; skills keep the seeds' form
 SYSTEM_PROMPT = (
     "You are a careful teacher writing training data for a smaller model. "
     "Reply with one JSON object only, exactly in the requested shape."
@@ -43,6 +44,15 @@ QUESTION_SCHEMA = _object("question", question=_string(MAX_QUESTION_CHARS))
 ANSWER_SCHEMA = _object("answer", answer=_string(MAX_ANSWER_CHARS))
 CONTEXT_SCHEMA = _object("context", context=_string(MAX_CONTEXT_CHARS))
 QA_SCHEMA = _object("qa", question=_string(MAX_QUESTION_CHARS), answer=_string(MAX_ANSWER_CHARS))
+OPENING = re.compile(r"[A-Za-z][A-Za-z']{0,30}")  # an opening word safe to put in a grammar's pattern
+# Everyday words a freeform instruction can be about: the teacher gets one per question, for variety.
+TOPICS = tuple("""
+ocean river mountain forest garden city village kitchen bread coffee music painting friendship family school
+teacher doctor winter summer autumn spring rain snow wind storm sunrise night travel journey market money
+work holiday birthday letter book library computer phone bicycle train bridge road house window door
+happy sad angry tired quick slow bright dark cold warm small large strong weak brave calm busy quiet loud
+honest clever kind rich poor old young clean dirty begin end help build break choose find forget learn
+""".split())
 JUDGE_SCHEMA = _object("judge", verdict={"type": "string", "enum": ["yes", "no"]}, reason=_string(300))
 
 
@@ -70,12 +80,25 @@ def _examples(lines: list[dict[str, str]]) -> str:
     return "\n".join(json.dumps({k: v.strip() for k, v in line.items()}, ensure_ascii=False) for line in lines)
 
 
-def question_prompt(leaf: Leaf, examples: list[SeedExample]) -> list[Message]:
-    """Freeform skills, stage 1: a new instruction in the style of the leaf's seeds."""
+def question_prompt(leaf: Leaf, examples: list[SeedExample], topic: str | None = None) -> list[Message]:
+    """Freeform skills, stage 1: a new instruction in the style of the leaf's seeds, about `topic`.
+
+    A 135M teacher asked for "something new" drifts off the task ("What is the capital of France?");
+    given a concrete topic it writes "List five synonyms for the word river ..." far more often."""
     ask = f"Task: {leaf.description}\nWrite one complete instruction for this task."
+    about = f" Make it about: {topic}." if topic else " Keep the form of the ones before, but change what it is about."
     return _few_shot([(ask, {"question": s.question}) for s in examples],
-                     ask + " Make it about something new, not like the ones before. "
-                     'Reply as {"question": "..."}.')
+                     ask + about + ' Reply as {"question": "..."}.')
+
+
+def question_schema(opening: str | None) -> dict[str, Any]:
+    """The question schema, with the reply forced to start with `opening` (the first word every seed
+    instruction starts with) where the backend's grammar can force it; the filters check it anyway."""
+    if not opening or not OPENING.fullmatch(opening):
+        return QUESTION_SCHEMA
+    forced = {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS,
+              "pattern": f'^{opening} [^"\\\\]+$'}
+    return _object("question", question=forced)
 
 
 def answer_prompt(leaf: Leaf, examples: list[SeedExample], question: str, context: str | None = None) -> list[Message]:
@@ -117,13 +140,15 @@ def knowledge_question_prompt(leaf: Leaf, examples: list[SeedExample], chunk: st
     """Knowledge, extractive: the question a given sentence of the chunk answers (the sentence is the answer).
 
     A small teacher writes a fair question about one sentence far more often than it writes a true,
-    on-topic answer; the answer then cannot contradict the document."""
-    def ask(c: str, a: str) -> str:
-        return (f"Domain: {leaf.description}\n\nDocument:\n{c.strip()}\n\nAnswer: {a.strip()}\n\n"
-                "Write the question about the document that this answer answers.")
+    on-topic answer; the answer then cannot contradict the document. It is shown the sentence alone:
+    given the whole chunk, a 135M teacher asked about whichever sentence caught its eye. `chunk` only
+    sizes the prompt's budget (the chunker reserves room for the longest sentence)."""
+    def ask(a: str) -> str:
+        return (f"Domain: {leaf.description}\n\nAnswer: {a.strip()}\n\n"
+                "Write the question that this answer answers. Ask only what the answer says.")
 
-    return _few_shot([(ask(s.context or "", s.answer), {"question": s.question}) for s in examples],
-                     ask(chunk, answer) + ' Reply as {"question": "..."}.')
+    return _few_shot([(ask(s.answer), {"question": s.question}) for s in examples],
+                     ask(answer) + ' Reply as {"question": "..."}.')
 
 
 def judge_prompt(kind: str, question: str, answer: str, context: str | None) -> list[Message]:

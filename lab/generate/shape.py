@@ -57,21 +57,51 @@ def looks_finished(text: str) -> bool:
     'What is the' and 'The sentence can be rewritten as' end on words no sentence ends on; a
     list that ends on '1.' or '-' was cut too. Closing punctuation after the word does not save
     it ('... rewritten as:')."""
+    return not unfinished(text)
+
+
+def unfinished(text: str) -> set[str]:
+    """Why `text` looks cut off, as named reasons ('ends on: is', 'ends on: ,', 'open (', ...); empty
+    when it looks finished. A leaf whose own seeds end on 'at' excuses exactly that reason, not all."""
     stripped = text.strip()
     if not stripped:
-        return False
-    if stripped[-1] in ",:;-–—(/\\" or re.search(r"(^|\n)\s*(\d+[.)]|[-*•])$", stripped):
-        return False
-    for opening, closing in OPEN_CLOSE:
-        if stripped.count(opening) > stripped.count(closing):
-            return False
-    if stripped.count('"') % 2 or MISSING_ARGUMENT.search(stripped):
-        return False
+        return {"empty"}
+    reasons = set()
+    if stripped[-1] in ",:;-–—(/\\":
+        reasons.add(f"ends on: {stripped[-1]}")
+    if re.search(r"(^|\n)\s*(\d+[.)]|[-*•])$", stripped):
+        reasons.add("ends on a list marker")
+    reasons |= {f"open {opening}" for opening, closing in OPEN_CLOSE if stripped.count(opening) > stripped.count(closing)}
+    if stripped.count('"') % 2:
+        reasons.add('open "')
+    if MISSING_ARGUMENT.search(stripped):
+        reasons.add("missing argument")
     tail = words(stripped.rstrip(".!?…\"'”)] "))
-    if not tail:
-        return False
     ended = stripped.rstrip("\"'”)] ")[-1:] in (".", "!", "?", "…")
-    return tail[-1] not in (NEVER_LAST if ended else DANGLING)
+    if not tail:
+        reasons.add("no words")
+    elif tail[-1] in (NEVER_LAST if ended else DANGLING):
+        reasons.add(f"ends on: {tail[-1]}")
+    return reasons
+
+
+REPEAT_MIN_WORDS = 4  # a sentence or line this long said twice is a loop, not emphasis
+TRIGRAM_FLOOR = (30, 0.6)  # texts of at least 30 words need at least 60% distinct word trigrams
+
+
+def repetitive(text: str) -> bool:
+    """True for text that loops: a sentence or line said twice, or too few distinct word trigrams.
+
+    A small teacher stuck in a loop repeats "Here is how to list all synonyms for a word." until
+    the token budget ends; such text is finished by every other check."""
+    parts = [normalised(p) for p in re.split(r"(?<=[.!?])\s+|\n+", text)]
+    parts = [p for p in parts if len(p.split()) >= REPEAT_MIN_WORDS]
+    if len(parts) != len(set(parts)):
+        return True
+    tokens = words(text)
+    grams = [tuple(tokens[i:i + 3]) for i in range(len(tokens) - 2)]
+    floor_words, floor_share = TRIGRAM_FLOOR
+    return len(tokens) >= floor_words and len(set(grams)) < floor_share * len(grams)
 
 
 FUNCTION_WORDS = DANGLING | frozenset(
@@ -88,7 +118,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 SENTENCE_WORDS = (6, 60)  # an answer sentence: long enough to state a fact, short enough to stay one
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """'eclipses' ~ 'eclipse', 'lasts' ~ 'last': crude, and enough to compare topics."""
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -97,9 +127,9 @@ def _stem(word: str) -> str:
     return word[:6]
 
 
-def _content(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     bare = (re.sub(r"['’]s?$", "", w) for w in words(text))  # "Moon's" is "moon"
-    return {_stem(w) for w in bare if w not in FUNCTION_WORDS and len(w) > 2}
+    return {stem(w) for w in bare if w not in FUNCTION_WORDS and len(w) > 2}
 
 
 def on_topic(question: str, answer: str, source: str = "") -> bool:
@@ -111,10 +141,10 @@ def on_topic(question: str, answer: str, source: str = "") -> bool:
     which sentence answers)."""
     if QUANTITY_QUESTION.search(question) and not QUANTITY.search(answer):
         return False
-    chunks = [_content(s) for s in SENTENCE_END.split(plain(source))] if source else []
+    chunks = [content_words(s) for s in SENTENCE_END.split(plain(source))] if source else []
     common = {w for w in set().union(*chunks) if sum(w in c for c in chunks) * 2 >= len(chunks)} if chunks else set()
-    asked = _content(question) - common
-    return not asked or 2 * len(asked & _content(answer)) >= len(asked)
+    asked = content_words(question) - common
+    return not asked or 2 * len(asked & content_words(answer)) >= len(asked)
 
 
 def plain(markdown: str) -> str:
@@ -128,3 +158,20 @@ def sentences(markdown: str) -> list[str]:
     """The finished sentences of a text that could each answer a question on their own."""
     low, high = SENTENCE_WORDS
     return [s for s in SENTENCE_END.split(plain(markdown)) if low <= len(s.split()) <= high and looks_finished(s)]
+
+
+ANAPHORA = re.compile(r"^(?:it|its|this|that|these|those|they|their|them|he|she|his|her|such|there|here|then|"
+                      r"also|however|but|and|so|thus|therefore|instead|otherwise)\b", re.I)
+
+
+def answer_sentences(markdown: str) -> list[str]:
+    """Sentences that can answer a question on their own; one that leans on the one before ("It is
+    longer than ...") is joined to it, so the answer still says what "it" is."""
+    units: list[str] = []
+    for sentence in SENTENCE_END.split(plain(markdown)):
+        if units and ANAPHORA.match(sentence):
+            units[-1] = f"{units[-1]} {sentence}"
+        else:
+            units.append(sentence)
+    low, high = SENTENCE_WORDS
+    return [u for u in units if low <= len(u.split()) <= 2 * high and looks_finished(u)]

@@ -24,6 +24,7 @@ STOPWORDS = frozenset(
     "document domain same different kind using only json careful teacher training data smaller model "
     "object exactly requested shape input text texts subject well good facts".split()
 )
+EXAMPLE_QUESTION = re.compile(r'\{"question": ("(?:[^"\\\\]|\\\\.)*")\}')  # an example reply in the prompt
 Script = Callable[[str, str, int], str] | Sequence[str]
 
 
@@ -97,8 +98,13 @@ def _reply(stage: str, text: str, seed: int) -> str:
     if stage == "question" and "\nAnswer: " in text:  # knowledge, extractive: ask about the given answer
         said = _words(_section(text, "\nAnswer: "))
         return json.dumps({"question": f"Explain {' '.join(rng.sample(said, min(3, len(said))))}?"})
+    a, b = pick(3), pick(3)
+    shown = [q for q in map(json.loads, EXAMPLE_QUESTION.findall(text)) if q != "..."]
+    if stage == "question" and shown and "\nContext:" not in text:
+        # a freeform skill: keep the form of the last example instruction, as a real teacher is asked to
+        a, b = pick(5), pick(5)  # enough new words that two such questions are no near-duplicates
+        return json.dumps({"question": f"{shown[-1]} Explain {' '.join(a)} versus {' '.join(b)}?"})
     if stage == "question":
-        a, b = pick(3), pick(3)
         return json.dumps({"question": f"Explain {' '.join(a)} versus {' '.join(b)}?"})
     if stage == "context":
         sentence = " ".join(pick(14))

@@ -1,0 +1,127 @@
+"""Does an answer answer its question, and is a skill's question on the leaf's task? Checked without a model.
+
+A 135M teacher asked for the question a sentence answers often asks about another sentence of the
+same document ("How many full moons a year?" for a sentence about tides), or asks for more than the
+sentence says ("the difference between lunar and solar eclipses" for a sentence about lunar ones);
+asked for a new instruction for a synonyms leaf, it drifts to new-year advice. These checks compare
+words: crude, explainable, and each dropped row says why.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from lab.generate.shape import (
+    FUNCTION_WORDS,
+    QUANTITY,
+    QUANTITY_QUESTION,
+    SENTENCE_END,
+    content_words,
+    plain,
+    stem,
+    words,
+)
+
+# A question that starts like this wants "yes" or "no"; a sentence of the document is no such answer.
+YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|may|might|must)"
+                    r"\b", re.I)
+WHY = re.compile(r"^\s*why\b|\bwhat (?:causes|caused|makes)\b|\bfor what reason\b", re.I)
+CAUSE = re.compile(r"\b(?:because|since|so|due|cause[sd]?|causing|reason|result|therefore|thus|as|means|"
+                   r"lets?|makes?|made|leads?|when|if|while)\b", re.I)
+MIN_SENTENCES_FOR_COMMON = 3  # in a source of one or two sentences no word is "what every sentence says"
+TASK_SHARE = 0.5  # of the words most seed questions share, a new instruction must use this share (if every seed does)
+
+
+def question_kind_problem(question: str, answer: str) -> str | None:
+    """What kind of answer the question wants and the answer is not, or None."""
+    if YES_NO.match(question):
+        return "a yes/no question"
+    if QUANTITY_QUESTION.search(question) and not QUANTITY.search(answer):
+        return "asks how many/long/much; the answer has no number"
+    if WHY.search(question) and not CAUSE.search(answer):
+        return "asks why; the answer gives no reason"
+    return None
+
+
+def _idf(units: list[set[str]]) -> dict[str, float]:
+    n = len(units)
+    seen = set().union(*units) if units else set()
+    return {w: math.log((n + 1) / (0.5 + sum(w in u for u in units))) for w in seen}
+
+
+def unanswered(question: str, answer: str, source: str) -> str | None:
+    """Why `answer` (a sentence of `source`) does not answer `question`, or None when it does.
+
+    Four checks: the question's kind (yes/no, how many, why); every content word of the question
+    that the source says somewhere but not in most of its sentences must be in the answer (a word
+    the whole source repeats, like "Moon" in a text about the Moon, tells nothing), and at least one
+    such word must be there; and no other sentence of the source may match the question as well
+    (words weighted by rarity), so the question would find this sentence, and only this one, if it
+    were asked of the document ("What happens during full moon?" fits two sentences)."""
+    kind = question_kind_problem(question, answer)
+    if kind:
+        return kind
+    units = [content_words(s) for s in SENTENCE_END.split(plain(source)) if s.strip()] or [content_words(answer)]
+    idf = _idf(units)
+    common = {w for w, v in idf.items() if v < math.log((len(units) + 1) / (0.5 + len(units) / 2))} \
+        if len(units) >= MIN_SENTENCES_FOR_COMMON else set()
+    asked, said = content_words(question), content_words(answer)
+    missing = sorted(w for w in asked - said if w in idf and w not in common)
+    if missing:
+        return "the answer does not say: " + ", ".join(missing)
+    if not (asked & said) - common:
+        return "too vague for this source: the question names nothing the answer says that not most sentences say"
+    score = lambda words: sum(idf.get(w, 0.0) for w in asked & words)  # noqa: E731
+    best = max((score(u) for u in units if not u <= said), default=0.0)
+    if best >= score(said):
+        return "another sentence of the source matches the question as well or better"
+    return None
+
+
+@dataclass(frozen=True)
+class TaskShape:
+    """What makes an instruction one of this leaf's, as its seeds show it: the words at least half the seed
+    questions use (or the task description's, when they share none), how many of them every seed uses
+    (at most half of them), and the opening word every seed shares, if they do. Every seed passes."""
+
+    words: frozenset[str]
+    needed: int
+    opening: str | None
+
+    @classmethod
+    def of(cls, seed_questions: list[str], description: str) -> TaskShape:
+        units = [content_words(q) for q in seed_questions]
+        shared = {w for w in set().union(*units) if 2 * sum(w in u for u in units) >= len(units)} if units else set()
+        shared = shared or content_words(description)
+        needed = min([len(u & shared) for u in units] + [math.ceil(TASK_SHARE * len(shared))])
+        openings = {first_word(q) for q in seed_questions}
+        return cls(frozenset(shared), needed, openings.pop() if len(openings) == 1 else None)
+
+
+def first_word(text: str) -> str | None:
+    found = words(text)
+    return found[0] if found else None
+
+
+def off_task(question: str, task: TaskShape) -> str | None:
+    """Why a new instruction is not this leaf's task, or None: it must open as most seeds do and use
+    enough of the task's words ("List three synonyms for the word happy." for the synonyms leaf;
+    not "What is the name of the largest language model that lists synonyms?")."""
+    if task.opening and first_word(question) != task.opening:
+        return f"does not open with {task.opening!r} as the seed instructions do"
+    used = content_words(question) & task.words
+    if len(used) < task.needed:
+        return "not the leaf's task: uses " + (", ".join(sorted(used)) or "none") + " of " + ", ".join(sorted(task.words))
+    return None
+
+
+def distinctive(question: str, task: TaskShape) -> str:
+    """The words of an instruction that make it a new example: less the task's own words and function words.
+
+    Near-duplicates of a template-like leaf are compared on these: "List ten synonyms for the word
+    river ..." shares 9 of 10 words with the seed "List five synonyms for the word beautiful ...", yet
+    is a new example; "List five antonyms for the word storm" vs "... attend" still differ in one word."""
+    kept = [w for w in words(question) if w not in FUNCTION_WORDS and stem(w) not in task.words]
+    return " ".join(kept) if kept and task.words else question

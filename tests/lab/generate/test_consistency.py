@@ -1,0 +1,149 @@
+"""Question-answer consistency and task checks, on what the real SmolLM2-135M teacher wrote (benchmarks/data)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab.generate.backends import ScriptedBackend
+from lab.generate.config import GenerateParams
+from lab.generate.consistency import TaskShape, off_task, unanswered
+from lab.generate.pipeline import LeafPipeline, SeedRules
+from lab.generate.prompts import question_schema
+from lab.generate.shape import answer_sentences, repetitive, unfinished
+from lab.taxonomy.leaf import leaf_from_yaml
+
+# The moon-phases leaf's seed contexts (examples/taxonomy/knowledge/science/astronomy/moon_phases), as one chunk.
+MOON = (
+    "The Moon does not make its own light. Half of it is always lit by the Sun, and the phase we see depends on "
+    "how much of that lit half faces the Earth. At new moon the Moon sits roughly between the Earth and the Sun, so "
+    "its lit side faces away from us. At full moon the Earth is roughly between the Sun and the Moon, and the whole "
+    "lit side faces us. A complete cycle of phases, from one new moon to the next, is called a synodic month and "
+    "lasts about 29.5 days. It is longer than the 27.3 days the Moon needs to circle the Earth once relative to the "
+    "stars. After full moon the lit part shrinks, and the Moon is waning through the waning gibbous, last quarter "
+    "and waning crescent phases. A solar eclipse can only happen at new moon, when the Moon passes in front of the "
+    "Sun as seen from the Earth. A lunar eclipse can only happen at full moon, when the Moon moves through the "
+    "Earth's shadow. When the Sun and the Moon line up, at new moon and at full moon, their pulls add together and "
+    "produce spring tides with the largest range between high and low water.")
+LUNAR = "A lunar eclipse can only happen at full moon, when the Moon moves through the Earth's shadow."
+TIDES = ("When the Sun and the Moon line up, at new moon and at full moon, their pulls add together and produce "
+         "spring tides with the largest range between high and low water.")
+WANING = "After full moon the lit part shrinks, and the Moon is waning through the waning gibbous, last quarter and waning crescent phases."
+
+# The InstructLab synonyms leaf's seed questions (compositional_skills/linguistics/synonyms).
+SYNONYM_SEEDS = ["List a synonym for the word attend.",
+                 "List two synonyms for the word attend and separate with newline.",
+                 "List three synonyms for the word attend and separate with newline.",
+                 "List four synonyms for the word attend and separate with newline.",
+                 "List five synonyms for the word beautiful and separate with newline.",
+                 "List five antonyms for the word attend and separate with newline."]
+
+
+@pytest.mark.parametrize(("question", "answer", "why"), [
+    ("How many full moons a year are there?", TIDES, "how many"),  # the real teacher's rows, labelled junk
+    ("What is the difference between lunar and solar eclipses?", LUNAR, "does not say: solar"),
+    ("Is the Moon's orbit that of a planet?", "It is longer than the 27.3 days the Moon needs.", "yes/no"),
+    ("What happens when the Moon is at a quarter moon?",
+     "A solar eclipse can only happen at new moon, when the Moon passes in front of the Sun as seen from the Earth.",
+     "does not say: quarte"),
+    ("What happens to the Moon during full moon?", WANING, "as well or better"),  # fits the full-moon sentence too
+    ("Why is the sky over Venus yellow?", "Half of the Moon is always lit by the Sun.", "why"),
+])
+def test_a_sentence_that_does_not_answer_its_question_is_named(question, answer, why):
+    found = unanswered(question, answer, MOON)
+    assert found is not None and why in found
+
+
+@pytest.mark.parametrize("question", ["What is a lunar eclipse?", "When can a lunar eclipse happen?",
+                                      "Through what does the Moon move during a lunar eclipse?"])
+def test_a_question_only_its_sentence_answers_passes(question):
+    assert unanswered(question, LUNAR, MOON) is None
+
+
+def test_a_sentence_that_leans_on_the_one_before_is_joined_to_it():
+    found = answer_sentences("A synodic month lasts about 29.5 days. It is longer than the 27.3 days of an orbit. "
+                             "Tides follow the Moon's pull on the oceans of the Earth.")
+    assert found == ["A synodic month lasts about 29.5 days. It is longer than the 27.3 days of an orbit.",
+                     "Tides follow the Moon's pull on the oceans of the Earth."]
+
+
+@pytest.mark.parametrize("question", [
+    "What is the origin of the word 'fantasy'?",  # what the real teacher asked for the synonyms leaf
+    "What is the capital of France?",
+    "How to list the synonyms for a word.",
+    "What is the name of the largest language model that can generate a list of synonyms for the word 'beautiful'?",
+    "List the capitals of Europe.",  # opens right, but is not about synonyms of a word
+])
+def test_instructions_off_the_leafs_task_are_dropped(question):
+    assert off_task(question, TaskShape.of(SYNONYM_SEEDS, "to teach a large language model to list synonyms")) is not None
+
+
+@pytest.mark.parametrize("question", ["List ten synonyms for the word river and separate with newline.",
+                                      "List five synonyms for the word city and separate with newline.",
+                                      "List three synonyms for the word quick."])
+def test_instructions_in_the_seeds_form_about_a_new_word_are_on_task(question):
+    assert off_task(question, TaskShape.of(SYNONYM_SEEDS, "to teach a large language model to list synonyms")) is None
+
+
+def test_every_seed_passes_its_own_leafs_task_check():
+    varied = ["What is a synonym for happy?", "Give me a word that means the same as quick.",
+              "Which word can replace big in a sentence?", "Suggest another word for tired."]
+    for seeds in (SYNONYM_SEEDS, varied):
+        task = TaskShape.of(seeds, "synonyms")
+        assert all(off_task(q, task) is None for q in seeds)
+    assert TaskShape.of(varied, "synonyms").opening is None
+
+
+def test_the_question_grammar_forces_the_seeds_opening_only_when_it_is_a_plain_word():
+    assert question_schema("List")["properties"]["question"]["pattern"].startswith("^List ")
+    assert "pattern" not in question_schema(None)["properties"]["question"]
+    assert "pattern" not in question_schema('Li"st')["properties"]["question"]
+
+
+SYNONYMS_LEAF = b"""version: 3
+created_by: tester
+task_description: to teach a large language model to list the synonyms for a word.
+seed_examples:
+  - question: List a synonym for the word attend.
+    answer: Synonym for Attend is take part in
+  - question: List two synonyms for the word attend and separate with newline.
+    answer: "Two synonyms for Attend are\\ntake part in\\nbe present at"
+  - question: List five synonyms for the word beautiful and separate with newline.
+    answer: "Five synonyms for Beautiful are\\nattractive\\npretty\\ngorgeous\\ngood-looking\\nhandsome"
+"""
+
+
+def test_seeds_that_end_on_in_excuse_exactly_that_and_not_an_answer_cut_at_is():
+    leaf = leaf_from_yaml("compositional_skills/linguistics/synonyms/qna.yaml", SYNONYMS_LEAF)
+    rules = SeedRules.of(leaf, GenerateParams())
+    assert rules.excused["incomplete:answer"] == {"ends on: in", "ends on: at"}  # "take part in", "be present at"
+    assert unfinished("The answer to this question is") - rules.excused["incomplete:answer"] == {"ends on: is"}
+    assert not unfinished("Three synonyms for Quick are\nfast\nrapid\nswift, as in")  - {"ends on: in"}
+
+
+def test_a_cut_answer_is_dropped_on_a_leaf_whose_seeds_end_on_in_and_says_why():
+    leaf = leaf_from_yaml("compositional_skills/linguistics/synonyms/qna.yaml", SYNONYMS_LEAF)
+    answers = ["The answer to this question is", "Synonym for River is take part in"]
+
+    def teacher(stage, text, i):
+        if stage == "question":
+            return json.dumps({"question": f"List {['two', 'three', 'four', 'six'][i % 4]} synonyms for the word "
+                                           f"{['river', 'city', 'ocean', 'tree', 'road'][i % 5]}."})
+        return json.dumps({"answer": answers[i % 2]})
+
+    pipeline = LeafPipeline(leaf, ScriptedBackend(teacher), GenerateParams(samples=3, dedupe_threshold=1.0))
+    rows = list(pipeline.run())
+    assert rows and {r["messages"][2]["content"] for r in rows} == {answers[1]}
+    dropped = pipeline.stats.filters.as_dict()["incomplete:answer"]["dropped"]
+    assert dropped[0]["answer"] == answers[0] and dropped[0]["why"] == "ends on: is"
+
+
+@pytest.mark.parametrize(("text", "loops"), [
+    ("The answer is...The answer is not. The answer is...The answer is not. The answer is...", True),  # real
+    (" ".join(["Here is how to list all synonyms for a word and"] * 4) + " done.", True),
+    ("Five synonyms for Quick are\nfast\nrapid\nswift\nspeedy\nbrisk", False),
+    ("A lunar eclipse can only happen at full moon. A solar eclipse can only happen at new moon.", False),
+])
+def test_text_that_loops_is_repetitive(text, loops):
+    assert repetitive(text) is loops
