@@ -37,12 +37,18 @@ def model_env(tiny_llama_dir) -> dict[str, str]:
 
 
 @pytest.fixture
-def world(standin, app_key, tmp_path, no_sleep, model_env):
+def repo_config() -> bytes:
+    """The taxonomy's `.github/arborist.yml` on its default branch (the /preview tests bound their runs here)."""
+    return CONFIG
+
+
+@pytest.fixture
+def world(standin, app_key, tmp_path, no_sleep, model_env, repo_config):
     """A git remote and the stand-in that agree on every SHA, the bot serving, and the worker's environment."""
     remote = tmp_path / "git" / "octo" / "taxonomy.git"
     remote.mkdir(parents=True)
     git(remote, "init", "-q", "-b", "main")
-    base = {".github/arborist.yml": CONFIG, "README.md": b"taxonomy\n"}
+    base = {".github/arborist.yml": repo_config, "README.md": b"taxonomy\n"}
     base_sha = commit(remote, base, "base")
     git(remote, "checkout", "-q", "-b", "add-synonyms")
     pr_files = {LEAF: FREEFORM, LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION}
@@ -72,28 +78,32 @@ def world(standin, app_key, tmp_path, no_sleep, model_env):
     running.stop()
 
 
-def run_precheck(world) -> tuple[str, object]:
-    """Deliver a maintainer's /precheck, run one worker to the end; (the status comment's body, the job)."""
+def run_command(world, command: str, kind: str, timeout_s: float = 450) -> tuple[str, object]:
+    """Deliver a maintainer's command, run one worker to the end; (the status comment's body, the job)."""
     client, dispatcher, state, number, jobs, env, head = world
-    payload = comment_payload("/precheck", "maya", number=number)
+    payload = comment_payload(command, "maya", number=number)
     payload |= {"repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": 1}}
     seed_comment(state, number, payload["comment"])
     body = body_of(payload)
-    response = client.post("/webhook", content=body, headers=delivery_headers("issue_comment", body, "d-pre"))
+    response = client.post("/webhook", content=body, headers=delivery_headers("issue_comment", body, f"d-{kind}"))
     assert response.status_code < 300 and dispatcher.wait_idle(30)
     (job,) = jobs.store.jobs()
-    assert (job.kind, job.state, job.sha) == ("precheck", "queued", head)
+    assert (job.kind, job.state, job.sha) == (kind, "queued", head)
     result = subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--once", "--log-level", "warning"],
-                            env=env, capture_output=True, text=True, timeout=450)
+                            env=env, capture_output=True, text=True, timeout=timeout_s)
     assert result.returncode == 0, result.stderr[-2000:]
     (job,) = jobs.store.jobs()
     assert job.state == "succeeded", (job.result_title, job.result_md[-1500:])
     (status,) = [c for c in state.comments(REPO, number) if "arborist:status" in c["body"]]
     walked = [b.split("**")[1] for b in comment_bodies(state, status["id"]) if "**" in b]
     assert walked[0] == "queued" and "running" in walked and walked[-1] == "done"
-    (check,) = state.check_runs(REPO, name="arborist/precheck")
+    (check,) = state.check_runs(REPO, name=f"arborist/{kind}")
     assert (check["status"], check["conclusion"], check["head_sha"]) == ("completed", "success", head)
     return status["body"], job
+
+
+def run_precheck(world) -> tuple[str, object]:
+    return run_command(world, "/precheck", "precheck")
 
 
 @pytest.mark.slow
