@@ -10,7 +10,7 @@ The protocol, decided here and read by `bot.jobs.worker`:
   the exit code still decides success (a step that prints "success" and exits 1 has failed).
 
 Under the `actions` executor there is no worker: `ARBORIST_REPORT=github`, and the step edits the
-status comment itself through the `GitHubClient` seam. Under a local worker the step may hold a
+status comment itself through the GitHub seam (`StatusClient`: comments and checks only). Under a local worker the step may hold a
 client too (for its own calls), but the worker stays the one writer of the status comment and check run. Every body is cut to GitHub's
 65,536-character limit with a visible note. Tokens never appear in what is printed or posted.
 """
@@ -21,10 +21,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from ci.env import CiEnv, EnvError
-from lab.github.protocol import CheckRunOutput, GitHubClient
+from lab.github.protocol import CheckRunOutput, ChecksClient, CommentsClient
 from schemas.masking import mask
 from schemas.step_report import render_step_report
 from schemas.steplines import (  # noqa: F401 - re-exported for ci steps
@@ -43,6 +43,10 @@ from schemas.steplines import (  # noqa: F401 - re-exported for ci steps
 PROGRESS_MIN_INTERVAL_S = 5.0  # GitHub edits are throttled to one per this many seconds (stdout is not)
 
 
+class StatusClient(CommentsClient, ChecksClient, Protocol):
+    """What a step needs of GitHub to report: the status comment and the check run, nothing else."""
+
+
 @dataclass
 class Reporter:
     """What a ci step holds: prints the protocol lines, and edits GitHub too when given a client."""
@@ -53,7 +57,7 @@ class Reporter:
     pr: int | None = None
     status_comment_id: int | None = None
     check_run_id: int | None = None
-    github: GitHubClient | None = None
+    github: StatusClient | None = None
     stream: TextIO = field(default_factory=lambda: sys.stdout)
     clock: Callable[[], float] = time.monotonic
     edit_status: bool | None = None  # edit comment/check run directly; None: only if ARBORIST_REPORT=github

@@ -97,3 +97,30 @@ def test_under_a_local_worker_the_step_never_edits_the_status_itself(monkeypatch
     assert github.calls == []  # the worker relays the lines; the client stays free for the step's own calls
     monkeypatch.setenv("ARBORIST_REPORT", "github")
     assert Reporter(repo=REPO, job_id=3, github=github).edit_status is True
+
+
+class OnlyStatus:
+    """A client with the two calls a reporting step needs and nothing else (ci.report.StatusClient)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, str]] = []
+
+    def edit_comment(self, repo, comment_id, body):
+        self.calls.append(("edit_comment", comment_id, body))
+
+    def update_check_run(self, repo, check_run_id, *, status=None, conclusion=None, output=None, **_):
+        self.calls.append(("update_check_run", check_run_id, f"{status}/{conclusion}/{output.title}"))
+
+    def __getattr__(self, name):
+        raise AssertionError(f"a reporting step called {name}: it may only edit its comment and check run")
+
+
+def test_a_reporting_step_needs_only_the_status_comment_and_the_check_run():
+    client = OnlyStatus()
+    reporter = Reporter(repo=REPO, job_id=3, pr=7, status_comment_id=11, check_run_id=12, github=client,
+                        stream=io.StringIO(), edit_status=True)
+    reporter.progress("working", 0.5)
+    reporter.result("failure", "teacher crashed", "it exited")
+    assert [(name, target) for name, target, _ in client.calls] == [
+        ("edit_comment", 11), ("update_check_run", 12), ("edit_comment", 11), ("update_check_run", 12)]
+    assert client.calls[-1][2] == "completed/failure/teacher crashed"
