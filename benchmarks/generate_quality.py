@@ -50,7 +50,7 @@ HAIKU = EXAMPLES / "compositional_skills" / "writing" / "freeform" / "haiku" / "
 MOON = EXAMPLES / "knowledge" / "science" / "astronomy" / "moon_phases" / "qna.yaml"
 DEFAULT_ROWS = ROOT / "benchmarks" / "data" / "generate_quality_rows.jsonl"
 DEFAULT_LABELS = ROOT / "benchmarks" / "generate_quality_labels.yaml"
-NEW_FILTERS = ("incomplete:question", "incomplete:answer", "echo", "off-topic", "off-task", "repetitive", "grounding", "safety",
+NEW_FILTERS = ("incomplete:question", "incomplete:answer", "echo", "off-topic", "off-task", "repetitive", "copies-seed", "grounding", "safety",
                "length:answer")
 OLD = {"min_question_words": 3, "min_answer_words": 1}  # the word counts before issue 12
 

@@ -27,6 +27,9 @@ from lab.generate.shape import (
 # A question that starts like this wants "yes" or "no"; a sentence of the document is no such answer.
 YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|may|might|must)"
                     r"\b", re.I)
+HOW_LONG = re.compile(r"\bhow long\b|\bhow much time\b", re.I)
+DURATION = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)|"
+                      r"fortnights?|ages?)\b", re.I)
 WHY = re.compile(r"^\s*why\b|\bwhat (?:causes|caused|makes)\b|\bfor what reason\b", re.I)
 CAUSE = re.compile(r"\b(?:because|since|so|due|cause[sd]?|causing|reason|result|therefore|thus|as|means|"
                    r"lets?|makes?|made|leads?|when|if|while)\b", re.I)
@@ -38,6 +41,8 @@ def question_kind_problem(question: str, answer: str) -> str | None:
     """What kind of answer the question wants and the answer is not, or None."""
     if YES_NO.match(question):
         return "a yes/no question"
+    if HOW_LONG.search(question) and not DURATION.search(answer):
+        return "asks how long; the answer has no duration"
     if QUANTITY_QUESTION.search(question) and not QUANTITY.search(answer):
         return "asks how many/long/much; the answer has no number"
     if WHY.search(question) and not CAUSE.search(answer):

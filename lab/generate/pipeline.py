@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.evaluate.scoring import lcs_f1
 from lab.generate import prompts as P
 from lab.generate.backends.base import Backend, Prompt
 from lab.generate.config import GenerateParams
@@ -21,11 +22,12 @@ from lab.generate.filters import FilterCounts, judge_ok, length_ok
 from lab.generate.grounding import unsupported
 from lab.generate.output import make_row
 from lab.generate.parse import parse_reply
-from lab.generate.rouge import NearDuplicates
+from lab.generate.rouge import NearDuplicates, tokens
 from lab.generate.safety import unsafe_rule
 from lab.generate.shape import answer_sentences, not_echo, on_topic, repetitive, unfinished, words
 from lab.taxonomy.leaf import Leaf
 
+COPY_MIN_WORDS = 4  # answers this long that are near-duplicates of a seed's answer were copied, not written
 QUESTION_TOKENS = 64  # a new instruction longer than this (or 4 tokens per word of the longest seed's) ran away
 Candidate = tuple[str, str, str | None, dict[str, Any]]  # question, answer, context, extra metadata
 
@@ -228,6 +230,7 @@ class LeafPipeline:
                 and self._check("echo", not_echo(answer, question), shown)
                 and self._shape("incomplete:answer", answer, shown)
                 and self._check("repetitive", not repetitive(answer), shown)
+                and (self.leaf.kind != "freeform_skill" or self._check("copies-seed", not self._copies_seed(answer), shown))
                 and (self.leaf.kind != "knowledge" or self._answers_question(question, answer, source or ""))):
             return False
         if source is None:
@@ -235,6 +238,12 @@ class LeafPipeline:
         missing = unsupported(answer, source)
         return self._check("grounding", not missing,
                            {**shown, "why": "not in the source: " + ", ".join(missing)})
+
+    def _copies_seed(self, answer: str) -> bool:
+        """A new instruction answered with (nearly) a seed's answer: "Syntax for brave is take part in".
+        A one- to three-word answer ("Joyful.") may rightly be a seed's again."""
+        mine = tokens(answer)
+        return len(mine) >= COPY_MIN_WORDS and any(lcs_f1(mine, tokens(s.answer)) >= self.params.dedupe_threshold for s in self.leaf.seeds)
 
     def _answers_question(self, question: str, answer: str, source: str) -> bool:
         """Knowledge: an extracted sentence must be the one the question asks about; a written answer

@@ -48,11 +48,19 @@ SYNONYM_SEEDS = ["List a synonym for the word attend.",
      "A solar eclipse can only happen at new moon, when the Moon passes in front of the Sun as seen from the Earth.",
      "does not say: quarte"),
     ("What happens to the Moon during full moon?", WANING, "as well or better"),  # fits the full-moon sentence too
+    ("How long does it take for the moon to wax?",  # the real teacher: "half of the disc" is no duration
+     "Between new moon and full moon the lit part grows, and the Moon is said to be waxing: first a waxing crescent, "
+     "then the first quarter, when exactly half of the disc is lit.", "how long"),
     ("Why is the sky over Venus yellow?", "Half of the Moon is always lit by the Sun.", "why"),
 ])
 def test_a_sentence_that_does_not_answer_its_question_is_named(question, answer, why):
     found = unanswered(question, answer, MOON)
     assert found is not None and why in found
+
+
+def test_a_how_long_question_is_answered_by_a_duration():
+    assert unanswered("How long does a synodic month last?", "A complete cycle of phases, from one new moon to the "
+                      "next, is called a synodic month and lasts about 29.5 days.", MOON) is None
 
 
 @pytest.mark.parametrize("question", ["What is a lunar eclipse?", "When can a lunar eclipse happen?",
@@ -147,3 +155,19 @@ def test_a_cut_answer_is_dropped_on_a_leaf_whose_seeds_end_on_in_and_says_why():
 ])
 def test_text_that_loops_is_repetitive(text, loops):
     assert repetitive(text) is loops
+
+
+def test_a_new_instruction_answered_with_a_seeds_answer_is_a_copy():
+    leaf = leaf_from_yaml("compositional_skills/linguistics/synonyms/qna.yaml", SYNONYMS_LEAF)
+    copied = "Syntax for brave is take part in"  # the real teacher, asked for synonyms of "brave"
+    written = "Three synonyms for Brave are\ncourageous\nbold\nfearless"
+
+    def teacher(stage, text, i):
+        if stage == "question":
+            return json.dumps({"question": f"List three synonyms for the word {['brave', 'calm', 'kind'][i % 3]}."})
+        return json.dumps({"answer": [copied, written][i % 2]})
+
+    pipeline = LeafPipeline(leaf, ScriptedBackend(teacher), GenerateParams(samples=2, dedupe_threshold=0.7))
+    rows = list(pipeline.run())
+    assert rows and {r["messages"][2]["content"] for r in rows} == {written}
+    assert pipeline.stats.filters.as_dict()["copies-seed"]["dropped"][0]["answer"] == copied
