@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import dataclasses
 import json
 import os
 import resource
@@ -92,7 +91,7 @@ def run_child(spec: dict) -> dict:
         modeling.batch_loss_sum = modeling.full_logits_loss_sum
         memory.ACTIVATION_CHECKPOINT_ABOVE = float("inf")
     seq, tokens, steps = spec["seq"], spec["tokens"], spec["steps"]
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    known = set(TrainConfig.model_fields)
     overrides = {"method": spec["method"], "mode": "stacked", "max_steps": steps, "max_seq_len": seq,
                  "max_tokens_per_micro_batch": tokens, "knowledge_epochs": 1, "self_replay": 0, "heldout_share": 0.0,
                  "early_stopping_patience": 0, "save_every_steps": 10_000, "lr": 1e-5}

@@ -60,7 +60,7 @@ def _baseline_app():
 def _arborist_app(data_dir: str, handle: bool = True):
     from bot.router import Router
     from bot.server import create_app
-    from bot.settings import Settings
+    from bot.settings import AppSettings
     from sandbox.fakes.github import FakeGitHub
 
     sys.path.insert(0, str(ROOT))
@@ -68,7 +68,7 @@ def _arborist_app(data_dir: str, handle: bool = True):
     if handle:
         router.register("push")(noop)
     fake = FakeGitHub()
-    return create_app(Settings(webhook_secret=SECRET, data_dir=Path(data_dir)), lambda i: fake, router=router)
+    return create_app(AppSettings(webhook_secret=SECRET, data_dir=Path(data_dir)), lambda i: fake, router=router)
 
 
 def serve(mode: str, port: int, data_dir: str) -> None:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from bot.commands.throttle import ReplyThrottle
 from bot.jobs.service import JobService
 from bot.metrics import Metrics
-from bot.settings import Settings
+from bot.settings import AppSettings
 from lab.github.protocol import ClientFactory, GitHubClient
 
 if TYPE_CHECKING:
-    from bot.config import RepoConfig
+    from schemas.repo_config import RepoConfig
 
 LOG = logging.getLogger("arborist")
 
@@ -65,7 +65,7 @@ __all__ = ["ClientFactory", "ConfigLoader", "Context", "Event", "LoadedConfig", 
 
 def config_loader_for(github: GitHubClient) -> ConfigLoader:
     """A loader that reads `.github/arborist.yml` at the given ref (the PR's base, never its head)."""
-    from bot.config import CONFIG_PATH, load_repo_config
+    from lab.taxonomy.repoconfig import CONFIG_PATH, load_repo_config
 
     def load(repo: str, ref: str) -> LoadedConfig:
         config, problems = load_repo_config(github.get_file(repo, CONFIG_PATH, ref))
@@ -79,7 +79,7 @@ class Context:
     """What a handler may use; the server builds one per delivery, tests build one directly."""
 
     github: GitHubClient
-    settings: Settings | None = None  # None in unit tests that do not need it
+    settings: AppSettings | None = None  # None in unit tests that do not need it
     config_loader: ConfigLoader | None = None
     clock: Callable[[], float] = time.time
     metrics: Metrics = field(default_factory=Metrics)

@@ -22,7 +22,7 @@ from bot.intake import RETRY_AFTER_S, BoundedBody, ByteBudget, IntakeRefused
 from bot.metrics import Metrics
 from bot.router import Router
 from bot.routes import default_router
-from bot.settings import Settings
+from bot.settings import AppSettings
 from bot.storage import StoreBusy
 from bot.webhook import accept
 from lab.github.protocol import ClientFactory
@@ -38,7 +38,7 @@ class DeliveryDispatcher:
     (Not to be confused with `bot.jobs.worker.Worker`, the process that runs jobs.)
     """
 
-    def __init__(self, store: DeliveryStore, router: Router, client_factory: ClientFactory, settings: Settings,
+    def __init__(self, store: DeliveryStore, router: Router, client_factory: ClientFactory, settings: AppSettings,
                  metrics: Metrics, jobs: Any = None, queue_size: int = 1000, replies: Any = None):
         self.store, self.router, self.client_factory = store, router, client_factory
         self.settings, self.metrics, self.jobs, self.replies = settings, metrics, jobs, replies
@@ -111,7 +111,7 @@ class DeliveryDispatcher:
         self.metrics.delivery(pending.event, "failed" if failed else "handled")
 
 
-def _webhook_route(settings: Settings, store: DeliveryStore, dispatcher: DeliveryDispatcher, metrics: Metrics,
+def _webhook_route(settings: AppSettings, store: DeliveryStore, dispatcher: DeliveryDispatcher, metrics: Metrics,
                    router: Router,
                    budget: ByteBudget) -> Callable[..., Any]:
     """POST /webhook: a bounded body, then verify/record/decide in a thread (SQLite must not block the loop)."""
@@ -150,7 +150,7 @@ def _webhook_route(settings: Settings, store: DeliveryStore, dispatcher: Deliver
     return webhook
 
 
-def create_app(settings: Settings, client_factory: ClientFactory, *, router: Router | None = None,
+def create_app(settings: AppSettings, client_factory: ClientFactory, *, router: Router | None = None,
                store: DeliveryStore | None = None, metrics: Metrics | None = None, jobs: Any = None,
                on_started: Callable[[DeliveryDispatcher], None] | None = None):
     """Build the ASGI app; the delivery dispatcher starts and stops with the app's lifespan."""
@@ -210,13 +210,13 @@ def create_app(settings: Settings, client_factory: ClientFactory, *, router: Rou
     return app
 
 
-def _add_status_route(app: Any, settings: Settings, jobs: Any) -> None:
+def _add_status_route(app: Any, settings: AppSettings, jobs: Any) -> None:
     """GET /status: the triager's read-only page (bot.status_page); 404 when this bot runs no jobs."""
     from fastapi.responses import HTMLResponse
 
     from bot.status_page import named_repos_from, read_status, render_main, render_page
 
-    named = named_repos_from(getattr(settings, "status_repos", ""))
+    named = named_repos_from(settings.status_repos)
 
     @app.get("/status")
     def status(part: str = "") -> HTMLResponse:

@@ -15,7 +15,8 @@ from typing import Any, Self, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
 
 MAX_VALUE_CHARS = 60  # a hostile value is not echoed in full
-MAX_MESSAGE_CHARS = 300  # one readable line, whatever the input
+MAX_MESSAGE_CHARS = 1000  # one line, whatever the input (long enough to list a config's keys)
+MAX_KEY_CHARS = 60  # a hostile key name is cut too
 EXPECTED = {  # pydantic error type -> what the key wanted, in the project's words
     "int_type": "expected an integer", "int_parsing": "expected an integer", "int_from_float": "expected an integer",
     "float_type": "expected a number", "float_parsing": "expected a number",
@@ -62,13 +63,15 @@ def describe(exc: ValidationError, model: Any = None, where: str = "", names: Ma
     """
     errors = exc.errors(include_url=False)
     first = errors[0] if errors else {"loc": (), "type": "", "msg": str(exc), "input": None}
-    loc = [str(p) for p in first["loc"]]
+    loc = [_cut(str(p), MAX_KEY_CHARS) for p in first["loc"]]
     if loc and names and loc[0] in names:
         loc[0] = names[loc[0]]
-    key = ".".join(p for p in [where, *loc] if p) or "top level"
+    key = ".".join(p for p in [where, *loc] if p)
     line = _problem(first, model, [str(p) for p in first["loc"]])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return _cut(f"{key}: {line}{more}")
+    if not key and first["type"] == "value_error":  # a check across keys names them itself
+        return _cut(f"{line}{more}")
+    return _cut(f"{key or 'top level'}: {line}{more}")
 
 
 def _problem(error: Any, model: Any, loc: list[str]) -> str:
@@ -104,7 +107,7 @@ def is_secret(model: Any, loc: list[str]) -> bool:
         if field is None:
             return False
         model = field.annotation
-        if _holds_secret(model):
+        if _holds_secret(model) or field.repr is False:  # repr=False marks a secret kept as plain text
             return True
         model = _model_of(model)
     return False
@@ -134,6 +137,6 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _cut(line: str) -> str:
+def _cut(line: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     line = " ".join(line.split())
-    return line if len(line) <= MAX_MESSAGE_CHARS else line[:MAX_MESSAGE_CHARS - 1] + "…"
+    return line if len(line) <= limit else line[:limit - 1] + "…"

@@ -19,7 +19,7 @@ def test_readme_commands_table_is_the_registry_rendered():
 
 
 def test_readme_config_reference_is_the_schema_rendered():
-    from bot.config import render_config_reference
+    from schemas.repo_config import render_config_reference
 
     assert _block("config-reference") == render_config_reference()
 

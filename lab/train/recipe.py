@@ -8,7 +8,6 @@ Pure functions: no torch here.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -129,7 +128,7 @@ def _tiny(config: TrainConfig, n_params: int) -> tuple[TrainConfig, list[Decisio
     values |= {"method": "full" if config.method == "auto" else config.method}
     values["lr"] = config.lr if config.lr is not None else auto_lr(n_params, values["method"])
     values["skills_epochs"] = config.skills_epochs or values.get("knowledge_epochs", config.knowledge_epochs)
-    resolved = dataclasses.replace(config, **values).validate()
+    resolved = config.with_overrides(values)
     return resolved, [Decision(key, values[key], reason) for key in sorted(values)]
 
 
@@ -150,9 +149,9 @@ def choose_recipe(config: TrainConfig, n_params: int, shape: DataShape, n_prompt
                         else config.early_stopping_patience,
                         "set in the config" if config.early_stopping_patience is not None else
                         "a phase ends after this many epochs without a lower held-out loss, keeping the best")
-    resolved = dataclasses.replace(
-        config, method=method.value, max_seq_len=seq.value, max_tokens_per_micro_batch=batch.value,
+    resolved = config.with_overrides(dict(
+        method=method.value, max_seq_len=seq.value, max_tokens_per_micro_batch=batch.value,
         knowledge_epochs=epochs.value, skills_epochs=skills_epochs, lr=lr.value, heldout_share=heldout.value,
         self_replay=replay.value, early_stopping_patience=patience.value,
-    )
-    return resolved.validate(), [method, lr, seq, batch, epochs, heldout, replay, patience]
+    ))
+    return resolved, [method, lr, seq, batch, epochs, heldout, replay, patience]

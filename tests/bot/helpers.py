@@ -6,15 +6,15 @@ import itertools
 import json
 from pathlib import Path
 
-from bot.settings import Settings
+from bot.settings import AppSettings
 from bot.webhook import sign
 
 SECRET = b"test-webhook-secret"
 _ids = itertools.count(1)
 
 
-def settings_for(tmp_path: Path, **overrides) -> Settings:
-    return Settings(webhook_secret=SECRET, data_dir=tmp_path, app_id=7, **overrides)
+def settings_for(tmp_path: Path, **overrides) -> AppSettings:
+    return AppSettings(webhook_secret=SECRET, data_dir=tmp_path, app_id=7, **overrides)
 
 
 def delivery_headers(event: str, body: bytes, delivery: str | None = None, secret: bytes = SECRET) -> dict[str, str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import CONFIG_PATH, RepoConfig, load_repo_config, render_config_reference
 from bot.context import Context
+from lab.taxonomy.repoconfig import CONFIG_PATH, load_repo_config
 from sandbox.fakes.github import FakeGitHub
+from schemas.repo_config import RepoConfig, render_config_reference
 
 
 def test_absent_config_gives_documented_defaults():

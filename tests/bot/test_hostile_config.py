@@ -12,10 +12,11 @@ import tracemalloc
 import httpx
 import pytest
 
-from bot.config import CONFIG_PATH, RepoConfig, load_repo_config
 from bot.server import create_app
 from lab.github.factory import app_client_factory
+from lab.taxonomy.repoconfig import CONFIG_PATH, load_repo_config
 from sandbox.standins.github import serve_app_in_thread
+from schemas.repo_config import RepoConfig
 from tests.bot.helpers import body_of, delivery_headers, settings_for
 from tests.bot.jobs.world import comment_payload
 from tests.bot.taxonomy_data import ATTRIBUTION, ATTRIBUTION_PATH, SKILL_PATH, broken_skill

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from bot.commands.guards import is_allowed, is_stranger
-from bot.config import RepoConfig
 from bot.context import LoadedConfig
 from bot.handlers.pull_request import ValidationClient, validate_pull
 from bot.render.validation import CHECK_NAME, COMMENT_MARKER
 from lab.github import protocol
 from lab.github.protocol import GitHubClient, PermissionsClient, PullFile, PullRequest
 from sandbox.fakes.github import FakeGitHub
+from schemas.repo_config import RepoConfig
 from tests.bot.taxonomy_data import ATTRIBUTION, ATTRIBUTION_PATH, SKILL_PATH, broken_skill
 
 REPO = "octo/taxonomy"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from bot.config import CONFIG_PATH
 from bot.context import Context, Event
 from bot.handlers.pull_request import on_check_rerequested, on_pull_request
 from bot.render.validation import CHECK_NAME, COMMENT_MARKER
 from lab.github.protocol import PullFile, PullRequest
 from sandbox.fakes.github import FakeGitHub
+from schemas.repo_config import CONFIG_PATH
 from tests.bot.taxonomy_data import (
     ATTRIBUTION,
     ATTRIBUTION_PATH,

@@ -31,7 +31,7 @@ def test_defaults_and_values(env, tmp_path):
 
 @pytest.mark.parametrize("name, value, words", [
     ("ARBORIST_WEBHOOK_SECRET", "", "ARBORIST_WEBHOOK_SECRET: required"),
-    ("ARBORIST_APP_ID", "twelve", "ARBORIST_APP_ID: expected a positive number"),
+    ("ARBORIST_APP_ID", "twelve", "ARBORIST_APP_ID: expected an integer"),
     ("ARBORIST_APP_ID", "-3", "ARBORIST_APP_ID"),
     ("ARBORIST_GITHUB_URL", "ftp://x", "ARBORIST_GITHUB_URL: expected an http(s) URL"),
     ("ARBORIST_PRIVATE_KEY_FILE", "/nonexistent/key.pem", "ARBORIST_PRIVATE_KEY_FILE: cannot read"),
@@ -72,13 +72,13 @@ def test_serve_stops_with_one_clear_line_when_a_setting_is_missing(tmp_path):
 def test_serving_process_never_imports_torch_or_transformers(tmp_path):
     code = (
         "import sys\n"
-        "from bot.settings import Settings\n"
+        "from bot.settings import AppSettings\n"
         "from bot.entry.serve import build\n"
         "from bot.handlers import pull_request, installation\n"
         "import bot.routes\n"
         "bot.routes.default_router()\n"
         "pull_request._taxonomy_api()\n"
-        f"build(Settings(webhook_secret=b'x', data_dir=__import__('pathlib').Path({str(tmp_path)!r})))\n"
+        f"build(AppSettings(webhook_secret=b'x', data_dir=__import__('pathlib').Path({str(tmp_path)!r})))\n"
         "bad = [m for m in ('torch', 'transformers', 'peft', 'llama_cpp') if m in sys.modules]\n"
         "print('heavy:', bad)\n"
     )

@@ -70,7 +70,8 @@ def test_a_redelivered_comment_is_silent(tmp_path):
 
 
 def test_limits_are_configurable_and_bounded_by_the_schema():
-    from bot.config import RepoConfig, load_repo_config
+    from lab.taxonomy.repoconfig import load_repo_config
+    from schemas.repo_config import RepoConfig
 
     assert RepoConfig().generate.max_queued_per_pr == 3 and RepoConfig().generate.max_queued_per_user == 5
     config, problems = load_repo_config(b"generate:\n  max_queued_per_pr: 0\n")

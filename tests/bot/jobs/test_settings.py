@@ -23,7 +23,7 @@ def test_job_settings_read_typed_values_from_the_environment():
     ({"ARBORIST_EXECUTOR": "kubernetes"}, "ARBORIST_EXECUTOR"),
     ({"ARBORIST_LEASE_S": "soon"}, "ARBORIST_LEASE_S"),
     ({"ARBORIST_HEARTBEAT_S": "90"}, "heartbeat_s < lease_s"),
-    ({"ARBORIST_MAX_ATTEMPTS": "0"}, "max_attempts"),
+    ({"ARBORIST_MAX_ATTEMPTS": "0"}, "ARBORIST_MAX_ATTEMPTS: input should be greater than or equal to 1"),
 ])
 def test_bad_job_settings_are_refused_by_name(env, message):
     with pytest.raises(ValueError, match=message):

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import load_repo_config
 from lab.cli import main as lab_main
 from lab.publish import PublishError, ReleaseInfo, format_tag
+from lab.taxonomy.repoconfig import load_repo_config
 from schemas.tag_format import FIELDS, TagFormatError, check_tag_format, render_tag_format
 
 SECRET = "hf_TAGleakCanary0000000000000042"

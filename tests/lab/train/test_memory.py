@@ -41,10 +41,7 @@ class FakeModel:
 
 
 def _config(**overrides) -> TrainConfig:
-    config = TrainConfig(max_seq_len=1024, max_tokens_per_micro_batch=2048)
-    for key, value in overrides.items():
-        setattr(config, key, value)
-    return config
+    return TrainConfig(max_seq_len=1024, max_tokens_per_micro_batch=2048).with_overrides(overrides)
 
 
 def test_full_fine_tuning_counts_weights_grads_and_both_adam_moments():
@@ -100,7 +97,7 @@ def test_activation_checkpointing_setting_is_checked():
     from lab.train.config import apply_overrides
 
     assert apply_overrides(TrainConfig(), {"activation_checkpointing": "on"}).activation_checkpointing == "on"
-    with pytest.raises(ValueError, match="activation_checkpointing must be one of"):
+    with pytest.raises(ValueError, match="activation_checkpointing: expected one of"):
         apply_overrides(TrainConfig(), {"activation_checkpointing": "sometimes"})
 
 
