@@ -8,6 +8,7 @@ from dataclasses import asdict
 import pytest
 
 from ci.announce import CHECK_NAME, announce_release, main, public_url
+from lab.github.protocol import PullRequest
 from lab.publish import HubTarget, LeafChange, ReleaseInfo, ReleaseResult, publish_release
 from sandbox.fakes.github import FakeGitHub
 from sandbox.standins.hub import HubStandIn
@@ -26,11 +27,19 @@ def _info() -> ReleaseInfo:
     ])
 
 
+def merged_prs(github: FakeGitHub) -> FakeGitHub:
+    """The merged PRs the release names exist on GitHub: the announcements go on them."""
+    for number in (41, 57):
+        github.add_pull(REPO, PullRequest(number, "closed", "0" * 40, f"pr-{number}", "main", "0" * 40, "contributor",
+                                          merged=True))
+    return github
+
+
 def test_release_on_the_hub_is_announced_on_each_merged_pr_and_the_commit(tiny_llama_dir, monkeypatch):
     from huggingface_hub import HfApi
 
     monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
-    github = FakeGitHub()
+    github = merged_prs(FakeGitHub())
     with HubStandIn(token=HF_TOKEN) as hub:
         result = publish_release(tiny_llama_dir, HubTarget("acme/model", HfApi(endpoint=hub.url, token=HF_TOKEN)),
                                  _info())
@@ -57,7 +66,7 @@ def test_one_unreachable_pr_does_not_stop_the_others():
                 raise ConnectionError("GitHub answered 502")
             return super().list_comments(repo, number)
 
-    github = Flaky()
+    github = merged_prs(Flaky())
     result = ReleaseResult("v2026.11.25-9999999", "https://hub.test/acme/model/tree/v2026.11.25-9999999",
                            "f" * 40, skipped=False)
     report = announce_release(github, REPO, _info(), result)
@@ -66,7 +75,7 @@ def test_one_unreachable_pr_does_not_stop_the_others():
 
 
 def test_a_skipped_release_adds_no_second_check_run():
-    github = FakeGitHub()
+    github = merged_prs(FakeGitHub())
     result = ReleaseResult("v1", "https://hub.test/acme/model/tree/v1", "f" * 40, skipped=True)
     report = announce_release(github, REPO, _info(), result)
     assert report.check_run_id is None and github.check_runs(REPO) == []
@@ -74,7 +83,7 @@ def test_a_skipped_release_adds_no_second_check_run():
 
 def test_credentials_in_a_mirror_url_never_reach_a_comment():
     assert public_url("https://bot:s3cret@hub.internal:8443/acme/m/tree/v1") == "https://hub.internal:8443/acme/m/tree/v1"
-    github = FakeGitHub()
+    github = merged_prs(FakeGitHub())
     result = ReleaseResult("v1", "https://bot:s3cret@hub.internal/acme/m/tree/v1", "f" * 40, skipped=False)
     announce_release(github, REPO, _info(), result)
     assert all("s3cret" not in c.body for c in github.comments_on(REPO, 41))
@@ -82,7 +91,7 @@ def test_credentials_in_a_mirror_url_never_reach_a_comment():
 
 
 def test_command_line_reads_info_and_result_files(tmp_path, capsys):
-    github = FakeGitHub()
+    github = merged_prs(FakeGitHub())
     info = asdict(_info())
     info.pop("date")
     (tmp_path / "info.json").write_text(json.dumps(info, default=str))

@@ -12,8 +12,8 @@ from bot.context import Context, Event
 from bot.jobs.service import JobService
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
-from lab.github.protocol import PullRequest
-from sandbox.fakes.github import FakeGitHub
+from lab.github.protocol import Comment, PullRequest
+from sandbox.fakes.github import FakeGitHub, FakeNotFound
 
 REPO = "acme/taxonomy"
 PR = 7
@@ -23,6 +23,22 @@ MAINTAINER = "maya"
 STRANGER = "sam"
 INSTALLATION = 42
 _ids = itertools.count(5000)
+WEBHOOK_COMMENTS: dict[int, tuple[int, str, str]] = {}  # comment id -> (number, body, author) of payloads built here
+
+
+class WorldGitHub(FakeGitHub):
+    """The fake, plus the comments that this module's webhook payloads name: on GitHub a comment exists
+    before its webhook is sent, so reacting to it works, as it does against the stand-in. They are kept
+    apart from `comments_on`, which shows what was seeded and what the bot wrote."""
+
+    def _comment(self, repo: str, comment_id: int):
+        try:
+            return super()._comment(repo, comment_id)
+        except FakeNotFound:
+            if repo != REPO or comment_id not in WEBHOOK_COMMENTS:
+                raise
+            number, body, author = WEBHOOK_COMMENTS[comment_id]
+            return [Comment(comment_id, body, author, f"https://github.test/{REPO}/pull/{number}")], 0
 
 
 @dataclass
@@ -51,7 +67,7 @@ def add_pull(github: FakeGitHub, number: int) -> None:
 
 
 def make_world(tmp_path: Path, executor: str = "local", config: str | None = None, **settings: Any) -> World:
-    github = FakeGitHub()
+    github = WorldGitHub()
     add_pull(github, PR)
     github.set_permission(REPO, MAINTAINER, "maintain")
     github.set_permission(REPO, STRANGER, "read")
@@ -68,8 +84,10 @@ def comment_payload(body: str, author: str = MAINTAINER, *, comment_id: int | No
     issue: dict[str, Any] = {"number": number, "state": state, "title": "Add a leaf", "user": {"login": "contributor"}}
     if on_pr:
         issue["pull_request"] = {"url": f"https://api.github.com/repos/{REPO}/pulls/{number}"}
+    cid = comment_id or next(_ids)
+    WEBHOOK_COMMENTS[cid] = (number, body, author)
     return {"action": "created", "issue": issue,
-            "comment": {"id": comment_id or next(_ids), "body": body, "user": {"login": author, "type": user_type}},
+            "comment": {"id": cid, "body": body, "user": {"login": author, "type": user_type}},
             "repository": {"full_name": REPO, "default_branch": "main"}, "installation": {"id": INSTALLATION}}
 
 
