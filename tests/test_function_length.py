@@ -2,7 +2,7 @@
 
 Counted with `ast` from a function's `def` line to its last line (end_lineno - lineno + 1), decorators
 excluded, nested functions counted on their own and inside their parent. No generated tables live in
-these packages, so nothing is exempt by kind; the only exemptions are the temporary ones below.
+these packages, so nothing is exempt.
 """
 
 from __future__ import annotations
@@ -13,15 +13,6 @@ from tests.conftest import REPO_ROOT
 
 MAX_LINES = 60
 PACKAGES = ("bot", "ci", "lab", "schemas", "sandbox")
-# Temporary (round 3): stand-in and demo functions engineer S is splitting; keyed by file name and function,
-# so they stay matched when the files move from bot/ to sandbox/. Remove each entry once it is split.
-PENDING_SPLIT = {
-    ("stack.py", "start"),
-    ("github_routes_checks.py", "add_check_routes"),
-    ("github_routes_issues.py", "add_issue_routes"),
-    ("github_transport.py", "install_middleware"),
-    ("github_transport.py", "transport"),
-}
 
 
 def long_functions(source: str, limit: int = MAX_LINES) -> list[tuple[str, int, int]]:
@@ -49,7 +40,6 @@ def test_no_function_in_the_packages_is_longer_than_sixty_lines():
     for package in PACKAGES:
         for path in sorted((REPO_ROOT / package).rglob("*.py")):
             for name, line, length in long_functions(path.read_text(encoding="utf-8")):
-                if (path.name, name) not in PENDING_SPLIT:
-                    offenders.append(f"{path.relative_to(REPO_ROOT)}:{line} {name}() is {length} lines")
+                offenders.append(f"{path.relative_to(REPO_ROOT)}:{line} {name}() is {length} lines")
     assert not offenders, f"split these into functions of at most {MAX_LINES} lines:\n" + "\n".join(offenders)
 
