@@ -33,7 +33,7 @@ def render_summary(result: RetrainResult) -> str:
 
 def note_for(note: str, result: RetrainResult, leaves: Sequence[str]) -> str:
     """The run's note with what this PR's leaves did appended (the note alone when it changed none)."""
-    section = impact_section(result.report, list(leaves))
+    section = impact_section(result.report.to_dict(), list(leaves))
     return f"{note}\n\n{section}" if section else note
 
 

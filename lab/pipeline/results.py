@@ -1,5 +1,5 @@
-"""What each step of the retrain hands the next, typed: a training summary, an evaluation report, a
-leaf's measured impact, the gate's decision, a release, the whole run's outcome.
+"""What each step of the retrain hands the next, typed: a training summary, an evaluation report (with
+each leaf's measured impact, lab.evaluate.impact), the gate's decision, a release, the whole run's outcome.
 
 Each wraps the JSON the step writes today (train_summary.json, report.json, result.json) and turns
 back into exactly that JSON with `to_dict()`, so files, the model card and their readers keep their shape.
@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab.evaluate.compare import IMPROVED, NO_CHANGE, REGRESSED, GateDecision
+from lab.evaluate.compare import GateDecision
+from lab.evaluate.impact import LeafImpact, leaf_impacts
 from lab.publish.release import ReleaseResult
 
 __all__ = ["EvalReport", "GateDecision", "LeafImpact", "Release", "RetrainFailed", "RetrainResult", "TrainSummary"]
@@ -48,40 +49,6 @@ class TrainSummary:
 
 
 @dataclass(frozen=True)
-class LeafImpact:
-    """One leaf's change on its own seed questions: baseline score -> new score, paired 95% interval."""
-
-    leaf: str
-    n: int  # seed questions of the leaf
-    after: float  # the new model's mean ROUGE-L on them
-    before: float | None  # the baseline's (None: no baseline was compared)
-    change: float | None  # mean paired difference
-    ci: tuple[float, float] | None  # its 95% bootstrap interval
-    verdict: str  # improved | no change | regressed (compare's words); "no change" without a baseline
-
-    @classmethod
-    def from_entry(cls, entry: dict[str, Any]) -> LeafImpact:
-        """From one row of report.json's `leaves`."""
-        delta = (entry.get("delta") or {}).get("rouge_l")
-        before = (entry.get("baseline") or {}).get("rouge_l")
-        ci = (float(delta["ci"][0]), float(delta["ci"][1])) if delta else None
-        return cls(leaf=str(entry["leaf"]), n=int(entry["n"]), after=float(entry["rouge_l"]),
-                   before=float(before) if before is not None else None,
-                   change=float(delta["mean"]) if delta else None, ci=ci,
-                   verdict=str(entry.get("verdict") or NO_CHANGE))
-
-    @property
-    def measured(self) -> bool:
-        return self.before is not None and self.ci is not None
-
-    def words(self) -> str:
-        """The verdict as a sentence's end, honest when nothing moved."""
-        if not self.measured:
-            return "not compared (no earlier model was evaluated)"
-        return {IMPROVED: "improved", REGRESSED: "regressed"}.get(self.verdict, "no measurable change")
-
-
-@dataclass(frozen=True)
 class EvalReport:
     """`lab.evaluate.runner.evaluate`'s report (report.json), with the parts the retrain decides on typed."""
 
@@ -94,7 +61,7 @@ class EvalReport:
     def from_dict(cls, data: dict[str, Any]) -> EvalReport:
         gate = data["gate"]
         return cls(gate=GateDecision(bool(gate["passed"]), str(gate["reason"])),
-                   leaves=tuple(LeafImpact.from_entry(e) for e in data.get("leaves") or []),
+                   leaves=tuple(leaf_impacts(data).values()),
                    baseline_kind=str(data.get("baseline_kind") or "the base model"), raw=dict(data))
 
     def to_dict(self) -> dict[str, Any]:

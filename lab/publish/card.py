@@ -222,6 +222,26 @@ def _limits(info: ReleaseInfo, metrics: list[Metric], ggufs: GGUFSet | None) -> 
     return [*rows, ""]
 
 
+def _leaves_table(info: ReleaseInfo) -> list[str]:
+    """Each changed leaf with its PR and, from the evaluation, what it did on its own seed questions."""
+    from lab.evaluate.impact import impact_sentence, leaf_impacts
+
+    if not info.leaves:
+        return ["_No leaf changed since the previous release._"]
+    impacts = leaf_impacts(info.evaluation)
+    lines = ["| leaf | change | pull request | on its seed questions (ROUGE-L before → after, 95% CI of the change) |",
+             "| --- | --- | --- | --- |"]
+    for leaf in info.leaves[:MAX_LEAVES_LISTED]:
+        pr = f"[#{leaf.pr_number}]({leaf.pr_url})" if leaf.pr_number and leaf.pr_url else (
+            f"#{leaf.pr_number}" if leaf.pr_number else "–")
+        impact = impacts.get(leaf.path)
+        did = _cell(impact_sentence(impact)) if impact else "not evaluated"
+        lines.append(f"| `{_cell(leaf.path).replace('`', '')}` | {_cell(leaf.status)} | {pr} | {did} |")
+    if len(info.leaves) > MAX_LEAVES_LISTED:
+        lines.append(f"| … and {len(info.leaves) - MAX_LEAVES_LISTED} more | | | |")
+    return lines
+
+
 def render_card(info: ReleaseInfo, tag: str, repo_id: str, files: list[str],
                 previous: dict[str, Any] | None = None, ggufs: GGUFSet | None = None, gguf_repo: str = "") -> str:
     """README.md for the release `tag`; `previous` is the earlier release's record, when there is one.
@@ -242,18 +262,7 @@ def render_card(info: ReleaseInfo, tag: str, repo_id: str, files: list[str],
         lines[-1] += f" Base model: `{_cell(info.base_model)}`."
     lines.append("")
     lines += [*_changes(info, previous), *_use_it(repo_id, tag, gguf_repo, ggufs)]
-    lines += ["## Leaves added or changed", ""]
-    if info.leaves:
-        lines += ["| leaf | change | pull request |", "| --- | --- | --- |"]
-        for leaf in info.leaves[:MAX_LEAVES_LISTED]:
-            pr = f"[#{leaf.pr_number}]({leaf.pr_url})" if leaf.pr_number and leaf.pr_url else (
-                f"#{leaf.pr_number}" if leaf.pr_number else "–")
-            lines.append(f"| `{_cell(leaf.path).replace('`', '')}` | {_cell(leaf.status)} | {pr} |")
-        if len(info.leaves) > MAX_LEAVES_LISTED:
-            lines.append(f"| … and {len(info.leaves) - MAX_LEAVES_LISTED} more | | |")
-    else:
-        lines.append("_No leaf changed since the previous release._")
-    lines.append("")
+    lines += ["## Leaves added or changed", "", *_leaves_table(info), ""]
 
     lines += ["## Training data", ""]
     if info.data_counts:

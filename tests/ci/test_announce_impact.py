@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ci.announce import comment_body, prs_of
 from lab.publish import LeafChange, ReleaseInfo, ReleaseResult
-from tests.lab.pipeline.test_impact import _report
+from tests.lab.evaluate.test_impact import _report
 
 REPO = "acme/taxonomy"
 RESULT = ReleaseResult("v1", "https://hub.test/acme/model/tree/v1", "f" * 40, skipped=False)

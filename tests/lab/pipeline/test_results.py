@@ -9,7 +9,7 @@ import pytest
 
 from lab.pipeline.results import EvalReport, Release, RetrainResult, TrainSummary
 from lab.publish.release import ReleaseResult
-from tests.lab.pipeline.test_impact import _report
+from tests.lab.evaluate.test_impact import _report
 
 SUMMARY = {"base": "/m", "method": "lora", "final": "/run/final", "config": {"lr": 0.001},
            "phases": {"phase1": {"samples": 12, "steps": 3}, "phase2": {"samples": 7, "steps": 2}},

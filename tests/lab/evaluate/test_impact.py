@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from lab.evaluate.impact import impact_sentence, leaf_impact_lines
 from lab.evaluate.items import EvalItem
 from lab.evaluate.report import build_report
-from lab.pipeline.impact import impact_section, impact_sentence, leaf_impact_lines
+from lab.pipeline.impact import impact_section
 from lab.pipeline.results import EvalReport
 
 N = 5  # questions per leaf
@@ -71,3 +72,11 @@ def test_the_section_names_the_score_and_what_before_means():
     section = impact_section(report, ["a/qna.yaml"])
     assert section.startswith("**What your leaf did**") and "before = the base model" in section
     assert "0.10 → 0.90" in section and impact_section(report, []) == ""
+
+
+def test_a_report_row_without_its_figures_gives_no_figure():
+    report = {"gate": {"passed": True, "reason": "x"}, "leaves": [{"leaf": "a/qna.yaml", "verdict": "regressed"},
+                                                                 {"leaf": "b/qna.yaml", "n": "many", "rouge_l": 0.5}]}
+    assert leaf_impact_lines(report, ["a/qna.yaml", "b/qna.yaml"]) == [
+        "- `a/qna.yaml`: not evaluated (removed, or no seed question to ask)",
+        "- `b/qna.yaml`: not evaluated (removed, or no seed question to ask)"]
