@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.jobs.logs import read_job_log
-from bot.jobs.model import Job
+from bot.jobs.model import Job, approved_arg
 from bot.jobs.settings import JobSettings
 from bot.jobs.store import JobStore
 from lab.github.protocol import GitHubClient
@@ -79,11 +79,6 @@ def dispatch_inputs(job: Job) -> dict[str, str]:
     return inputs
 
 
-def approved_arg(job: Job) -> str:
-    """A retrain's approved PRs (`/approve`) as `ci.retrain --approved` takes them: "7,9" (digits only)."""
-    return ",".join(str(int(n)) for n in job.args.get("approved") or [])
-
-
 class ActionsExecutor:
     """workflow_dispatch on the repository's default branch; the runner fetches the PR head as data."""
 
@@ -112,13 +107,3 @@ class ActionsExecutor:
             except Exception as exc:  # the job is still cancelled here; GitHub's run may finish on its own
                 LOG.warning("job %s: could not cancel workflow run %s: %s", job.id, job.run_id, exc)
         return self.store.cancel(job.id, reason, force=True)
-
-
-def make_executor(store: JobStore, settings: JobSettings) -> Executor:
-    if settings.executor == "actions":
-        return ActionsExecutor(store, settings)
-    if settings.executor == "ray":
-        from bot.jobs.ray_executor import RayExecutor
-
-        return RayExecutor(store, settings.log_dir)
-    return LocalExecutor(store, settings.log_dir)

@@ -63,3 +63,8 @@ class Job:
         data["cancel_requested"] = bool(data["cancel_requested"])
         data.pop("dedupe_key", None)
         return cls(**data)
+
+
+def approved_arg(job: Job) -> str:
+    """A retrain's approved PRs (`/approve`) as `ci.retrain --approved` takes them: "7,9" (digits only)."""
+    return ",".join(str(int(n)) for n in job.args.get("approved") or [])

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from bot.jobs.approvals import Approval, ApprovalStore
-from bot.jobs.executors import Executor, make_executor
+from bot.jobs.executors import ActionsExecutor, Executor, LocalExecutor
 from bot.jobs.heartbeats import WorkerHeartbeats
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING, Job
 from bot.jobs.render import check_fields, render_check_output, render_status_comment
@@ -21,6 +21,17 @@ from lab.github.protocol import GitHubClient, PullRequest
 from schemas.step_report import STATUS_MARKER
 
 LOG = logging.getLogger("arborist.jobs")
+
+
+def make_executor(store: JobStore, settings: JobSettings) -> Executor:
+    """The executor the settings name (the Ray one only imported when chosen: it needs the `ray` extra)."""
+    if settings.executor == "actions":
+        return ActionsExecutor(store, settings)
+    if settings.executor == "ray":
+        from bot.jobs.ray_executor import RayExecutor
+
+        return RayExecutor(store, settings.log_dir)
+    return LocalExecutor(store, settings.log_dir)
 
 
 class JobService:

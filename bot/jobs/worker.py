@@ -22,10 +22,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from bot.jobs.executors import approved_arg
-from bot.jobs.model import CANCELLED, FAILED, PR_KINDS, QUEUED, SUCCEEDED, Job
-from bot.jobs.service import JobService
+from bot.jobs.heartbeats import WorkerHeartbeats
+from bot.jobs.model import CANCELLED, FAILED, PR_KINDS, QUEUED, SUCCEEDED, Job, approved_arg
+from bot.jobs.settings import JobSettings
+from bot.jobs.store import JobStore
 from lab.github.protocol import GitHubClient
 from schemas.masking import known_secrets, mask
 from schemas.steplines import Progress, Result, parse_line
@@ -85,9 +87,20 @@ class StepOutcome:
     log_path: Path | None = None
 
 
+class Jobs(Protocol):
+    """What a worker needs of the job service (bot.jobs.service.JobService is one): its store and settings,
+    the workers' heartbeats, and a way to show a job's state on GitHub."""
+
+    store: JobStore
+    settings: JobSettings
+    heartbeats: WorkerHeartbeats
+
+    def publish(self, github: GitHubClient, job: Job) -> bool: ...
+
+
 @dataclass
 class Worker:
-    service: JobService
+    service: Jobs
     client_for: ClientFor
     command_for: CommandFor = ci_command
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")

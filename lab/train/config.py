@@ -84,15 +84,6 @@ class TrainConfig(ConfigModel):
         """Check the whole config again (e.g. after the recipe filled in its auto values); ConfigError if unusable."""
         return self.with_overrides({})
 
-    def peak_lr(self, n_params: int) -> float:
-        """The learning rate: the configured one, or the recipe's choice for the model's size and the method."""
-        if self.lr is not None:
-            return self.lr
-        from lab.train.recipe import auto_lr
-
-        return auto_lr(n_params, self.method)
-
-
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 

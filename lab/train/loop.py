@@ -25,6 +25,7 @@ from lab.train.packing import (
     packing_efficiency,
     plan_micro_batches,
 )
+from lab.train.recipe import peak_lr
 from lab.train.schedule import append_metrics, make_scheduler, peak_flops, truncate_metrics
 from lab.train.tokenize import tokenize_records
 
@@ -188,7 +189,7 @@ def start_phase(run: Run, plan: PhasePlan, previous: Path | None) -> PhaseState:
 
     config, model = run.config, run.model
     trainable = [p for p in model.parameters() if p.requires_grad]
-    lr = config.peak_lr(sum(p.numel() for p in model.parameters()))
+    lr = peak_lr(config, sum(p.numel() for p in model.parameters()))
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=config.weight_decay, foreach=False)
     scheduler = make_scheduler(optimizer, plan.total_steps, config.warmup_ratio, config.schedule)
     state = PhaseState(optimizer, scheduler, trainable, start=0, latest=None, es={})

@@ -56,6 +56,11 @@ class Decision:
         return f"recipe: {self.key} = {self.value} ({self.reason})"
 
 
+def peak_lr(config: TrainConfig, n_params: int) -> float:
+    """The learning rate: the configured one, or the recipe's choice for the model's size and the method."""
+    return config.lr if config.lr is not None else auto_lr(n_params, config.method)
+
+
 def auto_lr(n_params: int, method: str) -> float:
     for limit, full, lora in LR_TABLE:
         if n_params < limit:

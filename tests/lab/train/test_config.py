@@ -39,10 +39,12 @@ def test_yaml_file_with_train_section_and_json_file_are_read(tmp_path):
 
 
 def test_auto_learning_rate_depends_on_size_and_method():
-    assert TrainConfig().peak_lr(100_000) == 3e-3
-    assert TrainConfig(method="full").peak_lr(135_000_000) > TrainConfig(method="full").peak_lr(7_000_000_000)
-    assert TrainConfig(method="lora").peak_lr(7_000_000_000) > TrainConfig(method="full").peak_lr(7_000_000_000)
-    assert TrainConfig(lr=1e-4).peak_lr(10) == 1e-4
+    from lab.train.recipe import peak_lr
+
+    assert peak_lr(TrainConfig(), 100_000) == 3e-3
+    assert peak_lr(TrainConfig(method="full"), 135_000_000) > peak_lr(TrainConfig(method="full"), 7_000_000_000)
+    assert peak_lr(TrainConfig(method="lora"), 7_000_000_000) > peak_lr(TrainConfig(method="full"), 7_000_000_000)
+    assert peak_lr(TrainConfig(lr=1e-4), 10) == 1e-4
 
 
 def test_auto_values_are_accepted_and_bad_ones_refused():
@@ -53,3 +55,15 @@ def test_auto_values_are_accepted_and_bad_ones_refused():
         apply_overrides(TrainConfig(), {"early_stopping_patience": -2})
     with pytest.raises(ValueError, match="max_tokens_per_micro_batch"):
         apply_overrides(TrainConfig(), {"max_seq_len": 512, "max_tokens_per_micro_batch": 100})
+
+
+def test_set_overrides_are_typed_like_file_keys_and_a_bad_one_is_named(tmp_path, capsys):
+    from lab.cli import main
+    from lab.commands.train import _overrides
+
+    config = apply_overrides(TrainConfig(), _overrides(["method=lora", "max_steps=20", "lr=1e-4", "mode=\"stacked\""]))
+    assert (config.method, config.max_steps, config.lr, config.mode) == ("lora", 20, 1e-4, "stacked")
+    assert main(["train", "--data", str(tmp_path), "--base", "nowhere", "--out", str(tmp_path / "out"),
+                 "--set", "max_steps=ten"]) == 2
+    assert capsys.readouterr().err == "lab train: max_steps: expected an integer, got 'ten'\n"
+    assert not (tmp_path / "out").exists()
