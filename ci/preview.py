@@ -14,6 +14,7 @@ ARBORIST_DATA_DIR/preview/job-N/adapter, where `lab chat --adapter` loads it.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ MAX_SEED_QUESTIONS = 60  # seed questions asked of each model, all leaves togeth
 MAX_HELDOUT_QUESTIONS = 60
 ANSWER_TOKENS = 96  # a seed or held-out answer, at most (tokens)
 STATS_SEED = 0
+REPORT_FILE = "report.json"  # the comment's figures and every answer, beside the adapter
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,7 +152,7 @@ def train_and_compare(prepared: Prepared, env: CiEnv, work: Path, reporter: Repo
     """Split, train over the current model, ask both models, report."""
     from ci.generate import data_link
     from ci.precheck import current_model
-    from ci.preview_report import PreviewRun, render_preview
+    from ci.preview_report import PreviewRun, render_preview, report_data
     from lab.evaluate.precheck import first_questions
     from lab.evaluate.preview import by_leaf, heldout_items, split_rows, summary_line
     from lab.train.data import write_messages
@@ -182,6 +184,7 @@ def train_and_compare(prepared: Prepared, env: CiEnv, work: Path, reporter: Repo
                      train_rows=len(train_rows), held_rows=len(held_rows), steps=steps_taken(summary)[0],
                      timed_out=steps_taken(summary)[1],
                      seconds=float(summary.get("seconds", 0.0)), min_effect=bounds.min_effect)
+    (work / REPORT_FILE).write_text(json.dumps(report_data(leaves, kept, run), indent=2, ensure_ascii=False))
     reporter.result("success", summary_line(leaves), render_preview(leaves, kept, run),
                     {"artefacts": run.link} if run.link.startswith("http") else {})
     return 0

@@ -8,7 +8,8 @@ renders. Leaf paths are code spans too. The words are the release gate's (`lab.e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from ci.precheck_report import KIND_WORDS, LEAF_CHARS, cell
 from lab.evaluate.general import Retention
@@ -102,3 +103,16 @@ def render_preview(leaves: Sequence[LeafResult], kept: Retention, run: PreviewRu
     for leaf in leaves:
         lines += answers_block(leaf)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def report_data(leaves: Sequence[LeafResult], kept: Retention, run: PreviewRun) -> dict[str, Any]:
+    """The figures of the comment as plain data (the job keeps them as report.json beside the adapter)."""
+    return {"run": asdict(run),
+            "leaves": [{"leaf": leaf.leaf, "kind": leaf.kind, "verdict": leaf.verdict(),
+                        "sets": [{"source": s.source, "n": s.n, "base": s.base, "preview": s.preview,
+                                  "delta": s.delta.to_dict()} for s in leaf.sets],
+                        "answers": [{"source": r.source, "question": r.item.question, "reference": r.item.reference,
+                                     "base_answer": r.base_answer, "preview_answer": r.preview_answer,
+                                     "base": r.base, "preview": r.preview} for r in leaf.rows]} for leaf in leaves],
+            "retention": {"n": kept.n, "base_right": kept.base_right, "preview_right": kept.preview_right,
+                          "kept": kept.kept, "delta": kept.delta.to_dict(), "line": kept.line()}}

@@ -66,6 +66,9 @@ def test_preview_trains_an_adapter_on_all_but_the_held_out_rows_and_compares_bot
     assert re.search(r"\d of 4 general questions answered right \(base \d\)", summary)
     assert "95% CI" in summary and "--adapter ADAPTER_FOLDER" in summary
     assert (work / "adapter" / "adapter_config.json").is_file() and str(work / "adapter") in summary
+    report = json.loads((work / "report.json").read_text())
+    assert [s["source"] for s in report["leaves"][0]["sets"]] == ["seed", "held-out"]
+    assert report["retention"]["n"] == 4 and len(report["leaves"][0]["answers"]) == 6
     assert not (work / "tree").exists() and not (work / "train").exists()  # PR files and the merged model are gone
     assert "answered 20 of 20 questions (base, then preview)" in out  # (5 seed + 1 held-out + 4 general) x 2
     (hostile,) = [line for line in summary.splitlines() if "@victim" in line]
