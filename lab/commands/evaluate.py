@@ -25,12 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lab.evaluate.runner import EvalOptions, evaluate, write_report
+    from schemas.datacontract import HELDOUT_FILE
 
     if not 0 <= args.min_effect <= 1 or args.max_new_tokens < 1 or args.batch_size < 1:
         print("lab evaluate: --min-effect must be in 0..1, --max-new-tokens and --batch-size >= 1", file=sys.stderr)
         return 2
     heldout = args.heldout
-    beside = Path(args.model).parent / "heldout_msgs.jsonl"
+    beside = Path(args.model).parent / HELDOUT_FILE
     if heldout is None and beside.is_file() and beside.stat().st_size > 0:
         heldout = str(beside)
     options = EvalOptions(min_effect=args.min_effect, allow_regression=args.allow_regression, seed=args.seed,
