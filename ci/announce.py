@@ -115,11 +115,9 @@ def main(argv: list[str] | None = None, client: GitHubClient | None = None) -> i
         info = info_from_dict(json.loads(Path(args.info).read_text()))
         result = _result_from_dict(json.loads(Path(args.result).read_text()))
         if client is None:
-            from dataclasses import replace
-
             from ci.env import CiEnv, github_client
 
-            client = github_client(replace(CiEnv.from_environ(), report="github"))
+            client = github_client(CiEnv.from_environ().model_copy(update={"report": "github"}))
     except Exception as exc:
         print(f"announce: {exc}", file=sys.stderr)
         return 2

@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 # imported (an error of a class whose module never loaded cannot have been raised), so nothing heavy loads.
 EXPECTED_ERRORS: tuple[tuple[str, str], ...] = (
     ("lab.errors", "LabError"),
+    ("schemas.config_model", "ConfigError"),  # a refused setting or config value, named in one line
     ("lab.publish.release", "PublishError"),
     ("lab.models.gguf_export", "GGUFExportError"),
     ("lab.models.resolve", "TeacherNotFound"),
