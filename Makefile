@@ -26,6 +26,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bot ci lab schemas sandbox tests benchmarks
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml .github/taxonomy-workflows/*.yml
+	$(VENV)/bin/mypy  # strict on the seams: [[tool.mypy.overrides]] in pyproject.toml
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -12,4 +12,5 @@ from typing import Any
 def load_schema(name: str) -> dict[str, Any]:
     """Load `schemas/<name>.json` from the installed package (cached: schemas never change at run time)."""
     text = resources.files(__name__).joinpath(f"{name}.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema

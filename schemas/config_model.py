@@ -41,11 +41,13 @@ class ConfigModel(BaseModel):
         """Validate a plain mapping (a file's section, overrides); ConfigError names the first bad key."""
         if data is not None and not isinstance(data, Mapping):
             raise ConfigError(f"{where or 'top level'}: expected a mapping, got {type(data).__name__}")
-        return validate(cls, dict(data or {}), where)
+        validated: Self = validate(cls, dict(data or {}), where)
+        return validated
 
     def with_overrides(self, overrides: Mapping[str, Any], where: str = "") -> Self:
         """A copy with `overrides` applied and the whole result validated again (so cross-checks run)."""
-        return validate(type(self), {**self.model_dump(), **dict(overrides)}, where)
+        validated: Self = validate(type(self), {**self.model_dump(), **dict(overrides)}, where)
+        return validated
 
 
 def validate(cls: type[BaseModel] | Any, data: Any, where: str = "", names: Mapping[str, str] | None = None) -> Any:

@@ -68,7 +68,7 @@ def parse_line(line: str) -> Progress | Result | None:
                     return Progress(str(data.get("text", ""))[:500], None)
                 return Progress(str(data.get("text", ""))[:500], max(0.0, min(1.0, float(fraction))))
             raw_links = data.get("links")
-            links: dict = raw_links if isinstance(raw_links, dict) else {}
+            links: dict[object, object] = raw_links if isinstance(raw_links, dict) else {}
             conclusion = "success" if data.get("conclusion") == "success" else "failure"
             return Result(conclusion, str(data.get("title", ""))[:200], truncate(str(data.get("summary", ""))),
                           {str(k): str(v) for k, v in links.items() if str(v).startswith(("https://", "http://"))})

@@ -162,7 +162,7 @@ def validate_pull(gh: ValidationClient, loaded: LoadedConfig, repo: str, pull: P
                  conclusion, len(reports), sum(len(p) for p in parts))
 
 
-def _upsert_comment(gh: CommentsClient, repo: str, pull: PullRequest, reports: list, problems: list[str]) -> None:
+def _upsert_comment(gh: CommentsClient, repo: str, pull: PullRequest, reports: list[Any], problems: list[str]) -> None:
     """Edit the one summary comment (found by its marker), or create it; skip PRs with nothing to say."""
     existing = next((c for c in gh.list_comments(repo, pull.number) if COMMENT_MARKER in c.body), None)
     if existing is None and not reports:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from bot.context import Context, Event
 from bot.router import Router
@@ -13,7 +15,7 @@ ZERO_SHA = "0" * 40
 MERGE_RE = re.compile(r"Merge pull request #(\d+)|\(#(\d+)\)\s*$", re.MULTILINE)
 
 
-def merged_prs(payload: dict) -> list[int]:
+def merged_prs(payload: Mapping[str, Any]) -> list[int]:
     """PR numbers named in the pushed commits' messages (merge commits and squash merges)."""
     numbers: set[int] = set()
     for commit in payload.get("commits") or []:

@@ -75,7 +75,7 @@ class HubTarget:
     def commit(self, operations: list[Operation], message: str, description: str, head: str | None) -> str:
         info = self.api.create_commit(self.repo_id, to_hf_operations(operations), commit_message=message,
                                       commit_description=description, parent_commit=head, repo_type=self.repo_type)
-        return info.oid
+        return str(info.oid)
 
     def tag(self, tag: str, commit: str, message: str) -> None:
         self.api.create_tag(self.repo_id, tag=tag, revision=commit, tag_message=message, repo_type=self.repo_type)
@@ -128,7 +128,7 @@ class DirectoryTarget:
         record = next((op for op in operations if op.path == RECORD_FILE and op.kind == "add"), None)
         if record is None:
             raise ValueError("a release commit must carry release.json")
-        tag = json.loads(_read(record.source))["tag"]
+        tag = str(json.loads(_read(record.source))["tag"])
         staging = f"{root}/{RELEASES_DIR}/.staging-{tag}"
         if fs.exists(staging):
             fs.rm(staging, recursive=True)

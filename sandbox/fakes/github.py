@@ -125,7 +125,7 @@ class FakeGitHub:
         self.login = login
         self.repos: dict[str, FakeRepo] = {}
         self.teams: dict[tuple[str, str], set[str]] = {}  # (org, slug) -> members
-        self.calls: list[tuple[str, tuple]] = []
+        self.calls: list[tuple[str, tuple[object, ...]]] = []
         self._ids = itertools.count(1000)
 
     # ---- seeding -------------------------------------------------------------------------------
