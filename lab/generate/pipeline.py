@@ -25,7 +25,7 @@ from lab.generate.parse import parse_reply
 from lab.generate.rouge import NearDuplicates, tokens
 from lab.generate.safety import unsafe_rule
 from lab.generate.shape import answer_sentences, not_echo, on_topic, repetitive, unfinished, words
-from lab.taxonomy.leaf import Leaf
+from lab.taxonomy.leaf import Leaf, SeedExample
 
 COPY_MIN_WORDS = 4  # answers this long that are near-duplicates of a seed's answer were copied, not written
 QUESTION_TOKENS = 64  # a new instruction longer than this (or 4 tokens per word of the longest seed's) ran away
@@ -127,7 +127,7 @@ class LeafPipeline:
         return chunk if self.rng.random() < self.params.knowledge_document_share else None
 
     # -- one batch per leaf kind ---------------------------------------------------------------
-    def _examples(self) -> list[P.SeedExample]:
+    def _examples(self) -> list[SeedExample]:
         """One pick of seed examples for a whole batch of one stage: the prompts then share their first turns,
         which llama.cpp (and servers with prefix caching) evaluate once; batches differ in their pick."""
         return P.pick_seeds(self.leaf.seeds, self.params.seeds_per_prompt, self.rng)
