@@ -3,13 +3,15 @@
 To follow an event to its code, look for `@router.register("<event>"...)` in the modules below. A
 new handler module is imported and listed here; start-up fails with a `RouteError` when a listed
 module has no `router`, so nothing is silently left unrouted. bot/app-manifest.json subscribes to
-exactly the events these routers want (tests/bot/test_manifest.py).
+exactly the events these routers want (tests/bot/test_manifest.py). Slash commands are bound the same way,
+by reference: `@answers("generate")` in bot.commands (bot.commands.binding).
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
+from bot.commands.binding import check_bindings
 from bot.handlers import comments, installation, pull_request, push, workflow
 from bot.router import RouteError, Router
 
@@ -18,7 +20,9 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (pull_request, installation, comments,
 
 
 def default_router(modules: tuple[ModuleType, ...] = HANDLER_MODULES) -> Router:
-    """One Router with every module's routes, in module order; RouteError if a module has none."""
+    """One Router with every module's routes, in module order; RouteError if a module has none, and
+    BindingError if a slash command in the registry has no function (bot.commands.binding)."""
+    check_bindings()
     routers = []
     for module in modules:
         router = getattr(module, "router", None)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEAMS = ("lab.github.protocol", "sandbox.fakes.github", "schemas.*", "lab.pipeline.results", "lab.publish.targets",
-         "lab.generate.backends.base", "bot.jobs.executors", "bot.router", "bot.routes", "bot.context", "bot.handlers.*")
+         "lab.generate.backends.base", "bot.jobs.executors", "bot.router", "bot.routes", "bot.context", "bot.handlers.*",
+         "bot.commands.binding")
 STRICT = ("disallow_untyped_defs", "disallow_incomplete_defs", "disallow_untyped_calls", "disallow_any_generics",
           "warn_return_any", "no_implicit_reexport", "strict_equality")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.commands.binding import answers
 from bot.commands.guards import Accepted
 from bot.commands.registry import render_help
 from bot.context import Context, Event
@@ -28,6 +29,7 @@ def _status_link(pull: PullRequest, comment_id: int | None) -> str:
     return f"[the status comment]({pull.html_url}{anchor})" if pull.html_url else "the status comment"
 
 
+@answers("generate")
 def generate(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
     """Queue a generate job for the PR head; samples default to the repo config and are capped by it."""
     if ctx.jobs is None:
@@ -43,6 +45,7 @@ def generate(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, 
     _submit(event, ctx, accepted, pull, "generate", section, {"samples": samples} if samples else {})
 
 
+@answers("precheck")
 def precheck(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
     """Queue a precheck job: the current model answers the seed questions of the PR's changed leaves."""
     if ctx.jobs is None:
@@ -79,6 +82,7 @@ def _submit(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, k
                                      "`.github/arborist.yml`). Wait for one to finish.")
 
 
+@answers("approve")
 def approve(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
     """Record a maintainer's approval of the PR head (durable); say what it means in this repository."""
     if ctx.jobs is None:
@@ -100,6 +104,7 @@ def approve(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, c
                                  f"{meaning}.{withdrawn}")
 
 
+@answers("cancel")
 def cancel(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
     if ctx.jobs is None:
         _reply(ctx, event, accepted, f"Not run: {NO_JOBS}.")
@@ -109,6 +114,7 @@ def cancel(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, co
         _reply(ctx, event, accepted, "Nothing to cancel: this pull request has no queued or running job.")
 
 
+@answers("retry")
 def retry(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
     if ctx.jobs is None:
         _reply(ctx, event, accepted, f"Not run: {NO_JOBS}.")
@@ -119,5 +125,6 @@ def retry(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, con
                                      "current commit (or one is still queued or running). Use `/generate`.")
 
 
+@answers("help")
 def help_(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
     ctx.github.create_comment(event.repo, accepted.number, render_help())

@@ -7,6 +7,7 @@ an identical active job answered with a link, per-PR and per-user limits from `p
 
 from __future__ import annotations
 
+from bot.commands.binding import answers
 from bot.commands.guards import Accepted
 from bot.commands.handlers import NO_JOBS, _reply, _submit
 from bot.context import Context, Event
@@ -16,6 +17,7 @@ NOT_ON_ACTIONS = "Not run: `/preview` runs on Arborist workers or a Ray cluster,
                  "jobs to GitHub Actions (`ARBORIST_EXECUTOR`)."
 
 
+@answers("preview")
 def preview(event: Event, ctx: Context, accepted: Accepted, pull: PullRequest, config: object) -> None:
     """Queue a preview job on the PR head; its bounds (samples, steps, minutes) are read by the step from the config."""
     if ctx.jobs is None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.commands.parser import ArgSpec, Option
 
@@ -35,14 +32,9 @@ class CommandSpec:
     description: str
     who: str  # MAINTAINERS | MAINTAINERS_OR_AUTHOR | EVERYONE
     examples: tuple[str, ...]
-    handler: str  # "module:function", resolved when the command runs
     args: ArgSpec = field(default_factory=ArgSpec)
     on_merged: bool = False  # also runs on a merged (closed) pull request
     reading: str = ""  # docs/commands.md: what the answer says and what its numbers mean
-
-    def resolve(self) -> Callable[..., Any]:
-        module, _, func = self.handler.partition(":")
-        return getattr(importlib.import_module(module), func)
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -53,7 +45,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
                     "given paths) with the configured teacher model; results land in the status comment.",
         who=MAINTAINERS,
         examples=("/generate", "/generate --samples 20", "/generate knowledge/science/astronomy/constellations"),
-        handler="bot.commands.handlers:generate",
         args=ArgSpec(options=(Option("samples", "N", 1, 1_000, "samples per leaf (capped by generate.max_samples)"),),
                      positional="PATH"),
     ),
@@ -63,7 +54,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
         description="Ask the current model this PR's seed questions; its answers, scored, beside the seed answers.",
         who=MAINTAINERS_OR_AUTHOR,
         examples=("/precheck", "/precheck knowledge/science/astronomy/constellations"),
-        handler="bot.commands.handlers:precheck",
         args=ArgSpec(positional="PATH"),
         reading="The status comment's report has one table per changed leaf: each seed question, the seed "
                 "answer the contributor wrote, the model's answer, and their ROUGE-L score (0 to 1: the share of "
@@ -82,7 +72,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
                     "on the seed questions, held-out questions and general questions.",
         who=MAINTAINERS,
         examples=("/preview", "/preview knowledge/science/astronomy/constellations"),
-        handler="bot.commands.preview:preview",
         args=ArgSpec(positional="PATH"),
         reading="The step generates the changed leaves' data (the `/generate` cache is reused), keeps "
                 "`preview.heldout_share` of each leaf's rows out of training, trains a LoRA adapter on the rest over "
@@ -107,7 +96,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
         description="Approve this PR's leaves for training (`retrain.require_approval`).",
         who=MAINTAINERS,
         examples=("/approve",),
-        handler="bot.commands.handlers:approve",
         on_merged=True,
         reading="The bot answers with who approved which commit. Approved before merge, the leaves enter the "
                 "retrain that the merge starts; approved after merge, they enter the next retrain (a retrain "
@@ -120,7 +108,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
         description="Stop this PR's running or queued job.",
         who=MAINTAINERS,
         examples=("/cancel",),
-        handler="bot.commands.handlers:cancel",
     ),
     CommandSpec(
         name="retry",
@@ -128,7 +115,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
         description="Run this PR's last failed or cancelled job again.",
         who=MAINTAINERS,
         examples=("/retry",),
-        handler="bot.commands.handlers:retry",
     ),
     CommandSpec(
         name="help",
@@ -136,7 +122,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
         description="List the commands and who may use them.",
         who=EVERYONE,
         examples=("/help",),
-        handler="bot.commands.handlers:help_",
     ),
 )
 BY_NAME = {spec.name: spec for spec in COMMANDS}

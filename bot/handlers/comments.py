@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.commands import handlers, preview
+from bot.commands.binding import handler_for
 from bot.commands.guards import Refusal, check_author, check_event, is_stranger, refusal_reply
 from bot.commands.handlers import reply_store_busy
 from bot.commands.registry import EVERYONE, render_help
@@ -12,6 +14,7 @@ from bot.storage import StoreBusy
 router = Router()  # this module's routes; bot.routes merges them at start-up
 
 EYES = "eyes"  # the reaction that says "seen, working on it"
+COMMAND_MODULES = (handlers, preview)  # their @answers(...) bind each slash command to its function
 
 
 def _may_answer_stranger(event: Event, ctx: Context, number: int) -> bool:
@@ -50,7 +53,7 @@ def on_comment_created(event: Event, ctx: Context) -> None:
         return
     ctx.github.add_reaction(event.repo, verdict.comment_id, EYES)
     try:
-        verdict.spec.resolve()(event, ctx, verdict, pull, config)
+        handler_for(verdict.spec)(event, ctx, verdict, pull, config)
     except StoreBusy:
         reply_store_busy(ctx, event, verdict)
         raise  # the delivery is marked failed, so a redelivery runs the command again
