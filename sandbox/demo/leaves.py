@@ -162,6 +162,10 @@ commands:
   allowed_permissions: [write, maintain, admin]
 generate:
   samples: {samples}
+preview:  # a reviewer's preview: the generated rows above (cached), a few LoRA steps, a few general questions
+  max_steps: 8
+  max_minutes: 3
+  general_questions: 5
 release:
   repo_id: {HUB_REPO}
   license: cc-by-4.0

@@ -274,7 +274,8 @@ def _release_note(world: World):
     known = {world.state["summary_comment"]["id"]}
     for c in gh.bot_comments(world.pr["number"]):
         body = c["body"]
-        if c["id"] not in known and ("arborist:retrain-note" in body or "release" in body.lower()) and "/generate" not in body:
+        if c["id"] not in known and ("arborist:retrain-note" in body or "release" in body.lower()) \
+                and "/generate" not in body and "arborist:status" not in body:  # the jobs' status comment is not a note
             return c
     return None
 
@@ -294,15 +295,31 @@ def _repo_root():
     return root if (root / "pyproject.toml").is_file() else None
 
 
+def maintainer_precheck(world: World) -> None:
+    """A maintainer's /precheck: the current model answers the PR's seed questions (sandbox.demo.review)."""
+    from sandbox.demo.review import maintainer_precheck as play
+
+    play(world)
+
+
+def maintainer_preview(world: World) -> None:
+    """A maintainer's /preview: a LoRA adapter trained on the PR's data, compared with the base (sandbox.demo.review)."""
+    from sandbox.demo.review import maintainer_preview as play
+
+    play(world)
+
+
 # (title, step, budget in seconds on 2 idle cores with the real model; the budgets add up to under ten minutes)
 STORY: list[tuple[str, Callable[[World], None], float]] = [
     ("make a taxonomy repository", make_taxonomy, 5),
-    ("prepare the teacher and the student", prepare_models, 45),  # a cache hit takes seconds; the first fetch more
-    ("start GitHub and Hub stand-ins, the bot and a worker", start_services, 20),
-    ("a contributor opens a PR with a mistake", open_broken_pr, 15),
-    ("the contributor pushes a fix", push_fix, 10),
+    ("prepare the teacher and the student", prepare_models, 40),  # a cache hit takes seconds; the first fetch more
+    ("start GitHub and Hub stand-ins, the bot and a worker", start_services, 10),
+    ("a contributor opens a PR with a mistake", open_broken_pr, 10),
+    ("the contributor pushes a fix", push_fix, 5),
     ("a stranger comments /generate", stranger_generate, 5),
-    ("a maintainer comments /generate", maintainer_generate, 75),
-    ("the maintainer merges: retrain, evaluate, release", merge_and_release, 360),
-    ("a consumer pulls the release and asks a trained question", pull_and_ask, 60),
+    ("a maintainer comments /generate", maintainer_generate, 60),
+    ("a maintainer comments /precheck", maintainer_precheck, 40),
+    ("a maintainer comments /preview", maintainer_preview, 120),
+    ("the maintainer merges: retrain, evaluate, release", merge_and_release, 230),
+    ("a consumer pulls the release and asks a trained question", pull_and_ask, 45),
 ]
