@@ -18,7 +18,15 @@ from sandbox.demo.timeline import StepFailed
 from sandbox.demo.world import World
 
 STATUS_MARKER = "arborist:status"
+REACTION_TIMEOUT_S = 60  # the bot reacts to a command within a second; allow slow machines
 ROWS_SHOWN = 2  # precheck rows quoted in the timeline
+
+
+def job_failure(world: World, job: dict) -> str:
+    """Why a job did not succeed, with the end of its log (every step that waits on a job says it this way)."""
+    reason = f"the {job.get('kind')} job ended {job.get('state')!r}: {job.get('result_title') or job.get('error') or ''}"
+    tail = world.stack.job_log_tail(job)
+    return f"{reason}\n{tail}" if tail else reason
 
 
 def _status_comment(world: World) -> dict[str, Any] | None:
@@ -28,13 +36,11 @@ def _status_comment(world: World) -> dict[str, Any] | None:
 
 def run_command(world: World, command: str, kind: str) -> dict[str, Any]:
     """Post a maintainer's `command`, wait for its job to end, keep the status comment; the finished job."""
-    from sandbox.demo.steps import CHECK_TIMEOUT_S, _job_failure
-
     gh, stack = world.stack.github, world.stack
     already = len([j for j in stack.jobs() if j.get("kind") == kind])
     posted = gh.add_comment(world.pr["number"], leaves.MAINTAINER, command)
     gh.deliver("issue_comment", "created", posted)
-    world.wait_for(f"a reaction on {command}", lambda: gh.reactions(posted["id"]), CHECK_TIMEOUT_S)
+    world.wait_for(f"a reaction on {command}", lambda: gh.reactions(posted["id"]), REACTION_TIMEOUT_S)
 
     def finished() -> dict[str, Any] | None:
         jobs = [j for j in stack.jobs() if j.get("kind") == kind]
@@ -46,7 +52,7 @@ def run_command(world: World, command: str, kind: str) -> dict[str, Any]:
         world.artefacts.comment(f"{kind} status", status, edited=True)
     world.artefacts.data(kind, f"{kind}-job", job)
     if job.get("state") != "succeeded":
-        raise StepFailed("", _job_failure(world, job))
+        raise StepFailed("", job_failure(world, job))
     return job
 
 

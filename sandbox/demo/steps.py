@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sandbox.demo import leaves, outcome
 from sandbox.demo.repo import TaxonomyRepo
+from sandbox.demo.review import job_failure, maintainer_precheck, maintainer_preview
 from sandbox.demo.timeline import StepFailed
 from sandbox.demo.world import PR_BRANCH, TAXONOMY, World
 
@@ -171,7 +172,7 @@ def maintainer_generate(world: World) -> None:
         world.timeline.note(f"status comment #{final['id']}: {_status_line(final['body'])}")
     job = world.stack.job_finished("generate")
     if job.get("state") != "succeeded":
-        raise StepFailed("", _job_failure(world, job))
+        raise StepFailed("", job_failure(world, job))
     world.artefacts.data("generate", "generate-job", job)
     data = world.stack.data_dir / "generate" / f"job-{job.get('id')}" / "out"
     shown = outcome.samples_from_data(data, SAMPLES_SHOWN) or outcome.samples_in(final["body"])[:SAMPLES_SHOWN]
@@ -196,7 +197,7 @@ def merge_and_release(world: World) -> None:
     report = outcome.read_report(world.stack.data_dir, merged)
     blocked = outcome.gate_blocked(job)
     if job.get("state") != "succeeded" and not blocked:
-        raise StepFailed("", _job_failure(world, job))
+        raise StepFailed("", job_failure(world, job))
     world.timeline.note(f"retrain: {job.get('result_title')}")
     if report:
         world.state["report"] = report
@@ -257,12 +258,6 @@ def pull_and_ask(world: World) -> None:
         world.timeline.note(f"a question no leaf teaches, to the same GGUF:\nQ: {leaves.GENERAL_QUESTION}\nA: {general}")
 
 
-def _job_failure(world: World, job: dict) -> str:
-    reason = f"the {job.get('kind')} job ended {job.get('state')!r}: {job.get('result_title') or job.get('error') or ''}"
-    tail = world.stack.job_log_tail(job)
-    return f"{reason}\n{tail}" if tail else reason
-
-
 def _status_line(body: str) -> str:
     """The state line of a status comment (e.g. '🏃 **running** · `/generate` job #1 ...')."""
     return next((line.strip() for line in body.splitlines() if "**" in line), _first_line(body))
@@ -293,20 +288,6 @@ def _repo_root():
 
     root = Path(__file__).resolve().parents[2]
     return root if (root / "pyproject.toml").is_file() else None
-
-
-def maintainer_precheck(world: World) -> None:
-    """A maintainer's /precheck: the current model answers the PR's seed questions (sandbox.demo.review)."""
-    from sandbox.demo.review import maintainer_precheck as play
-
-    play(world)
-
-
-def maintainer_preview(world: World) -> None:
-    """A maintainer's /preview: a LoRA adapter trained on the PR's data, compared with the base (sandbox.demo.review)."""
-    from sandbox.demo.review import maintainer_preview as play
-
-    play(world)
 
 
 # (title, step, budget in seconds on 2 idle cores with the real model; the budgets add up to under ten minutes)
