@@ -17,6 +17,7 @@ from lab.evaluate.preview import HELDOUT, LeafResult, Scored, SetResult
 from schemas.quoting import code_span
 
 ROWS_PER_LEAF = 8  # answers shown per leaf and question set
+LEAVES_WITH_ANSWERS = 5  # leaves whose answers are shown (the verdict table lists every leaf)
 ANSWER_CHARS = 160
 SET_WORDS = {"seed": "seed questions", HELDOUT: "held-out questions"}
 
@@ -100,8 +101,11 @@ def render_preview(leaves: Sequence[LeafResult], kept: Retention, run: PreviewRu
              how_to_read(run), "",
              f"**Try it:** the adapter is kept at {run.link}. "
              f"{code_span(f'lab chat {run.chat_model} --adapter ADAPTER_FOLDER', 300)} loads it over the same model.", ""]
-    for leaf in leaves:
+    for leaf in leaves[:LEAVES_WITH_ANSWERS]:
         lines += answers_block(leaf)
+    if len(leaves) > LEAVES_WITH_ANSWERS:
+        lines.append(f"The answers of {_count(len(leaves) - LEAVES_WITH_ANSWERS, 'more leaf', 'more leaves')} are in the "
+                     "job's report.json, beside the adapter.")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -59,3 +59,14 @@ def test_quoted_text_is_inert_and_a_hostile_leaf_path_cannot_open_html():
 def test_answers_are_bounded_per_leaf_and_set_and_say_how_many_more_there_are():
     text = report(seeds=ROWS_PER_LEAF + 3, held=1)
     assert text.count("| seed | ") == ROWS_PER_LEAF + 1 and "| seed | 3 more in the job's report |" in text
+
+
+def test_many_leaves_keep_every_verdict_row_but_only_the_first_leaves_answers():
+    from ci.preview_report import LEAVES_WITH_ANSWERS
+
+    items = [item(f"knowledge/leaf{n}/qna.yaml", "q", "an answer") for n in range(LEAVES_WITH_ANSWERS + 2)]
+    leaves = by_leaf(score_pairs(items, [SEED] * len(items), ["x"] * len(items), ["an answer"] * len(items)), 0.01)
+    general = load_general(1)
+    text = render_preview(leaves, retention(general, ["?"], ["?"], 0.01, 0), RUN)
+    assert all(f"| `knowledge/leaf{n}/qna.yaml` | seed questions | 1 |" in text for n in range(len(items)))
+    assert text.count("<details>") == LEAVES_WITH_ANSWERS and "The answers of 2 more leaves are in" in text
