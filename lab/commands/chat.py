@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -43,9 +42,11 @@ def _resolve(args: argparse.Namespace, fmt: str) -> Path:
         return Path(resolve_teacher(args.model).location)
     if path.exists() and not is_release_folder(path):
         return path
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-    return pull(args.model, args.release, fmt, endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"),
-                token=os.environ.get("HF_TOKEN") or None, offline=offline, quant=args.quant, cache_dir=args.cache_dir)
+    from lab.hub_settings import HubSettings
+
+    hub = HubSettings.from_environ()
+    return pull(args.model, args.release, fmt, endpoint=args.endpoint or hub.endpoint, token=hub.token,
+                offline=hub.offline, quant=args.quant, cache_dir=args.cache_dir)
 
 
 def _adapter(args: argparse.Namespace, fmt: str) -> Path | None:

@@ -81,11 +81,9 @@ def _invalid(files: list[Path], root: Path | None, allow_local: bool) -> str:
 
 def _run_options(args: argparse.Namespace) -> dict:
     """generate_leaves' keywords: the cache, the documents' settings (with the opt-in), the safe swap."""
-    from dataclasses import replace
-
     from lab.generate.documents import DocsSettings
 
-    docs = replace(DocsSettings.from_env(), allow_local=allow_local_docs(args))
+    docs = DocsSettings.from_env().model_copy(update={"allow_local": allow_local_docs(args)})
     return {"cache_dir": args.cache_dir, "docs": docs, "keep_previous_if_failed": True}  # a failed run keeps the last
 
 

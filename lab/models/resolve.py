@@ -10,7 +10,6 @@ and tokens work as everywhere else); an injected `HfApi` chooses the endpoint. F
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +101,10 @@ def _from_hub(repo: str, revision: str | None, filename: str | None, offline: bo
     from huggingface_hub import HfApi, hf_hub_download, snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    offline = offline if offline is not None else os.environ.get("HF_HUB_OFFLINE") == "1"
+    if offline is None:
+        from lab.models.package import offline_from_env
+
+        offline = offline_from_env()
     api = api or HfApi(token=token)
     common: dict[str, Any] = {"repo_id": repo, "revision": revision, "cache_dir": cache_dir,
                               "local_files_only": offline, "token": token}

@@ -58,13 +58,13 @@ def test_near_duplicates_reject_close_texts_and_keep_distinct_ones():
 
 def test_params_overrides_reject_unknown_keys_and_wrong_types():
     assert GenerateParams().with_overrides({"samples": 5, "temperature": 1}).temperature == 1.0
-    with pytest.raises(ValueError, match="unknown generation parameter 'sample'"):
+    with pytest.raises(ValueError, match="^sample: unknown key"):
         GenerateParams().with_overrides({"sample": 5})
-    with pytest.raises(ValueError, match="samples must be int"):
+    with pytest.raises(ValueError, match="^samples: expected an integer, got '5'"):
         GenerateParams().with_overrides({"samples": "5"})
-    with pytest.raises(ValueError, match="judge must be bool"):
+    with pytest.raises(ValueError, match="^judge: expected true or false, got 1"):
         GenerateParams().with_overrides({"judge": 1})
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="^samples: input should be greater than or equal to 1"):
         GenerateParams().with_overrides({"samples": 0})
 
 
