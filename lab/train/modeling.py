@@ -16,6 +16,7 @@ from lab.train.memory import (  # noqa: F401  (check_memory and the estimate are
     check_memory,
     compute_bytes_for,
     estimate_memory_bytes,
+    release_freed_activations,
     wants_activation_checkpointing,
 )
 from lab.train.packing import PackedRow
@@ -79,6 +80,8 @@ def load_model(base: str, config: TrainConfig, runtime: Runtime) -> Any:
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(config.seed)
+    if runtime.device.type == "cpu":
+        release_freed_activations()  # before the first tensor: freed activations leave the heap at once
     base_dtype = torch.float32 if config.method == "full" else runtime.compute_dtype
     model: Any = AutoModelForCausalLM.from_pretrained(base, dtype=base_dtype, attn_implementation=runtime.attn_implementation)
     model.config.use_cache = False

@@ -137,3 +137,41 @@ def test_checkpointed_layers_give_the_same_loss_and_gradients(tiny_llama_dir):
     assert loss_on == pytest.approx(loss_off, rel=1e-6)
     for name, grad in grads_off.items():
         assert torch.allclose(grads_on[name], grad, atol=1e-6), name
+
+
+FREED_BLOCKS_SCRIPT = """
+import sys
+from lab.train.memory import release_freed_activations
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+if sys.argv[1] == "on" and not release_freed_activations():
+    print("unsupported"); raise SystemExit(0)
+big = bytearray(16 << 20)
+del big  # glibc raises its threshold to this size: smaller blocks now come from the heap
+before = rss()
+blocks = [bytearray(4 << 20) for _ in range(64)]  # 256 MiB of per-layer sized tensors, touched
+last = blocks.pop()  # still alive, above the others in the heap: freeing them cannot shrink its top
+del blocks
+print(rss() - before)
+"""
+
+
+@pytest.mark.parametrize("setting", ["off", "on"])
+def test_freed_activation_sized_blocks_go_back_to_the_system_on_cpu(setting):
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc's allocator only")
+    done = subprocess.run([sys.executable, "-c", FREED_BLOCKS_SCRIPT, setting], capture_output=True, text=True,
+                          timeout=120, check=True)
+    if done.stdout.strip() == "unsupported":
+        pytest.skip("not glibc")
+    held_mib = int(done.stdout.strip()) / 2**20
+    if setting == "on":
+        assert held_mib < 32  # one 4 MiB block still alive, the 63 freed ones returned
+    else:
+        assert held_mib > 128  # without it the heap keeps most of the 252 MiB freed (why the fix exists)
