@@ -10,6 +10,7 @@ Tasks run on a Ray cluster (`ray_map`) or, on one machine, in threads (`thread_m
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
@@ -99,7 +100,7 @@ def ray_map(num_cpus: float = 0.5) -> Mapper:
 
 def replica_stats(outputs: Sequence[LeafOutput], urls: Sequence[str], wall_s: float) -> list[dict[str, Any]]:
     """Per replica: leaves, requests and completion tokens/s over the time its leaves took; then overall."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index, url in enumerate(urls):
         mine = [o for o in outputs if o.replica == index]
         busy = sum(o.seconds for o in mine)
@@ -107,8 +108,8 @@ def replica_stats(outputs: Sequence[LeafOutput], urls: Sequence[str], wall_s: fl
         rows.append({"replica": mask(url), "leaves": len(mine), "requests": sum(o.result.requests for o in mine),
                      "completion_tokens": tokens, "busy_s": round(busy, 3),
                      "completion_tokens_per_s": round(tokens / busy, 2) if busy > 0 else 0.0})
-    total = sum(r["completion_tokens"] for r in rows)
-    rows.append({"replica": "all", "leaves": len(outputs), "requests": sum(r["requests"] for r in rows),
+    total = sum(o.result.completion_tokens for o in outputs)
+    rows.append({"replica": "all", "leaves": len(outputs), "requests": sum(o.result.requests for o in outputs),
                  "completion_tokens": total, "busy_s": round(wall_s, 3),
                  "completion_tokens_per_s": round(total / wall_s, 2) if wall_s > 0 else 0.0})
     return rows
@@ -187,7 +188,7 @@ def mapper_from_env(replicas: int, environ: dict[str, str] | None = None) -> Map
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=env.get("RAY_ADDRESS") or "auto", logging_level="ERROR", log_to_driver=False)
+        ray.init(address=env.get("RAY_ADDRESS") or "auto", logging_level=logging.ERROR, log_to_driver=False)
     return ray_map()
 
 

@@ -11,6 +11,7 @@ rank resumes from the last checkpoint there, so the run ends once, with the unin
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +97,7 @@ def train_where_configured(data_dir: str | Path, base: str, out: str | Path, con
     import ray
 
     if not ray.is_initialized():  # the workers' lines (rank 0's loss and progress) reach this job's log
-        ray.init(address=env.get("RAY_ADDRESS") or "auto", logging_level="ERROR", log_to_driver=True)
+        ray.init(address=env.get("RAY_ADDRESS") or "auto", logging_level=logging.ERROR, log_to_driver=True)
     use_gpu = env.get("ARBORIST_RAY_TRAIN_GPU") == "1"
     options.log(f"training on {workers} Ray Train workers ({'GPU' if use_gpu else 'CPU'}, {config.distributed})")
     return train_on_ray(data_dir, base, out, config, RayTrainOptions(num_workers=workers, use_gpu=use_gpu))
