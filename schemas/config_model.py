@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Self, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, TypeAdapter, ValidationError
 
 MAX_VALUE_CHARS = 60  # a hostile value is not echoed in full
 MAX_MESSAGE_CHARS = 1000  # one line, whatever the input (long enough to list a config's keys)
@@ -56,6 +56,14 @@ def validate(cls: type[BaseModel] | Any, data: Any, where: str = "", names: Mapp
         return cls.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe(exc, cls, where, names)) from None
+
+
+def parse_value(kind: Any, raw: Any, name: str) -> Any:
+    """One value (an environment variable, a flag) validated as `kind` like a settings field; ConfigError names it."""
+    try:
+        return TypeAdapter(kind).validate_python(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc, where=name)) from None
 
 
 def describe(exc: ValidationError, model: Any = None, where: str = "", names: Mapping[str, str] | None = None) -> str:

@@ -67,8 +67,13 @@ def repo_validation_config(path: Path, allow_local: bool, prog: str, strict: boo
 
 
 def allow_local_docs(args: argparse.Namespace) -> bool:
-    """--allow-local-docs or ARBORIST_ALLOW_LOCAL_DOCS=1: the one opt-in, shared with `lab generate`."""
-    return bool(getattr(args, "allow_local_docs", False)) or os.environ.get(ALLOW_LOCAL_DOCS_ENV) == "1"
+    """--allow-local-docs or ARBORIST_ALLOW_LOCAL_DOCS=1 (or true/yes/on): the one opt-in, shared with `lab generate`."""
+    if getattr(args, "allow_local_docs", False):
+        return True
+    from schemas.config_model import parse_value
+
+    raw = os.environ.get(ALLOW_LOCAL_DOCS_ENV, "").strip()
+    return bool(raw) and bool(parse_value(bool, raw, ALLOW_LOCAL_DOCS_ENV))  # as DocsSettings.allow_local reads it
 
 
 def run(args: argparse.Namespace) -> int:
