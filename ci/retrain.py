@@ -56,7 +56,7 @@ def make_reporter(args: argparse.Namespace, env: CiEnv) -> Reporter:
 
 
 @dataclass(frozen=True)
-class Settings:
+class RunnerSettings:
     """What the runner provides (environment), as opposed to what the repository configures."""
 
     base_model: str  # ARBORIST_BASE_MODEL: the student, a model dir or Hub repo id
@@ -73,7 +73,7 @@ def repo_config(tree: Path) -> tuple[Any, list[str]]:
     return read_repo_config(tree / CONFIG_PATH)  # bounded read, bounded parse
 
 
-def release_target(config: Any, settings: Settings) -> Any:
+def release_target(config: Any, settings: RunnerSettings) -> Any:
     from lab.publish.targets import DirectoryTarget, HubTarget
 
     if config.release.repo_id:
@@ -86,14 +86,14 @@ def release_target(config: Any, settings: Settings) -> Any:
     return None
 
 
-def previous_taxonomy_sha(config: Any, settings: Settings) -> str | None:
+def previous_taxonomy_sha(config: Any, settings: RunnerSettings) -> str | None:
     """The taxonomy commit of the last release (None before the first one, or without a target)."""
     target = release_target(config, settings)
     state = target.state() if target is not None else None
     return (state.record or {}).get("taxonomy_sha") if state is not None and state.head else None
 
 
-def apply_approvals(tree: Path, args: argparse.Namespace, config: Any, settings: Settings) -> list[Any]:
+def apply_approvals(tree: Path, args: argparse.Namespace, config: Any, settings: RunnerSettings) -> list[Any]:
     """With retrain.require_approval, hold back the leaves of unapproved PRs (ci.approval); else nothing."""
     from ci.approval import hold_back, parse_approved
     from lab.taxonomy.discover import find_leaves
@@ -129,10 +129,10 @@ def post_notes(github: Any, repo: str, bodies: dict[int, str]) -> list[int]:
     return posted
 
 
-def settings_from_environ(environ: dict[str, str] | None = None) -> Settings:
+def settings_from_environ(environ: dict[str, str] | None = None) -> RunnerSettings:
     """The runner's settings, read through CiEnv (the one reader of a step's environment)."""
     env = CiEnv.from_environ(environ)
-    return Settings(base_model=env.base_model, teacher=env.teacher or "", train_config=env.train_config,
+    return RunnerSettings(base_model=env.base_model, teacher=env.teacher or "", train_config=env.train_config,
                     release_dir=env.release_dir, hf_endpoint=env.hf_endpoint, hf_token=env.hf_token)
 
 
@@ -169,7 +169,7 @@ class RunnerEdges:
         return tuple(announced.commented + announced.already_commented)
 
 
-def build_request(args: argparse.Namespace, env: CiEnv, settings: Settings, config: Any, tree: Path,
+def build_request(args: argparse.Namespace, env: CiEnv, settings: RunnerSettings, config: Any, tree: Path,
                   held_paths: set[str]) -> RetrainRequest:
     """What the pipeline needs, from the arguments, the runner's settings and the repository config."""
     from ci.generate import RETRAIN_SEED, cache_dir
@@ -184,7 +184,7 @@ def build_request(args: argparse.Namespace, env: CiEnv, settings: Settings, conf
         held_paths=frozenset(held_paths))
 
 
-def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settings: Settings | None = None,
+def run_retrain(args: argparse.Namespace, env: CiEnv, reporter: Reporter, settings: RunnerSettings | None = None,
                 notes_client: Any = None) -> int:
     """Check out, hold back unapproved leaves, run the pipeline, report; the exit code (0: gate passed)."""
     settings = settings or settings_from_environ()
