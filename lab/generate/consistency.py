@@ -27,6 +27,8 @@ from lab.generate.shape import (
 # A question that starts like this wants "yes" or "no"; a sentence of the document is no such answer.
 YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|may|might|must)"
                     r"\b", re.I)
+INSTRUCTION = re.compile(r"^\s*(?:name|list|describe|explain|give|state|tell|define|summari[sz]e|compare|identify|"
+                         r"say|write|outline)\b", re.I)
 HOW_LONG = re.compile(r"\bhow long\b|\bhow much time\b", re.I)
 DURATION = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)|"
                       r"fortnights?|ages?)\b", re.I)
@@ -39,6 +41,8 @@ TASK_SHARE = 0.5  # of the words most seed questions share, a new instruction mu
 
 def question_kind_problem(question: str, answer: str) -> str | None:
     """What kind of answer the question wants and the answer is not, or None."""
+    if not question.rstrip().endswith("?") and not INSTRUCTION.match(question):
+        return "not a question: no question mark, and no instruction such as 'Name ...'"
     if YES_NO.match(question):
         return "a yes/no question"
     if HOW_LONG.search(question) and not DURATION.search(answer):

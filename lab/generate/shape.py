@@ -74,6 +74,8 @@ def unfinished(text: str) -> set[str]:
     reasons |= {f"open {opening}" for opening, closing in OPEN_CLOSE if stripped.count(opening) > stripped.count(closing)}
     if stripped.count('"') % 2:
         reasons.add('open "')
+    if stripped.endswith(("...", "…")):
+        reasons.add("trails off: ...")
     if MISSING_ARGUMENT.search(stripped):
         reasons.add("missing argument")
     tail = words(stripped.rstrip(".!?…\"'”)] "))

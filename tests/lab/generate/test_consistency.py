@@ -51,6 +51,8 @@ SYNONYM_SEEDS = ["List a synonym for the word attend.",
     ("How long does it take for the moon to wax?",  # the real teacher: "half of the disc" is no duration
      "Between new moon and full moon the lit part grows, and the Moon is said to be waxing: first a waxing crescent, "
      "then the first quarter, when exactly half of the disc is lit.", "how long"),
+    ("When the Moon is full, it's waxing.",  # the real teacher's "question" (it ended on "..."), and false
+     "Between new moon and full moon the lit part grows, and the Moon is said to be waxing.", "not a question"),
     ("Why is the sky over Venus yellow?", "Half of the Moon is always lit by the Sun.", "why"),
 ])
 def test_a_sentence_that_does_not_answer_its_question_is_named(question, answer, why):
@@ -145,6 +147,11 @@ def test_a_cut_answer_is_dropped_on_a_leaf_whose_seeds_end_on_in_and_says_why():
     assert rows and {r["messages"][2]["content"] for r in rows} == {answers[1]}
     dropped = pipeline.stats.filters.as_dict()["incomplete:answer"]["dropped"]
     assert dropped[0]["answer"] == answers[0] and dropped[0]["why"] == "ends on: is"
+
+
+def test_text_that_trails_off_is_unfinished_and_a_full_stop_is_not():
+    assert unfinished("When the Moon is full, it's waxing...") == {"trails off: ..."}
+    assert not unfinished("Name the phases the Moon passes through after it is full.")
 
 
 @pytest.mark.parametrize(("text", "loops"), [
