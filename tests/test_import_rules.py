@@ -23,7 +23,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "lab": frozenset({"sandbox", "bot", "ci"}),
     "schemas": frozenset({"sandbox", "bot", "ci", "lab"}),
 }
-# packages whose modules must not import each other in a circle (the whole graph is checked too, below)
+# packages whose modules must not import each other in a circle (named for the issue; the whole graph is checked too)
 NO_CIRCLES = ("sandbox.demo", "lab.taxonomy")
 
 Graph = dict[str, set[str]]
@@ -150,8 +150,6 @@ def test_no_import_circles_between_packages(graph):
     assert circles({m: t & set(PACKAGES) for m, t in tops.items()}) == []
 
 
-@pytest.mark.xfail(strict=False, reason="known circles owned elsewhere in issue 13: bot.jobs (executors, ray_executor, "
-                   "service, worker), lab.train (config, recipe)")
 def test_no_import_circles_anywhere(graph):
     assert circles(graph) == []
 
