@@ -3,7 +3,8 @@
 Read top to bottom like nanoGPT's loop: `plan_phase` tokenises and packs the phase's data,
 `start_phase` builds the optimizer and resumes from a checkpoint, then each step is `train_step`
 (forward, backward, clip, optimizer), `log_step` (metrics line), `save_step` (checkpoint, and at the
-end the lowest held-out loss's weights) until the phase ends or early stopping stops it.
+end the lowest held-out loss's weights) until the phase ends, early stopping stops it (lab.train.heldout)
+or the run's time limit is reached.
 """
 
 from __future__ import annotations
@@ -18,13 +19,8 @@ from lab.train import checkpoint as ckpt
 from lab.train import distributed
 from lab.train.config import TrainConfig
 from lab.train.data import Phase
-from lab.train.packing import (
-    first_fit_decreasing,
-    non_padding_share,
-    pack_row,
-    packing_efficiency,
-    plan_micro_batches,
-)
+from lab.train.heldout import early_stopping, eval_steps_of, validation_batches, validation_loss
+from lab.train.packing import non_padding_share, pack_row, packing_efficiency, plan_micro_batches
 from lab.train.recipe import peak_lr
 from lab.train.schedule import append_metrics, make_scheduler, peak_flops, truncate_metrics
 from lab.train.tokenize import tokenize_records
@@ -114,51 +110,6 @@ def row_shape(config: TrainConfig, runtime: Any) -> tuple[int, int]:
     return config.max_seq_len, max(1, config.max_tokens_per_micro_batch // config.max_seq_len)
 
 
-def eval_steps_of(total_steps: int, planned_steps: int, epochs: int) -> set[int]:
-    """Optimizer steps that end an epoch (and the last step): where the held-out loss is measured."""
-    ends = {min(total_steps, max(1, round(planned_steps * e / epochs))) for e in range(1, epochs + 1)}
-    return ends | {total_steps}
-
-
-def early_stopping(es: dict[str, Any], val: float | None, step: int, patience: int) -> tuple[bool, bool]:
-    """Record a held-out loss in `es`; (improved, stop): stop after `patience` evaluations without a better one."""
-    if val is None:
-        return False, False
-    if es.get("best") is None or val < es["best"]:
-        es.update(best=val, best_step=step, bad=0)
-        return True, False
-    es["bad"] = es.get("bad", 0) + 1
-    return False, patience > 0 and es["bad"] >= patience
-
-
-def validation_batches(tokenizer: Any, records: tuple[dict[str, Any], ...], config: TrainConfig,
-                       runtime: Any) -> list[list[Any]]:
-    """The held-out samples packed into micro-batches the way training packs (no shuffling)."""
-    if not records:
-        return []
-    samples, _ = tokenize_records(tokenizer, list(records), config.max_seq_len)
-    row_tokens, rows_per_batch = row_shape(config, runtime)
-    rows = [pack_row([samples[i] for i in row])
-            for row in first_fit_decreasing([len(s.input_ids) for s in samples], row_tokens)]
-    return [rows[i : i + rows_per_batch] for i in range(0, len(rows), rows_per_batch)]
-
-
-def validation_loss(forward: Any, model: Any, batches: list[list[Any]], runtime: Any) -> float:
-    """Mean cross-entropy per assistant token of the held-out micro-batches (every rank computes all)."""
-    import torch
-
-    from lab.train.modeling import batch_loss_sum
-
-    model.eval()
-    total, count = 0.0, 0
-    with torch.no_grad():
-        for batch in batches:
-            total += float(batch_loss_sum(forward, batch, runtime))
-            count += sum(row.n_targets for row in batch)
-    model.train()
-    return total / max(1, count)
-
-
 def plan_phase(run: Run, index: int, phase: Phase) -> PhasePlan:
     """Tokenise and pack the phase's samples, count its steps, and pack its held-out samples."""
     config = run.config
@@ -178,7 +129,7 @@ def plan_phase(run: Run, index: int, phase: Phase) -> PhasePlan:
         "packing_efficiency": round(packing_efficiency(lengths, plan, row_tokens), 4),
         "non_padding_share": round(non_padding_share(lengths, plan), 4),
     }
-    held_batches = validation_batches(run.tokenizer, phase.heldout, config, run.runtime)
+    held_batches = validation_batches(run.tokenizer, phase.heldout, config.max_seq_len, row_tokens, rows_per_batch)
     evals = eval_steps_of(total_steps, planned_steps, phase.epochs) if held_batches else set()
     return PhasePlan(phase.name, index, samples, plan, per_step, total_steps, held_batches, evals, summary)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lab.train.data import mix_phases, with_self_replay
-from lab.train.loop import early_stopping, eval_steps_of
+from lab.train.heldout import early_stopping, eval_steps_of
 from lab.train.replay import complete_sentences, load_prompts, pick_prompts, replay_records, system_prompt_of
 
 
