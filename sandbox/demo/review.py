@@ -96,8 +96,10 @@ def maintainer_preview(world: World) -> None:
     report = json.loads((work / "report.json").read_text(encoding="utf-8"))
     world.artefacts.data("preview", "preview-report", report)
     run = report["run"]
-    world.timeline.note(f"a LoRA adapter, {run['steps']} steps over {run['model']}, on {run['train_rows']} rows; "
-                        f"{run['held_rows']} held out")
+    rows = f"{run['train_rows']} generated row{'' if run['train_rows'] == 1 else 's'}"
+    stopped = " (stopped by preview.max_minutes)" if run.get("timed_out") else ""
+    world.timeline.note(f"a LoRA adapter, {run['steps']} steps{stopped} over {run['model']}, on {rows}; "
+                        f"{run['held_rows']} more held out")
     for line in preview_lines(report):
         world.timeline.note(line)
     adapter = Path(run["adapter"])
