@@ -10,8 +10,6 @@ Tasks run on a Ray cluster (`ray_map`) or, on one machine, in threads (`thread_m
 
 from __future__ import annotations
 
-import logging
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -179,16 +177,12 @@ def replicas_in(teacher: str) -> TeacherReplicas | None:
 
 def mapper_from_env(replicas: int, environ: dict[str, str] | None = None) -> Mapper:
     """ARBORIST_FANOUT=ray: Ray tasks on the cluster this job runs on (RAY_ADDRESS, else `auto`); default threads."""
-    env = dict(os.environ if environ is None else environ)
-    choice = env.get("ARBORIST_FANOUT", "threads").strip().lower() or "threads"
-    if choice == "threads":
-        return thread_map(LEAVES_IN_FLIGHT_PER_REPLICA * replicas)
-    if choice != "ray":
-        raise ValueError(f"ARBORIST_FANOUT: expected 'ray' or 'threads', got {choice!r}")
-    import ray
+    from lab.scale_settings import ScaleSettings
 
-    if not ray.is_initialized():
-        ray.init(address=env.get("RAY_ADDRESS") or "auto", logging_level=logging.ERROR, log_to_driver=False)
+    settings = ScaleSettings.from_environ(environ)
+    if settings.fanout == "threads":
+        return thread_map(LEAVES_IN_FLIGHT_PER_REPLICA * replicas)
+    settings.connect_ray()
     return ray_map()
 
 

@@ -11,7 +11,6 @@ rank resumes from the last checkpoint there, so the run ends once, with the unin
 from __future__ import annotations
 
 import json
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,26 +77,23 @@ def train_on_ray(data_dir: str | Path, base: str, out: str | Path, config: Train
 
 def ray_workers_from_env(environ: dict[str, str] | None = None) -> int:
     """ARBORIST_RAY_TRAIN_WORKERS: train on this many Ray Train workers (0 or unset: in this process)."""
-    raw = (os.environ if environ is None else environ).get("ARBORIST_RAY_TRAIN_WORKERS", "").strip() or "0"
-    if not raw.isdigit():
-        raise ValueError(f"ARBORIST_RAY_TRAIN_WORKERS: expected a whole number of workers, got {raw!r}")
-    return int(raw)
+    from lab.scale_settings import ScaleSettings
+
+    return ScaleSettings.from_environ(environ).ray_train_workers
 
 
 def train_where_configured(data_dir: str | Path, base: str, out: str | Path, config: TrainConfig, options: Any,
                            environ: dict[str, str] | None = None) -> dict[str, Any]:
     """The retrain's training call: on the Ray cluster the step runs on when ARBORIST_RAY_TRAIN_WORKERS asks
     for workers (ARBORIST_RAY_TRAIN_GPU=1 gives each a GPU), else `train` here with `options`."""
-    env = dict(os.environ if environ is None else environ)
-    workers = ray_workers_from_env(env)
-    if workers == 0:
+    from lab.scale_settings import ScaleSettings
+
+    settings = ScaleSettings.from_environ(environ)
+    if settings.ray_train_workers == 0:
         from lab.train.trainer import train
 
         return train(data_dir, base, out, config, options)
-    import ray
-
-    if not ray.is_initialized():  # the workers' lines (rank 0's loss and progress) reach this job's log
-        ray.init(address=env.get("RAY_ADDRESS") or "auto", logging_level=logging.ERROR, log_to_driver=True)
-    use_gpu = env.get("ARBORIST_RAY_TRAIN_GPU") == "1"
+    settings.connect_ray()
+    workers, use_gpu = settings.ray_train_workers, settings.ray_train_gpu
     options.log(f"training on {workers} Ray Train workers ({'GPU' if use_gpu else 'CPU'}, {config.distributed})")
     return train_on_ray(data_dir, base, out, config, RayTrainOptions(num_workers=workers, use_gpu=use_gpu))
