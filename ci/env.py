@@ -46,6 +46,7 @@ class CiEnv(EnvSettings):
     cache_dir: Path | None = None  # ARBORIST_CACHE_DIR: the SDG cache every job on a runner shares; None: data_dir/sdg-cache
     teacher: str | None = None  # ARBORIST_TEACHER: the runner's teacher when the repo config names none
     base_model: str = ""  # ARBORIST_BASE_MODEL: the student, a model folder or Hub repo id
+    judge: str | None = None  # ARBORIST_JUDGE: a model that scores /precheck's answers 1-10 (a teacher spec); none: ROUGE-L only
     train_config: str | None = None  # ARBORIST_TRAIN_CONFIG: YAML/JSON overrides of lab.train's TrainConfig
     release_dir: str | None = None  # ARBORIST_RELEASE_DIR: publish into a folder instead of (or without) the Hub
     hf_endpoint: Annotated[str | None, Field(validation_alias=_env("HF_ENDPOINT", "hf_endpoint"))] = None  # the Hub

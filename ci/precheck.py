@@ -22,6 +22,7 @@ from ci.checkout import CheckoutError, checkout_as_data
 from ci.env import CiEnv, github_client
 from ci.generate import base_config, changed_leaves, fetch_base, pick_leaves
 from ci.report import Reporter, start_step
+from lab.evaluate.precheck import Answered
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -128,8 +129,32 @@ def run_precheck(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> in
         return reporter.fail("the model could not answer", f"{type(exc).__name__}: {exc}")
     finally:
         shutil.rmtree(work / "release", ignore_errors=True)
-    reporter.result("success", title(answered), render_precheck(answered, model_name, not_asked))
+    if env.judge:
+        scored = judge_answers(env.judge, answered, reporter)
+        if isinstance(scored, int):
+            return scored
+        answered = scored
+    reporter.result("success", title(answered), render_precheck(answered, model_name, not_asked,
+                                                                judge_name=env.judge or ""))
     return 0
+
+
+def judge_answers(judge: str, answered: list[Answered], reporter: Reporter) -> list[Answered] | int:
+    """ARBORIST_JUDGE's 1-10 and reason beside each ROUGE-L; the exit code after a reported failure."""
+    from lab.evaluate.judge import judge as ask_judge
+    from lab.evaluate.precheck import with_judgements
+    from lab.generate.backends import close_backend, load_backend
+
+    reporter.progress(f"the judge scores {len(answered)} answers", 0.96)
+    try:
+        backend = load_backend(judge)
+    except Exception as exc:  # noqa: BLE001 - a judge that cannot load is the runner's setting, said plainly
+        return reporter.fail("could not load the judge model (ARBORIST_JUDGE)", f"{type(exc).__name__}: {exc}")
+    try:
+        scores = ask_judge(backend, [(a.question, a.reference, a.answer) for a in answered])
+    finally:
+        close_backend(backend)
+    return with_judgements(answered, scores)
 
 
 def main(argv: list[str] | None = None) -> int:

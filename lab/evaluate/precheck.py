@@ -9,9 +9,10 @@ counts those; the rest are what the leaf can teach the model.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lab.evaluate.items import EvalItem
+from lab.evaluate.judge import Judgement
 from lab.evaluate.scoring import rouge_l
 
 WELL_ANSWERED = 0.5  # ROUGE-L (0..1) at or above which the model "already answers" a seed question
@@ -25,6 +26,8 @@ class Answered:
     reference: str  # the seed answer the contributor wrote
     answer: str  # the model's answer
     score: float  # ROUGE-L of answer against reference, 0..1
+    judge_score: int | None = None  # a judge model's 1..10, when one is configured and gave a usable score
+    judge_reason: str = ""
 
     def known(self, threshold: float = WELL_ANSWERED) -> bool:
         return self.score >= threshold
@@ -64,6 +67,12 @@ def score_answers(items: Sequence[EvalItem], answers: Sequence[str]) -> list[Ans
         raise ValueError(f"{len(answers)} answers for {len(items)} questions")
     return [Answered(item.leaf, item.kind, item.question, item.reference, answer, round(rouge_l(answer, item.reference), 4))
             for item, answer in zip(items, answers, strict=True)]
+
+
+def with_judgements(answered: Sequence[Answered], judgements: Sequence[Judgement | None]) -> list[Answered]:
+    """The answers with the judge's score and reason beside ROUGE-L (None: the judge gave no usable score)."""
+    return [replace(a, judge_score=j.score, judge_reason=j.reason) if j is not None else a
+            for a, j in zip(answered, judgements, strict=True)]
 
 
 def verdict(answered: Sequence[Answered], threshold: float = WELL_ANSWERED) -> Verdict:

@@ -78,3 +78,30 @@ def test_a_pr_without_leaf_changes_has_nothing_to_ask(taxonomy, capsys):  # noqa
     _, make_pr = taxonomy
     code, result, _ = run_step(capsys, make_pr({"docs/notes.md": b"just docs\n"}))
     assert code == 0 and result.title == "no changed leaves"
+
+
+def test_a_configured_judge_scores_each_answer_beside_rouge_and_its_words_stay_inert(taxonomy, base_model, capsys,  # noqa: F811
+                                                                                    monkeypatch):
+    import json
+
+    from tests.lab.generate.stub_server import StubServer, chat_reply
+
+    def respond(body, index):
+        graded = body["messages"][-1]["content"]
+        if "Rapid" in graded:
+            return 200, chat_reply("this is not the JSON asked for"), {}, 0.0
+        reason = "@victim close enough | ![x](https://evil.example/x.png)" if "Joyful" in graded else "Wrong word."
+        return 200, chat_reply(json.dumps({"score": 7 if "Joyful" in graded else 2, "reason": reason})), {}, 0.0
+
+    _, make_pr = taxonomy
+    sha = make_pr({NEW_LEAF: FREEFORM, NEW_LEAF.replace("qna.yaml", "attribution.txt"): ATTRIBUTION})
+    with StubServer(respond) as judge:
+        monkeypatch.setenv("ARBORIST_JUDGE", judge.url)
+        code, result, _ = run_step(capsys, sha)
+        asked = len(judge.requests)
+    assert code == 0 and result.conclusion == "success", result.summary
+    assert asked == 5 and "judge (1-10)" in result.summary and "A judge model" in result.summary
+    rows = [line for line in result.summary.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(rows) == 5 and sum("| – |" in row for row in rows) == 1  # the reply that was not a score
+    assert any("7/10 `@victim close enough \\| ![x](https://evil.example/x.png)`" in row for row in rows)
+    assert sum("2/10 `Wrong word.`" in row for row in rows) == 3
