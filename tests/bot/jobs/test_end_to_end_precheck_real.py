@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.bot.jobs.test_end_to_end_precheck import LEAF, run_precheck, world  # noqa: F401 - the shared world
+from tests.bot.jobs.test_end_to_end_precheck import LEAF, repo_config, run_precheck, world  # noqa: F401 - the shared world
 from tests.realmodel import REAL_MODEL, REAL_MODEL_CACHE
 
 pytestmark = pytest.mark.slow
