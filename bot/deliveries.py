@@ -10,14 +10,12 @@ them in a thread, and a file locked past the busy timeout raises `StoreBusy` (in
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.storage import busy, open_sqlite
+from bot.storage import SqliteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -48,20 +46,11 @@ class DeliveryStore:
 
     def __init__(self, path: Path | str, busy_timeout_s: float = BUSY_TIMEOUT_S):
         self.path = Path(path)
-        self._lock = threading.Lock()
-        self._db = open_sqlite(self.path, busy_timeout_s)
-        self._db.executescript(SCHEMA)
-
-    def _execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params)
-            except sqlite3.OperationalError as exc:
-                raise busy(self.path, exc) from None
+        self._file = SqliteFile(self.path, busy_timeout_s, SCHEMA)
 
     def record(self, delivery_id: str, event: str, body: bytes | None, status: str = "queued") -> bool:
         """Insert a new delivery, or take a redelivery of a failed one; False: seen before (do nothing)."""
-        cursor = self._execute(
+        cursor = self._file.run(
             "INSERT INTO deliveries (id, event, received_at, status, body) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body, "
             "received_at = excluded.received_at, finished_at = NULL, error = NULL WHERE deliveries.status = 'failed'",
@@ -70,29 +59,26 @@ class DeliveryStore:
 
     def finish(self, delivery_id: str, status: str, error: str = "") -> None:
         """Mark handled (done/failed) and drop the body."""
-        self._execute("UPDATE deliveries SET status=?, body=NULL, finished_at=?, error=? WHERE id=?",
-                      (status, time.time(), error[:MAX_ERROR_CHARS] or None, delivery_id))
+        self._file.run("UPDATE deliveries SET status=?, body=NULL, finished_at=?, error=? WHERE id=?",
+                       (status, time.time(), error[:MAX_ERROR_CHARS] or None, delivery_id))
 
     def forget(self, delivery_id: str) -> None:
         """Remove a record we could not queue, so GitHub's manual redelivery is accepted later."""
-        self._execute("DELETE FROM deliveries WHERE id=?", (delivery_id,))
+        self._file.run("DELETE FROM deliveries WHERE id=?", (delivery_id,))
 
     def status(self, delivery_id: str) -> str | None:
-        row = self._execute("SELECT status FROM deliveries WHERE id=?", (delivery_id,)).fetchone()
+        row = self._file.run("SELECT status FROM deliveries WHERE id=?", (delivery_id,)).fetchone()
         return row[0] if row else None
 
     def pending(self) -> Iterator[Pending]:
         """Deliveries accepted but never handled (oldest first)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, event, body FROM deliveries WHERE status='queued' ORDER BY received_at").fetchall()
+        rows = self._file.run(
+            "SELECT id, event, body FROM deliveries WHERE status='queued' ORDER BY received_at").fetchall()
         for delivery_id, event, body in rows:
             yield Pending(delivery_id, event, bytes(body or b""))
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
+        return dict(self._file.run("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._file.close()

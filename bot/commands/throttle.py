@@ -8,10 +8,11 @@ records the answer in the same transaction, so two deliveries cannot both get a 
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from bot.storage import SqliteFile
 
 WINDOW_S = 3600.0  # one reply to strangers per pull request per this many seconds
 BUSY_TIMEOUT_S = 5.0  # how long a check waits for a locked file before saying no
@@ -24,26 +25,20 @@ class ReplyThrottle:
 
     def __init__(self, path: Path | str, window_s: float = WINDOW_S, clock: Callable[[], float] = time.time,
                  busy_timeout_s: float = BUSY_TIMEOUT_S):
-        from bot.storage import open_sqlite
-
         self.path, self.window_s, self.clock = Path(path), window_s, clock
-        self._lock = threading.Lock()
-        self._db = open_sqlite(self.path, busy_timeout_s)
-        self._db.execute(SCHEMA)
+        self._file = SqliteFile(self.path, busy_timeout_s, SCHEMA)
 
     def allow(self, repo: str, pr: int) -> bool:
         """True (and remembered) when the last reply to a stranger on this PR is older than the window."""
         now = self.clock()
         try:
-            with self._lock:
-                cursor = self._db.execute(
-                    "INSERT INTO stranger_replies (repo, pr, replied_at) VALUES (?, ?, ?) ON CONFLICT (repo, pr) "
-                    "DO UPDATE SET replied_at = excluded.replied_at WHERE replied_at <= ?",
-                    (repo, pr, now, now - self.window_s))
-                return cursor.rowcount == 1
-        except sqlite3.OperationalError:  # locked: silence is the safe answer to a stranger
+            cursor = self._file.run(
+                "INSERT INTO stranger_replies (repo, pr, replied_at) VALUES (?, ?, ?) ON CONFLICT (repo, pr) "
+                "DO UPDATE SET replied_at = excluded.replied_at WHERE replied_at <= ?",
+                (repo, pr, now, now - self.window_s))
+            return cursor.rowcount == 1
+        except sqlite3.OperationalError:  # locked (StoreBusy is one): silence is the safe answer to a stranger
             return False
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._file.close()

@@ -7,14 +7,12 @@ needs a new look), while a merge keeps it. The retrain job is handed the approve
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.storage import busy, open_sqlite
+from bot.storage import SqliteFile
 
 BUSY_TIMEOUT_S = 30.0  # how long a write waits for another process's transaction
 MAX_APPROVED_LISTED = 5000  # the newest approvals handed to a retrain (its command line stays bounded)
@@ -37,20 +35,11 @@ class ApprovalStore:
     def __init__(self, path: Path | str, clock: Callable[[], float] = time.time,
                  busy_timeout_s: float = BUSY_TIMEOUT_S):
         self.path, self.clock = Path(path), clock
-        self._lock = threading.Lock()
-        self._db = open_sqlite(self.path, busy_timeout_s)
-        self._db.execute(SCHEMA)
-
-    def _run(self, query: str, params: tuple) -> sqlite3.Cursor:
-        try:
-            with self._lock:
-                return self._db.execute(query, params)
-        except sqlite3.OperationalError as exc:
-            raise busy(self.path, exc) from None
+        self._file = SqliteFile(self.path, busy_timeout_s, SCHEMA)
 
     def get(self, repo: str, pr: int) -> Approval | None:
-        row = self._run("SELECT repo, pr, sha, approved_by, approved_at FROM approvals WHERE repo = ? AND pr = ?",
-                        (repo, pr)).fetchone()
+        row = self._file.run("SELECT repo, pr, sha, approved_by, approved_at FROM approvals "
+                             "WHERE repo = ? AND pr = ?", (repo, pr)).fetchone()
         return Approval(*row) if row else None
 
     def approve(self, repo: str, pr: int, sha: str, by: str) -> tuple[Approval, bool]:
@@ -58,8 +47,8 @@ class ApprovalStore:
         existing = self.get(repo, pr)
         if existing is not None and existing.sha == sha:
             return existing, False
-        self._run("INSERT OR REPLACE INTO approvals (repo, pr, sha, approved_by, approved_at) VALUES (?, ?, ?, ?, ?)",
-                  (repo, pr, sha, by, self.clock()))
+        self._file.run("INSERT OR REPLACE INTO approvals (repo, pr, sha, approved_by, approved_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (repo, pr, sha, by, self.clock()))
         approval = self.get(repo, pr)
         assert approval is not None
         return approval, True
@@ -69,15 +58,14 @@ class ApprovalStore:
         existing = self.get(repo, pr)
         if existing is None or existing.sha == keep_sha:
             return None
-        self._run("DELETE FROM approvals WHERE repo = ? AND pr = ? AND sha = ?", (repo, pr, existing.sha))
+        self._file.run("DELETE FROM approvals WHERE repo = ? AND pr = ? AND sha = ?", (repo, pr, existing.sha))
         return existing
 
     def approved_prs(self, repo: str) -> list[int]:
         """The repository's approved PR numbers (the newest MAX_APPROVED_LISTED), ascending."""
-        rows = self._run("SELECT pr FROM approvals WHERE repo = ? ORDER BY approved_at DESC, pr DESC LIMIT ?",
-                         (repo, MAX_APPROVED_LISTED)).fetchall()
+        rows = self._file.run("SELECT pr FROM approvals WHERE repo = ? ORDER BY approved_at DESC, pr DESC LIMIT ?",
+                              (repo, MAX_APPROVED_LISTED)).fetchall()
         return sorted(int(r[0]) for r in rows)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._file.close()

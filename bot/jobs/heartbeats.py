@@ -7,14 +7,12 @@ job it is running) into the job store's SQLite file. Rows of workers silent for 
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.storage import busy, open_sqlite
+from bot.storage import SqliteFile
 
 BUSY_TIMEOUT_S = 30.0
 FORGET_AFTER_S = 24 * 3600.0  # a worker silent this long is gone, not merely late
@@ -37,35 +35,25 @@ class WorkerHeartbeats:
     def __init__(self, path: Path | str, clock: Callable[[], float] = time.time,
                  busy_timeout_s: float = BUSY_TIMEOUT_S):
         self.path, self.clock = Path(path), clock
-        self._lock = threading.Lock()
-        self._db = open_sqlite(self.path, busy_timeout_s)
-        self._db.execute(SCHEMA)
-
-    def _run(self, query: str, params: tuple) -> sqlite3.Cursor:
-        try:
-            with self._lock:
-                return self._db.execute(query, params)
-        except sqlite3.OperationalError as exc:
-            raise busy(self.path, exc) from None
+        self._file = SqliteFile(self.path, busy_timeout_s, SCHEMA)
 
     def beat(self, worker: str, job_id: int | None) -> None:
         """Record that `worker` is alive now, running `job_id` (None: idle, polling)."""
         now = self.clock()
-        self._run("INSERT INTO worker_heartbeats (worker, seen_at, job_id, started_at) VALUES (?, ?, ?, ?) "
-                  "ON CONFLICT(worker) DO UPDATE SET seen_at = excluded.seen_at, job_id = excluded.job_id",
-                  (worker, now, job_id, now))
+        self._file.run("INSERT INTO worker_heartbeats (worker, seen_at, job_id, started_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT(worker) DO UPDATE SET seen_at = excluded.seen_at, job_id = excluded.job_id",
+                       (worker, now, job_id, now))
 
     def gone(self, worker: str) -> None:
         """A worker that stops cleanly removes its row (a crashed one ages out)."""
-        self._run("DELETE FROM worker_heartbeats WHERE worker = ?", (worker,))
+        self._file.run("DELETE FROM worker_heartbeats WHERE worker = ?", (worker,))
 
     def workers(self) -> list[Heartbeat]:
         """The workers heard from within FORGET_AFTER_S, most recently seen first."""
-        self._run("DELETE FROM worker_heartbeats WHERE seen_at < ?", (self.clock() - FORGET_AFTER_S,))
-        rows = self._run("SELECT worker, seen_at, job_id, started_at FROM worker_heartbeats "
-                         "ORDER BY seen_at DESC LIMIT ?", (MAX_WORKERS_LISTED,)).fetchall()
+        self._file.run("DELETE FROM worker_heartbeats WHERE seen_at < ?", (self.clock() - FORGET_AFTER_S,))
+        rows = self._file.run("SELECT worker, seen_at, job_id, started_at FROM worker_heartbeats "
+                              "ORDER BY seen_at DESC LIMIT ?", (MAX_WORKERS_LISTED,)).fetchall()
         return [Heartbeat(*row) for row in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._file.close()

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.jobs.model import ACTIVE, CANCELLED, FAILED, FINAL, KINDS, QUEUED, RUNNING, Job
-from bot.storage import busy, open_sqlite
+from bot.storage import SqliteFile
 
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another process's transaction
 SCHEMA = """
@@ -55,34 +53,13 @@ class JobStore:
                  busy_timeout_s: float = BUSY_TIMEOUT_MS / 1000):
         self.path = Path(path)
         self.clock = clock
-        self._lock = threading.RLock()
-        self._db = open_sqlite(self.path, busy_timeout_s)
+        self._file = SqliteFile(self.path, busy_timeout_s, SCHEMA)
+        self._lock, self._db = self._file.lock, self._file.db  # reads: the connection under its lock
+        self._tx = self._file.transaction  # writes: one BEGIN IMMEDIATE transaction each
         self._db.row_factory = sqlite3.Row
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise busy(self.path, exc) from None
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                self._db.execute("ROLLBACK")
-                raise busy(self.path, exc) from None
+        self._file.close()
 
     def _get(self, db: sqlite3.Connection, job_id: int) -> Job:
         row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
