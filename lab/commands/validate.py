@@ -53,6 +53,10 @@ def repo_validation_config(path: Path, allow_local: bool, prog: str, strict: boo
     A broken repository config warns on stderr and the defaults apply (the bot's verdict too); with
     `strict` (a file named on the command line) any problem is a ValueError instead.
     """
+    if not strict and not path.is_file():  # no config: the defaults, without loading the config models (start-up)
+        from lab.taxonomy.config import ValidationConfig
+
+        return ValidationConfig(allow_local_docs=allow_local)
     from lab.taxonomy.repoconfig import read_config_file, validation_config
 
     data = read_config_file(path)

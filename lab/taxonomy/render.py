@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from lab import __version__
@@ -127,7 +128,7 @@ def rules_markdown() -> str:
     for rule in RULES.values():
         lines.append(f"| `{rule.id}` | {rule.severity} | {'yes' if rule.upstream else ''} | {rule.description} |")
     lines += ["", "## Limits (`validation.limits`)", "", "| setting | default |", "| --- | --- |"]
-    lines += [f"| `{name}` | {f.default} |" for name, f in Limits.model_fields.items()]
+    lines += [f"| `{f.name}` | {f.default} |" for f in fields(Limits)]
     lines += ["", "Token counts use the tokenizer given to `lab validate --tokenizer` (a tokenizer.json) when set; otherwise an",
               "estimate: the larger of 4/3 tokens per word and one token per 4 characters."]
     return "\n".join(lines) + "\n"

@@ -66,3 +66,34 @@ def test_real_tokenizer_counts_are_used_when_configured(tmp_path):
     text = SKILL.replace("What insect makes honey?", "What insect makes honey? " * 6)
     findings = [f for f in check(text, config=config) if f.rule == "question-too-long"]
     assert [f.message for f in findings] == ["This question is 30 tokens; the limit is 29."]
+
+
+def test_the_validator_starts_without_loading_pydantic():
+    """The core runs on plain dataclasses; pydantic comes in only when a config or an override is read."""
+    import subprocess
+    import sys
+
+    code = ("import sys, lab.taxonomy.validate, lab.taxonomy\n"
+            "lab.taxonomy.validate_files([], lambda p: None)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_pydantic_model_and_the_plain_config_agree_on_keys_and_defaults():
+    from dataclasses import asdict, fields
+
+    from lab.taxonomy.config import Limits
+    from lab.taxonomy.config_model import LimitsModel, ValidationModel
+
+    assert list(LimitsModel.model_fields) == [f.name for f in fields(Limits)]
+    assert list(ValidationModel.model_fields) == [f.name for f in fields(ValidationConfig)]
+    assert LimitsModel().plain() == Limits() and asdict(ValidationModel().plain()) == asdict(ValidationConfig())
+
+
+def test_overrides_are_validated_and_give_a_plain_config():
+    config = ValidationConfig.from_mapping({"limits": {"qa_tokens": 3}}).with_overrides({"tokenizer": "tok.json"})
+    assert type(config) is ValidationConfig and config.tokenizer == "tok.json" and config.limits.qa_tokens == 3
+    assert ValidationConfig().with_overrides({"allow_local_docs": True}).allow_local_docs is True
+    with pytest.raises(ValueError, match="^tokenizer: expected a string, got 3$"):
+        ValidationConfig().with_overrides({"tokenizer": 3})
