@@ -16,13 +16,12 @@ from typing import Any
 
 from ci.args import bounded_int, pr_step_parser
 from ci.checkout import CheckoutError, checkout_as_data, clone_url
-from ci.env import CiEnv, github_client
-from ci.report import Reporter, start_step
+from ci.env import CiEnv
+from ci.report import Reporter
+from ci.step import EXIT_FAILED, run_step
 from lab.safegit import run_git
 from schemas.repo_config import CONFIG_PATH
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 MAX_SAMPLES = 1000  # a hard ceiling whatever the repository config says
 LEAF_NAME = "qna.yaml"
 
@@ -37,11 +36,6 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
-
-def make_reporter(args: argparse.Namespace, env: CiEnv) -> Reporter:
-    return Reporter(repo=args.repo, job_id=args.job_id, kind="generate", pr=args.pr,
-                    status_comment_id=args.status_comment_id, check_run_id=args.check_run_id,
-                    github=github_client(env))
 
 
 def fetch_base(tree: Path, repo: str, sha: str, env: CiEnv) -> str:
@@ -174,12 +168,7 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = start_step(lambda env: make_reporter(args, env))
-    if started is None:
-        return EXIT_USAGE
-    env, reporter = started
-    return run_generation(args, env, reporter)
+    return run_step("generate", parse_args(argv), run_generation)
 
 
 if __name__ == "__main__":

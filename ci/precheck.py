@@ -19,13 +19,12 @@ from typing import Any
 
 from ci.args import bounded_int, pr_step_parser
 from ci.checkout import CheckoutError, checkout_as_data
-from ci.env import CiEnv, github_client
+from ci.env import CiEnv
 from ci.generate import base_config, changed_leaves, fetch_base, pick_leaves
-from ci.report import Reporter, start_step
+from ci.report import Reporter
+from ci.step import run_step
 from lab.evaluate.precheck import Answered
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 MAX_QUESTIONS = 500  # a hard ceiling whatever the repository config says
 DEFAULT_QUESTIONS = 60
 
@@ -36,11 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the most seed questions to ask (default: precheck.max_questions in the repo config)")
     return parser
 
-
-def make_reporter(args: argparse.Namespace, env: CiEnv) -> Reporter:
-    return Reporter(repo=args.repo, job_id=args.job_id, kind="precheck", pr=args.pr,
-                    status_comment_id=args.status_comment_id, check_run_id=args.check_run_id,
-                    github=github_client(env))
 
 
 def current_model(config: Any, dest: Path) -> tuple[str, str]:
@@ -158,12 +152,7 @@ def judge_answers(judge: str, answered: list[Answered], reporter: Reporter) -> l
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    started = start_step(lambda env: make_reporter(args, env))
-    if started is None:
-        return EXIT_USAGE
-    env, reporter = started
-    return run_precheck(args, env, reporter)
+    return run_step("precheck", build_parser().parse_args(argv), run_precheck)
 
 
 if __name__ == "__main__":

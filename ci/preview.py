@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ci.args import bounded_int, pr_step_parser
-from ci.env import CiEnv, github_client
+from ci.env import CiEnv
 from ci.preview_train import (
     MAX_SAMPLES,
     Bounds,
@@ -33,11 +33,10 @@ from ci.preview_train import (
     train_adapter,
     write_training_data,
 )
-from ci.report import Reporter, start_step
+from ci.report import Reporter
+from ci.step import run_step
 from schemas.repo_config import RepoConfig
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 MAX_SEED_QUESTIONS = 60  # seed questions asked of each model, all leaves together
 MAX_HELDOUT_QUESTIONS = 60
 ANSWER_TOKENS = 96  # a seed or held-out answer, at most (tokens)
@@ -51,11 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="generated rows per leaf (default: preview.samples, else generate.samples)")
     return parser
 
-
-def make_reporter(args: argparse.Namespace, env: CiEnv) -> Reporter:
-    return Reporter(repo=args.repo, job_id=args.job_id, kind="preview", pr=args.pr,
-                    status_comment_id=args.status_comment_id, check_run_id=args.check_run_id,
-                    github=github_client(env))
 
 
 def generate_data(tree: Path, leaves: list[str], teacher: str, samples: int, env: CiEnv, reporter: Reporter,
@@ -213,15 +207,7 @@ def run_preview(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> int
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    started = start_step(lambda env: make_reporter(args, env))
-    if started is None:
-        return EXIT_USAGE
-    env, reporter = started
-    try:
-        return run_preview(args, env, reporter)
-    except Exception as exc:  # noqa: BLE001 - report what broke instead of dying without a result
-        return reporter.fail("the preview failed", f"{type(exc).__name__}: {exc}")
+    return run_step("preview", build_parser().parse_args(argv), run_preview, crash_title="the preview failed")
 
 
 if __name__ == "__main__":

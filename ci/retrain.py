@@ -21,7 +21,8 @@ from typing import Any
 from ci.checkout import CheckoutError
 from ci.env import CiEnv, github_client
 from ci.history import checkout, git_show, has_commit, leaf_changes, leaf_prs, prs_from_subjects
-from ci.report import Reporter, start_step
+from ci.report import Reporter
+from ci.step import EXIT_FAILED, run_step
 from lab.pipeline.notes import NOTE_MARKER, note_for, pr_leaves, render_summary
 from lab.pipeline.results import RetrainFailed, RetrainResult
 from lab.pipeline.retrain import History, RetrainRequest, last_release, retrain
@@ -30,8 +31,6 @@ from lab.publish.release import ReleaseInfo, ReleaseResult
 # re-exported: NOTE_MARKER and last_release (lab.pipeline), checkout and prs_from_subjects (ci.history)
 __all__ = ["NOTE_MARKER", "checkout", "last_release", "main", "prs_from_subjects", "run_retrain"]
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 LOG_EVERY_S = 2.0  # training loss lines forwarded as progress at most this often
 
 
@@ -49,10 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
-
-def make_reporter(args: argparse.Namespace, env: CiEnv) -> Reporter:
-    return Reporter(repo=args.repo, job_id=args.job_id, kind="retrain", check_run_id=args.check_run_id,
-                    github=github_client(env))
 
 
 @dataclass(frozen=True)
@@ -244,23 +239,20 @@ def notes_client(env: CiEnv, reporter: Reporter) -> Any:
     return reporter.github or github_client(env)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = start_step(lambda env: make_reporter(args, env))
-    if started is None:
-        return EXIT_USAGE
-    env, reporter = started
+def run_locked(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> int:
+    """run_retrain holding the commit's folder: a second process for the same commit fails at once, never shares it."""
     work = env.data_dir / "retrain" / args.sha
     work.mkdir(parents=True, exist_ok=True)
     with open(work / "lock", "w") as lock:
-        try:  # a job claimed again while its first process still runs must not share the folder
+        try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return reporter.fail("another retrain of this commit is running", f"`{work}` is locked by a live process.")
-        try:
-            return run_retrain(args, env, reporter, notes_client=notes_client(env, reporter))
-        except Exception as exc:  # noqa: BLE001 - report what broke instead of dying without a result
-            return reporter.fail("retraining failed", f"{type(exc).__name__}: {exc}")
+        return run_retrain(args, env, reporter, notes_client=notes_client(env, reporter))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_step("retrain", parse_args(argv), run_locked, crash_title="retraining failed")
 
 
 if __name__ == "__main__":
