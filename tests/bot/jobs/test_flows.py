@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.handlers.comments import on_comment_created, on_pr_closed, on_pr_synchronize
 from bot.handlers.push import on_push
 from bot.jobs.model import CANCELLED, FAILED, QUEUED, RUNNING
+from tests.bot.jobs import command_flows as flows
 from tests.bot.jobs.world import (
     HEAD,
     NEW_HEAD,
@@ -59,23 +60,12 @@ def test_a_second_command_reuses_the_status_comment(tmp_path):
 
 
 def test_cancel_of_a_queued_job_completes_its_check_run_as_cancelled(tmp_path):
-    world = make_world(tmp_path)
-    on_comment_created(comment_event("/generate"), world.ctx)
-    on_comment_created(comment_event("/cancel"), world.ctx)
-    (job,) = world.store.jobs()
-    assert job.state == CANCELLED and job.reason == "cancelled by @maya"
-    (check,) = world.github.check_runs(REPO, name="arborist/generate")
-    assert (check.status, check.conclusion) == ("completed", "cancelled")
-    assert "Cancelled: cancelled by @maya" in world.status_comments()[0].body
+    flows.cancel_queued(make_world(tmp_path), "generate")
 
 
 def test_cancel_of_a_running_job_asks_its_worker_to_stop(tmp_path):
     world = make_world(tmp_path)
-    on_comment_created(comment_event("/generate"), world.ctx)
-    world.store.claim("w1", 60)
-    on_comment_created(comment_event("/cancel"), world.ctx)
-    (job,) = world.store.jobs()
-    assert job.state == RUNNING and job.cancel_requested  # the worker's heartbeat sees it and kills the step
+    flows.cancel_running(world, "generate")
     assert "Stopping: cancelled by @maya" in world.status_comments()[0].body
 
 
