@@ -9,13 +9,12 @@ ConfigError (a ValueError) naming the key; what comes out is one of these plain 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lab.taxonomy.rules import RULES
 
 SEVERITIES = ("error", "warning", "off")
-FROM_FILE = ("severity", "tokenizer", "limits")  # what a mapping may set (allow_local_docs is the CLI's alone)
 
 
 @dataclass(frozen=True)
@@ -56,12 +55,22 @@ class ValidationConfig:
         """
         if data is None:
             return cls()
-        from lab.taxonomy.config_model import validation_from_mapping
+        from lab.taxonomy.config_model import validated
 
-        return validation_from_mapping(data, where)
+        return _plain(validated(_as_dict(cls()), data, where, from_file=True))
 
     def with_overrides(self, overrides: Mapping[str, Any], where: str = "") -> ValidationConfig:
         """A copy with `overrides` applied, the whole result validated again by the pydantic model."""
-        from lab.taxonomy.config_model import validation_with_overrides
+        from lab.taxonomy.config_model import validated
 
-        return validation_with_overrides(self, overrides, where)
+        return _plain(validated(_as_dict(self), overrides, where))
+
+
+def _as_dict(config: ValidationConfig) -> dict[str, Any]:
+    return {**asdict(config), "severity": dict(config.severity)}
+
+
+def _plain(values: Mapping[str, Any]) -> ValidationConfig:
+    """A validated mapping (lab.taxonomy.config_model) as the frozen dataclasses the core reads."""
+    return ValidationConfig(severity=dict(values["severity"]), tokenizer=values["tokenizer"],
+                            limits=Limits(**values["limits"]), allow_local_docs=values["allow_local_docs"])

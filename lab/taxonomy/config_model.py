@@ -2,23 +2,22 @@
 
 Imported only where such values are read (lab.taxonomy.config's `from_mapping` and `with_overrides`),
 so that `lab validate` on a tree without a config starts without pydantic. The models state the
-types and bounds; the defaults are the plain dataclasses' (lab.taxonomy.config), and what comes out
-is always one of those plain objects.
+types and bounds; the values they start from (the defaults, or the config being overridden) come in
+as a plain mapping, and what comes out is a plain mapping that lab.taxonomy.config turns back into
+its frozen dataclasses. Nothing here imports lab.taxonomy.config (no import circle).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, fields
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from lab.taxonomy.config import FROM_FILE, Limits, ValidationConfig
 from lab.taxonomy.rules import RULES, RuleSeverity
 from schemas.config_model import ConfigError, ConfigModel, validate
 
-DEFAULT = Limits()
+FROM_FILE = ("severity", "tokenizer", "limits")  # what a file may set (allow_local_docs is the CLI's alone)
 Count = Annotated[int, Field(gt=0)]
 Share = Annotated[float, Field(gt=0)]
 
@@ -26,15 +25,15 @@ Share = Annotated[float, Field(gt=0)]
 class LimitsModel(ConfigModel):
     """lab.taxonomy.config.Limits validated: every field positive, an int unless noted."""
 
-    max_file_bytes: Count = DEFAULT.max_file_bytes
-    max_attribution_bytes: Count = DEFAULT.max_attribution_bytes
-    max_line_chars: Count = DEFAULT.max_line_chars
-    max_depth: Count = DEFAULT.max_depth
-    max_nodes: Count = DEFAULT.max_nodes
-    max_items: Count = DEFAULT.max_items
-    context_tokens: Count = DEFAULT.context_tokens
-    qa_tokens: Count = DEFAULT.qa_tokens
-    near_duplicate: Share = DEFAULT.near_duplicate
+    max_file_bytes: Count
+    max_attribution_bytes: Count
+    max_line_chars: Count
+    max_depth: Count
+    max_nodes: Count
+    max_items: Count
+    context_tokens: Count
+    qa_tokens: Count
+    near_duplicate: Share
 
     @field_validator("*", mode="before")
     @classmethod
@@ -42,17 +41,14 @@ class LimitsModel(ConfigModel):
         """500.0 from a YAML or JSON number is the integer 500 (2.5 stays a float, and is refused)."""
         return int(value) if isinstance(value, float) and value.is_integer() else value
 
-    def plain(self) -> Limits:
-        return Limits(**{f.name: getattr(self, f.name) for f in fields(Limits)})
-
 
 class ValidationModel(ConfigModel):
     """lab.taxonomy.config.ValidationConfig validated: known rule ids, known severities, typed limits."""
 
-    severity: dict[str, RuleSeverity] = {}
-    tokenizer: str | None = None
-    limits: LimitsModel = LimitsModel()
-    allow_local_docs: bool = False
+    severity: dict[str, RuleSeverity]
+    tokenizer: str | None
+    limits: LimitsModel
+    allow_local_docs: bool
 
     @field_validator("severity")
     @classmethod
@@ -62,21 +58,21 @@ class ValidationModel(ConfigModel):
             raise ValueError(f"unknown rule id {unknown[0]!r} (see docs/rules.md)")
         return value
 
-    def plain(self) -> ValidationConfig:
-        return ValidationConfig(severity=dict(self.severity), tokenizer=self.tokenizer, limits=self.limits.plain(),
-                                allow_local_docs=self.allow_local_docs)
 
+def validated(current: Mapping[str, Any], changes: Mapping[str, Any] | None, where: str = "",
+              from_file: bool = False) -> dict[str, Any]:
+    """`current` (a ValidationConfig as a dict) with `changes` applied, validated whole; a plain dict.
 
-def validation_from_mapping(data: Mapping[str, Any] | None, where: str = "validation") -> ValidationConfig:
-    """A mapping (a file's `validation:` section) as a ValidationConfig; ConfigError names the first bad key."""
-    if isinstance(data, Mapping) and (unknown := sorted(str(k) for k in data if k not in FROM_FILE)):
+    `limits` is merged key by key; with `from_file`, only FROM_FILE keys may change. ConfigError names
+    the first bad key.
+    """
+    if changes is not None and not isinstance(changes, Mapping):
+        raise ConfigError(f"{where or 'top level'}: expected a mapping, got {type(changes).__name__}")
+    changes = dict(changes or {})
+    if from_file and (unknown := sorted(str(k) for k in changes if k not in FROM_FILE)):
         raise ConfigError(f"{where}.{unknown[0]}: unknown key; allowed: {', '.join(FROM_FILE)}")
-    return ValidationModel.from_mapping(data, where).plain()
-
-
-def validation_with_overrides(config: ValidationConfig, overrides: Mapping[str, Any],
-                              where: str = "") -> ValidationConfig:
-    """`config` with `overrides` applied, the whole result validated again (so every check runs)."""
-    current = {**asdict(config), "severity": dict(config.severity)}
-    model: ValidationModel = validate(ValidationModel, {**current, **dict(overrides)}, where)
-    return model.plain()
+    merged = {**current, **changes}
+    if isinstance(changes.get("limits"), Mapping):
+        merged["limits"] = {**current["limits"], **changes["limits"]}
+    model: ValidationModel = validate(ValidationModel, merged, where)
+    return model.model_dump()
