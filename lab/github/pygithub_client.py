@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from lab.github.errors import CONFLICT, NOT_FOUND, status_of
 from lab.github.protocol import (
     CheckConclusion,
     CheckRun,
@@ -49,6 +50,21 @@ def _output_json(output: CheckRunOutput) -> dict[str, Any]:
                 item["end_column"] = a.end_column if a.end_column is not None else a.start_column
             out["annotations"].append(item)
     return out
+
+
+def _check_run_body(status: CheckStatus | None, output: CheckRunOutput | None, conclusion: CheckConclusion | None,
+                    details_url: str) -> dict[str, Any]:
+    """The JSON a check run create or update sends: a conclusion completes the run."""
+    body: dict[str, Any] = {}
+    if status:
+        body["status"] = status
+    if conclusion:
+        body.update(status="completed", conclusion=conclusion)
+    if output is not None:
+        body["output"] = _output_json(output)
+    if details_url:
+        body["details_url"] = details_url
+    return body
 
 
 def _check_run(data: dict[str, Any]) -> CheckRun:
@@ -138,6 +154,17 @@ class PyGithubClient:
         if self.metrics is not None:
             self.metrics.github_call(operation, status)
 
+    def _get_or(self, absent: Any, operation: str, path: str, params: dict | None = None) -> Any:
+        """GET `path`'s JSON; `absent` where GitHub answers 404 (not there, or not visible to the App)."""
+        from github import GithubException
+
+        try:
+            return self._request(operation, "GET", path, params=params)[1]
+        except GithubException as exc:
+            if status_of(exc) == NOT_FOUND:
+                return absent
+            raise
+
     def _pages(self, operation: str, path: str) -> list[dict]:
         items: list[dict] = []
         for page in range(1, MAX_PAGES + 1):
@@ -170,14 +197,7 @@ class PyGithubClient:
 
     def get_file(self, repo: str, path: str, ref: str) -> bytes | None:
         """Contents API; files over 1 MB via the blob API; over MAX_FILE_BYTES: not downloaded."""
-        from github import GithubException
-
-        try:
-            _, d = self._request("get_file", "GET", f"{self._repo(repo)}/contents/{quote(path)}", params={"ref": ref})
-        except GithubException as exc:
-            if exc.status == 404:
-                return None
-            raise
+        d = self._get_or(None, "get_file", f"{self._repo(repo)}/contents/{quote(path)}", params={"ref": ref})
         if not isinstance(d, dict) or d.get("type") != "file":
             return None
         if int(d.get("size") or 0) > MAX_FILE_BYTES:
@@ -218,7 +238,7 @@ class PyGithubClient:
         try:
             self._request("cancel_workflow_run", "POST", f"{self._repo(repo)}/actions/runs/{int(run_id)}/cancel")
         except GithubException as exc:
-            if exc.status != 409:  # 409: the run already completed, which is what cancel wanted
+            if status_of(exc) != CONFLICT:  # the run already completed, which is what cancel wanted
                 raise
 
     def add_labels(self, repo: str, number: int, labels: list[str]) -> None:
@@ -228,13 +248,7 @@ class PyGithubClient:
     def create_check_run(self, repo: str, name: str, head_sha: str, status: CheckStatus,
                          output: CheckRunOutput | None = None, conclusion: CheckConclusion | None = None,
                          details_url: str = "", external_id: str = "") -> CheckRun:
-        body: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status}
-        if conclusion:
-            body.update(status="completed", conclusion=conclusion)
-        if output is not None:
-            body["output"] = _output_json(output)
-        if details_url:
-            body["details_url"] = details_url
+        body = {"name": name, "head_sha": head_sha, **_check_run_body(status, output, conclusion, details_url)}
         if external_id:
             body["external_id"] = external_id
         def recover() -> dict | None:
@@ -253,44 +267,21 @@ class PyGithubClient:
     def update_check_run(self, repo: str, check_run_id: int, status: CheckStatus | None = None,
                          output: CheckRunOutput | None = None, conclusion: CheckConclusion | None = None,
                          details_url: str = "") -> CheckRun:
-        body: dict[str, Any] = {}
-        if status:
-            body["status"] = status
-        if conclusion:
-            body.update(status="completed", conclusion=conclusion)
-        if output is not None:
-            body["output"] = _output_json(output)
-        if details_url:
-            body["details_url"] = details_url
+        body = _check_run_body(status, output, conclusion, details_url)
         _, d = self._request("update_check_run", "PATCH", f"{self._repo(repo)}/check-runs/{int(check_run_id)}",
                              body=body)
         return _check_run(d)
 
     def get_collaborator_permission(self, repo: str, username: str) -> str:
-        from github import GithubException
-
-        try:
-            _, d = self._request("get_collaborator_permission", "GET",
-                                 f"{self._repo(repo)}/collaborators/{quote(username, safe='')}/permission")
-        except GithubException as exc:
-            if exc.status == 404:
-                return "none"
-            raise
+        d = self._get_or({}, "get_collaborator_permission",
+                         f"{self._repo(repo)}/collaborators/{quote(username, safe='')}/permission")
         if d.get("permission") in (None, "none"):
             return "none"
         return str(d.get("role_name") or d["permission"])  # role_name tells maintain/triage apart
 
     def is_team_member(self, org: str, team_slug: str, username: str) -> bool:
-        from github import GithubException
-
         path = f"/orgs/{quote(org, safe='')}/teams/{quote(team_slug, safe='')}/memberships/{quote(username, safe='')}"
-        try:
-            _, d = self._request("is_team_member", "GET", path)
-        except GithubException as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return d.get("state") == "active"
+        return bool(self._get_or({}, "is_team_member", path).get("state") == "active")
 
     def dispatch_workflow(self, repo: str, workflow: str, ref: str, inputs: dict[str, str]) -> WorkflowRunRef:
         self._request("dispatch_workflow", "POST",

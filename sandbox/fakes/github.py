@@ -14,6 +14,7 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field, replace
 
+from lab.github.errors import Forbidden, GitHubError, NotFound, Refused
 from lab.github.protocol import (
     Annotation,
     CheckConclusion,
@@ -34,28 +35,11 @@ BOT_LOGIN = "arborist[bot]"
 HTML_BASE = "https://github.test"
 
 
-class FakeError(Exception):
-    """What GitHub would answer with an error status; `status` is that status."""
-
-    status = 400
-
-
-class FakeNotFound(FakeError, LookupError):
-    """Raised like a 404: the handler asked for something that was never seeded."""
-
-    status = 404
-
-
-class FakeForbidden(FakeError, PermissionError):
-    """Raised like a 403: an App token may not do this (edit someone else's comment)."""
-
-    status = 403
-
-
-class FakeRefused(FakeError, ValueError):
-    """Raised like a 422: GitHub would reject the request as invalid; nothing changed."""
-
-    status = 422
+# The fake's errors are lab.github.errors' (one mapping with the adapter); these are the names tests use.
+FakeError = GitHubError
+FakeNotFound = NotFound
+FakeForbidden = Forbidden
+FakeRefused = Refused
 
 
 @dataclass
@@ -194,7 +178,7 @@ class FakeGitHub:
         try:
             return self.repos[repo].pulls[number]
         except KeyError:
-            raise FakeNotFound(f"{repo}#{number}") from None
+            raise NotFound(f"{repo}#{number}") from None
 
     def get_pull(self, repo: str, number: int) -> PullRequest:
         self.calls.append(("get_pull", (repo, number)))
@@ -221,7 +205,7 @@ class FakeGitHub:
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
         self.calls.append(("create_comment", (repo, number, body)))
         if len(body) > MAX_COMMENT_CHARS:
-            raise FakeRefused(f"Body is too long (maximum is {MAX_COMMENT_CHARS} characters)")
+            raise Refused(f"Body is too long (maximum is {MAX_COMMENT_CHARS} characters)")
         self._pull(repo, number)
         return self.seed_comment(repo, number, body, self.login)
 
@@ -230,20 +214,20 @@ class FakeGitHub:
             for i, comment in enumerate(comments):
                 if comment.id == comment_id:
                     return comments, i
-        raise FakeNotFound(f"comment {comment_id} in {repo}")
+        raise NotFound(f"comment {comment_id} in {repo}")
 
     def edit_comment(self, repo: str, comment_id: int, body: str) -> Comment:
         self.calls.append(("edit_comment", (repo, comment_id, body)))
         comments, i = self._comment(repo, comment_id)
         if comments[i].author != self.login:
-            raise FakeForbidden("Resource not accessible by integration")
+            raise Forbidden("Resource not accessible by integration")
         comments[i] = replace(comments[i], body=body)
         return comments[i]
 
     def add_reaction(self, repo: str, comment_id: int, content: str) -> None:
         self.calls.append(("add_reaction", (repo, comment_id, content)))
         if content not in REACTIONS:
-            raise FakeRefused(f"{content!r} is not a reaction")
+            raise Refused(f"{content!r} is not a reaction")
         self._comment(repo, comment_id)
         reactions = self.repo(repo).reactions.setdefault(comment_id, [])
         if (self.login, content) not in reactions:
@@ -259,12 +243,12 @@ class FakeGitHub:
     @staticmethod
     def _apply(run: FakeCheckRun, status: CheckStatus | None, output: CheckRunOutput | None,
                conclusion: CheckConclusion | None, details_url: str) -> FakeCheckRun:
-        """`run` after one create/update request, as a new object; FakeRefused where GitHub answers 422."""
+        """`run` after one create/update request, as a new object; Refused where GitHub answers 422."""
         if output is not None and len(output.annotations) > MAX_ANNOTATIONS_PER_REQUEST:
-            raise FakeRefused(f"{len(output.annotations)} annotations in one request (GitHub allows 50)")
+            raise Refused(f"{len(output.annotations)} annotations in one request (GitHub allows 50)")
         new_status: CheckStatus = "completed" if conclusion else (status or run.status)
         if new_status == "completed" and (conclusion or run.conclusion) is None:
-            raise FakeRefused("conclusion is required when status is completed")
+            raise Refused("conclusion is required when status is completed")
         after = replace(run, status=new_status, conclusion=conclusion or run.conclusion,
                         details_url=details_url or run.details_url, annotations=list(run.annotations))
         if output is not None:
@@ -291,7 +275,7 @@ class FakeGitHub:
                 runs[i] = self._apply(run, status, output, conclusion, details_url)
                 runs[i].updates += 1
                 return runs[i].as_dataclass()
-        raise FakeNotFound(f"check run {check_run_id} in {repo}")
+        raise NotFound(f"check run {check_run_id} in {repo}")
 
     # ---- people, actions -------------------------------------------------------------------------------
     def get_collaborator_permission(self, repo: str, username: str) -> str:

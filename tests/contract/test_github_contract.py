@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from lab.github.errors import status_of
 from lab.github.protocol import Annotation, CheckRunOutput
 from lab.github.pygithub_client import MAX_FILE_BYTES
 from tests.contract.worlds import REPO
@@ -17,10 +18,10 @@ HEAD = {"README.md": "hello\n", "knowledge/a/qna.yaml": "version: 3\nchanged: ye
 
 
 def refused(github, expected: int, call, *args, **kwargs) -> None:
-    """`call` fails as GitHub answers with the status `expected`."""
+    """`call` fails as GitHub answers with the status `expected` (each world raises its own type; one mapping reads it)."""
     with pytest.raises(Exception) as caught:  # noqa: PT011 - each world raises its own type; the status is checked
         call(*args, **kwargs)
-    assert github.status_of(caught.value) == expected, repr(caught.value)
+    assert status_of(caught.value) == expected, repr(caught.value)
 
 
 def ann(n: int) -> tuple[Annotation, ...]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.github.protocol import GitHubClient
-from sandbox.fakes.github import FakeError, FakeGitHub
+from sandbox.fakes.github import FakeGitHub
 
 REPO = "octo/taxonomy"
 
@@ -69,9 +69,6 @@ class FakeWorld:
 
     def cancelled_runs(self) -> list[int]:
         return list(self.fake.repo(REPO).cancelled_runs)
-
-    def status_of(self, exc: BaseException) -> int | None:
-        return exc.status if isinstance(exc, FakeError) else None
 
     def close(self) -> None:
         pass
@@ -136,11 +133,6 @@ class StandinWorld:
     def cancelled_runs(self) -> list[int]:
         with self.state.lock:
             return list(self.state.repos[REPO].cancelled_runs)
-
-    def status_of(self, exc: BaseException) -> int | None:
-        from github import GithubException
-
-        return exc.status if isinstance(exc, GithubException) else None
 
     def close(self) -> None:
         self.running.stop()
