@@ -26,7 +26,6 @@ from bot.jobs.model import FAILED, KINDS, Job
 from bot.jobs.settings import JobSettings
 from bot.jobs.worker import LOG_TAIL_CHARS, PUBLISH_TRIES, StepOutcome, Worker, ci_command
 from schemas.masking import known_secrets, mask, register_secret
-from schemas.steplines import Progress, Result, parse_line
 
 LOG = logging.getLogger("arborist.ray")
 ENTRYPOINT = "python -m bot.jobs.ray_executor"  # fixed: the job's inputs travel as data, in ARGV_VAR
@@ -216,18 +215,7 @@ class RayWorker(Worker):
             return
         chunk, seen.offset = text[seen.offset:end], end
         for raw in chunk.splitlines(keepends=True):
-            line = mask(raw, secrets)
-            log.write(line)
-            parsed = parse_line(line)
-            if isinstance(parsed, Result):
-                outcome.result = parsed
-            elif isinstance(parsed, Progress):
-                updated = self.store.set_progress(job.id, self.worker_id, parsed.text, parsed.fraction)
-                now = time.monotonic()
-                if updated is not None and now - seen.last_publish >= self.progress_publish_s:
-                    seen.last_publish = now
-                    self._publish(updated, tries=1)
-        log.flush()
+            seen.last_publish = self._relay(job, raw, secrets, log, outcome, seen.last_publish)
 
     @staticmethod
     def _conclude(client: Any, status: str, outcome: RayOutcome) -> None:

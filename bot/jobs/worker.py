@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from bot.jobs.heartbeats import WorkerHeartbeats
 from bot.jobs.model import CANCELLED, FAILED, PR_KINDS, QUEUED, SUCCEEDED, Job, approved_arg
@@ -220,18 +220,26 @@ class Worker:
         last_publish = -1e18
         assert proc.stdout is not None
         for raw in proc.stdout:
-            line = mask(raw, secrets)  # a step that prints a token never gets it into a log or a comment
-            log.write(line)
-            log.flush()
-            parsed = parse_line(line)
-            if isinstance(parsed, Result):
-                outcome.result = parsed
-            elif isinstance(parsed, Progress):
-                updated = self.store.set_progress(job.id, self.worker_id, parsed.text, parsed.fraction)
-                now = time.monotonic()
-                if updated is not None and now - last_publish >= self.progress_publish_s:
-                    last_publish = now
-                    self._publish(updated, tries=1)
+            last_publish = self._relay(job, raw, secrets, log, outcome, last_publish)
+
+    def _relay(self, job: Job, raw: str, secrets: list[str], log: TextIO, outcome: StepOutcome,
+               last_publish: float) -> float:
+        """One line of a step's output (a local process's or a Ray job's): masked into the log, kept as the
+        result, or stored as progress and published at most every progress_publish_s; returns when
+        progress was last published."""
+        line = mask(raw, secrets)  # a step that prints a token never gets it into a log or a comment
+        log.write(line)
+        log.flush()
+        parsed = parse_line(line)
+        if isinstance(parsed, Result):
+            outcome.result = parsed
+        elif isinstance(parsed, Progress):
+            updated = self.store.set_progress(job.id, self.worker_id, parsed.text, parsed.fraction)
+            now = time.monotonic()
+            if updated is not None and now - last_publish >= self.progress_publish_s:
+                self._publish(updated, tries=1)
+                return now
+        return last_publish
 
     def _heartbeat(self, job: Job, proc: subprocess.Popen, stop: threading.Event, outcome: StepOutcome) -> None:
         while not stop.wait(self.settings.heartbeat_s):

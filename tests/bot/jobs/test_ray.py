@@ -238,6 +238,29 @@ def test_a_step_killed_on_the_cluster_is_retried_within_its_attempts_then_fails_
     assert "queued" in _comment_states(world)[2:]  # the retry was shown: queued again after running
 
 
+def test_the_ray_logs_new_lines_become_the_masked_log_progress_and_the_result_and_a_partial_line_waits(tmp_path):
+    from io import StringIO
+
+    from bot.jobs.ray_executor import RayOutcome, _Follow
+
+    world = _ray_world(tmp_path, "http://127.0.0.1:9", "relay")  # no cluster: the log text is handed in
+    world.store.enqueue("generate", REPO, "a" * 40, pr=PR)
+    worker = _worker(world, env={})
+    published: list[str] = []
+    worker._publish = lambda job, tries: published.append(job.progress) or True
+    job = world.store.claim(worker.worker_id, 60)
+    log, outcome, seen = StringIO(), RayOutcome(), _Follow()
+    text = ('token s3cr3t-value\n::arborist-progress::{"text": "loading teacher", "fraction": 0.5}\n'
+            '::arborist-result::{"conclusion": "success", "title": "2 rows"')
+    worker._take(job, text, False, log, ["s3cr3t-value"], outcome, seen)
+    assert "s3cr3t-value" not in log.getvalue() and "token ***" in log.getvalue()
+    assert world.store.get(job.id).progress == "loading teacher" and outcome.result is None  # the line is not whole
+    assert published == ["loading teacher"]  # published at once (progress_publish_s=0 here)
+    worker._take(job, text + ', "summary": ""}', True, log, [], outcome, seen)
+    assert outcome.result is not None and outcome.result.title == "2 rows"
+    assert log.getvalue().count("loading teacher") == 1  # each line once, however often the log is read
+
+
 def test_an_unreachable_head_costs_the_attempts_then_fails_once_with_the_reason(tmp_path):
     closed = free_port()  # nothing listens here
     world = make_world(tmp_path, executor="ray", ray_address=f"http://127.0.0.1:{closed}", max_attempts=2, poll_s=0.01)
