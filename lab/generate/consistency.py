@@ -33,9 +33,18 @@ HOW_LONG = re.compile(r"\bhow long\b|\bhow much time\b", re.I)
 DURATION = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)|"
                       r"fortnights?|ages?)\b", re.I)
 WHY = re.compile(r"^\s*why\b|\bwhat (?:causes|caused|makes)\b|\bfor what reason\b", re.I)
-CAUSE = re.compile(r"\b(?:because|since|so|due|cause[sd]?|causing|reason|result|therefore|thus|as|means|"
-                   r"lets?|makes?|made|leads?|when|if|while)\b", re.I)
+# "when", "if" and "as" give a time or a condition, not a reason ("... happen at new moon, when ..."): not here.
+CAUSE = re.compile(r"\b(?:because|since|so|due|cause[sd]?|causing|reason|result|therefore|thus|means|"
+                   r"lets?|makes?|made|leads?)\b", re.I)
+# Two questions in one ("What is X, and how does Y?"): one sentence of the document rarely answers both.
+TWO_QUESTIONS = re.compile(r"\band (?:how|what|why|when|where|which|who|is|are|does|do|can)\b|\?.*\?", re.I)
+# A question about a time relative to now ("When is the next eclipse?") wants a date a timeless sentence lacks.
+NOW_RELATIVE = re.compile(r"\b(?:next|upcoming|today|tonight|tomorrow|yesterday|currently|nowadays|right now|"
+                          r"this (?:year|month|week|century)|recent(?:ly)?|latest)\b", re.I)
+DATE = re.compile(r"\b(?:1[5-9]|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|"
+                  r"october|november|december)\b", re.I)
 MIN_SENTENCES_FOR_COMMON = 3  # in a source of one or two sentences no word is "what every sentence says"
+MATCH_MARGIN = 2.0  # the answer must match the question this many times better than any other sentence does
 TASK_SHARE = 0.5  # of the words most seed questions share, a new instruction must use this share (if every seed does)
 
 
@@ -45,12 +54,16 @@ def question_kind_problem(question: str, answer: str) -> str | None:
         return "not a question: no question mark, and no instruction such as 'Name ...'"
     if YES_NO.match(question):
         return "a yes/no question"
+    if TWO_QUESTIONS.search(question):
+        return "asks two things at once"
     if HOW_LONG.search(question) and not DURATION.search(answer):
         return "asks how long; the answer has no duration"
     if QUANTITY_QUESTION.search(question) and not QUANTITY.search(answer):
         return "asks how many/long/much; the answer has no number"
     if WHY.search(question) and not CAUSE.search(answer):
         return "asks why; the answer gives no reason"
+    if question.lstrip().lower().startswith("when") and NOW_RELATIVE.search(question) and not DATE.search(answer):
+        return "asks when, relative to now (next, today, this year); the answer names no date"
     return None
 
 
@@ -63,12 +76,14 @@ def _idf(units: list[set[str]]) -> dict[str, float]:
 def unanswered(question: str, answer: str, source: str) -> str | None:
     """Why `answer` (a sentence of `source`) does not answer `question`, or None when it does.
 
-    Four checks: the question's kind (yes/no, how many, why); every content word of the question
-    that the source says somewhere but not in most of its sentences must be in the answer (a word
-    the whole source repeats, like "Moon" in a text about the Moon, tells nothing), and at least one
-    such word must be there; and no other sentence of the source may match the question as well
-    (words weighted by rarity), so the question would find this sentence, and only this one, if it
-    were asked of the document ("What happens during full moon?" fits two sentences)."""
+    The question's kind must fit (yes/no, how many, why, when next); every content word of the
+    question that the source says somewhere but not in most of its sentences must be in the answer
+    (a word the whole source repeats, like "Moon" in a text about the Moon, tells nothing), and at
+    least one such word must be there, in the answer's lead sentence when it has two (a question
+    about the sentence that leans on it asks about the wrong fact); and the round trip must hold: asked
+    of the document, the question must find this sentence as the clear best match, `MATCH_MARGIN`
+    times better (words weighted by rarity) than any other sentence ("What happens during full
+    moon?" fits two sentences; "What is the Sun's phase?" fits the answer only a little better)."""
     kind = question_kind_problem(question, answer)
     if kind:
         return kind
@@ -82,10 +97,20 @@ def unanswered(question: str, answer: str, source: str) -> str | None:
         return "the answer does not say: " + ", ".join(missing)
     if not (asked & said) - common:
         return "too vague for this source: the question names nothing the answer says that not most sentences say"
+    lead = SENTENCE_END.split(plain(answer))
+    if len(lead) > 1 and not (asked & content_words(lead[0])) - common:
+        return "asks only about the answer's second sentence, not what its lead sentence says"
+    return _round_trip(asked, said, units, idf)
+
+
+def _round_trip(asked: set[str], said: set[str], units: list[set[str]], idf: dict[str, float]) -> str | None:
     score = lambda words: sum(idf.get(w, 0.0) for w in asked & words)  # noqa: E731
     best = max((score(u) for u in units if not u <= said), default=0.0)
     if best >= score(said):
         return "another sentence of the source matches the question as well or better"
+    if best * MATCH_MARGIN > score(said):
+        return (f"another sentence of the source matches the question nearly as well ({best:.1f} vs {score(said):.1f}; "
+                f"the answer must match {MATCH_MARGIN:g}x better)")
     return None
 
 

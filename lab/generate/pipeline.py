@@ -15,6 +15,7 @@ from typing import Any
 
 from lab.evaluate.scoring import lcs_f1
 from lab.generate import prompts as P
+from lab.generate.answer_shape import COUNTS, ListShape, off_shape
 from lab.generate.backends.base import Backend, Prompt
 from lab.generate.config import GenerateParams
 from lab.generate.consistency import TaskShape, distinctive, off_task, unanswered
@@ -84,6 +85,8 @@ class LeafPipeline:
         self.rng = random.Random(f"{params.seed}:{leaf.content_hash}")
         self._next_seed = params.seed
         self.task = TaskShape.of([s.question for s in leaf.seeds], leaf.description)
+        self.list_shape = ListShape.of([(s.question, s.answer) for s in leaf.seeds]) \
+            if leaf.kind == "freeform_skill" else None
         initial = [s.context or "" for s in leaf.seeds] if leaf.kind == "grounded_skill" else \
             [self._dedupe_key(s.question) for s in leaf.seeds]
         self.dedupe = NearDuplicates(params.dedupe_threshold, initial)
@@ -231,6 +234,7 @@ class LeafPipeline:
                 and self._shape("incomplete:answer", answer, shown)
                 and self._check("repetitive", not repetitive(answer), shown)
                 and (self.leaf.kind != "freeform_skill" or self._check("copies-seed", not self._copies_seed(answer), shown))
+                and self._list_shape_ok(question, answer, shown)
                 and (self.leaf.kind != "knowledge" or self._answers_question(question, answer, source or ""))):
             return False
         if source is None:
@@ -244,6 +248,15 @@ class LeafPipeline:
         A one- to three-word answer ("Joyful.") may rightly be a seed's again."""
         mine = tokens(answer)
         return len(mine) >= COPY_MIN_WORDS and any(lcs_f1(mine, tokens(s.answer)) >= self.params.dedupe_threshold for s in self.leaf.seeds)
+
+    def _list_shape_ok(self, question: str, answer: str, shown: Mapping[str, str | None]) -> bool:
+        """A skill whose seeds answer "List N ..." with N lines: N lines (plus the seeds' heading), none of
+        them the instruction's own word, none twice (see `answer_shape`)."""
+        if self.list_shape is None:
+            return True
+        own = set(distinctive(question, self.task).split()) - set(COUNTS)
+        why = off_shape(question, answer, self.list_shape, own)
+        return self._check("list-shape", why is None, {**shown, "why": why})
 
     def _answers_question(self, question: str, answer: str, source: str) -> bool:
         """Knowledge: an extracted sentence must be the one the question asks about; a written answer

@@ -138,7 +138,7 @@ def test_a_cut_answer_is_dropped_on_a_leaf_whose_seeds_end_on_in_and_says_why():
 
     def teacher(stage, text, i):
         if stage == "question":
-            return json.dumps({"question": f"List {['two', 'three', 'four', 'six'][i % 4]} synonyms for the word "
+            return json.dumps({"question": "List a synonym for the word "  # one: the answers' shape (see list-shape)
                                            f"{['river', 'city', 'ocean', 'tree', 'road'][i % 5]}."})
         return json.dumps({"answer": answers[i % 2]})
 
