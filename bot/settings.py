@@ -99,16 +99,21 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_app: bool = T
     return settings
 
 
+def _read_bounded(path: Path, limit: int, variable: str, what: str, encoding: str) -> str:
+    """The text of the file `variable` names, or one SettingsError line: too large, unreadable or not text."""
+    try:
+        if path.stat().st_size > limit:
+            raise SettingsError(f"{variable}: {path} is too large to be {what}")
+        return path.read_text(encoding=encoding)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not a text file"
+        raise SettingsError(f"{variable}: cannot read {path}: {reason}") from None
+
+
 def _read_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines; blank lines and # comments ignored; optional quotes stripped."""
     out: dict[str, str] = {}
-    try:
-        if path.stat().st_size > MAX_SETTINGS_FILE_BYTES:
-            raise SettingsError(f"{SETTINGS_FILE_VAR}: {path} is too large to be a settings file")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not a text file"
-        raise SettingsError(f"{SETTINGS_FILE_VAR}: cannot read {path}: {reason}") from None
+    text = _read_bounded(path, MAX_SETTINGS_FILE_BYTES, SETTINGS_FILE_VAR, "a settings file", "utf-8")
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -122,13 +127,7 @@ def _read_file(path: Path) -> dict[str, str]:
 
 def _read_key(path_text: str) -> str:
     path = Path(path_text).expanduser()
-    try:
-        if path.stat().st_size > MAX_KEY_BYTES:
-            raise SettingsError(f"ARBORIST_PRIVATE_KEY_FILE: {path} is too large to be a PEM key")
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not a text file"
-        raise SettingsError(f"ARBORIST_PRIVATE_KEY_FILE: cannot read {path}: {reason}") from None
+    text = _read_bounded(path, MAX_KEY_BYTES, "ARBORIST_PRIVATE_KEY_FILE", "a PEM key", "ascii")
     if "-----BEGIN" not in text or "PRIVATE KEY-----" not in text:
         raise SettingsError(f"ARBORIST_PRIVATE_KEY_FILE: {path} is not a PEM private key")
     return text

@@ -50,6 +50,21 @@ def test_key_file_that_is_not_pem_is_refused(env, tmp_path):
         load_settings(env)
 
 
+@pytest.mark.parametrize("variable, content, words", [
+    ("ARBORIST_PRIVATE_KEY_FILE", b"A" * (64 * 1024 + 1), "is too large to be a PEM key"),
+    ("ARBORIST_PRIVATE_KEY_FILE", "-----BEGIN PRIVATE KEY-----\nclé\n".encode(), "cannot read"),
+    ("ARBORIST_SETTINGS_FILE", b"A=" + b"x" * (64 * 1024), "is too large to be a settings file"),
+    ("ARBORIST_SETTINGS_FILE", b"ARBORIST_APP_ID=\xff\xfe\n", "cannot read"),
+])
+def test_an_oversized_or_binary_key_or_settings_file_is_one_line_naming_it(env, tmp_path, variable, content, words):
+    hostile = tmp_path / "hostile"
+    hostile.write_bytes(content)
+    env[variable] = str(hostile)
+    with pytest.raises(SettingsError) as err:
+        load_settings(env)
+    assert str(err.value).startswith(f"{variable}: ") and words in str(err.value) and "\n" not in str(err.value)
+
+
 def test_settings_file_is_read_and_environment_wins(env, tmp_path):
     settings_file = tmp_path / "arborist.env"
     settings_file.write_text("# comment\nARBORIST_GITHUB_URL=http://127.0.0.1:9\nARBORIST_APP_ID='99'\n")
