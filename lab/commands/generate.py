@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("leaves", nargs="*", metavar="LEAF", help="qna.yaml files or folders (default: all leaves)")
     parser.add_argument("--taxonomy", metavar="ROOT", help="taxonomy root (default: the current directory)")
     parser.add_argument("--changed", metavar="BASE", help="only leaves changed between BASE and HEAD")
-    parser.add_argument("--teacher", default=os.environ.get("ARBORIST_TEACHER"),
+    parser.add_argument("--teacher",
                         help="a .gguf file, a model folder, an OpenAI-compatible URL, or a Hub repo id "
                              "(owner/name[:file.gguf]); several URLs, comma-separated, are replicas of one teacher and the "
                              "leaves fan out over them; default $ARBORIST_TEACHER; 'scripted' is a fake for trials")
@@ -91,6 +90,20 @@ def _error(message: str) -> None:
     print(f"lab generate: {message}", file=sys.stderr)
 
 
+def _teacher(args: argparse.Namespace) -> str | None:
+    """--teacher, else ARBORIST_TEACHER (lab.settings.CliSettings); None (and the reason on stderr) when neither."""
+    from lab.settings import CliSettings
+
+    try:
+        args.teacher = args.teacher or CliSettings.from_environ().teacher
+    except ValueError as exc:
+        _error(str(exc))
+        return None
+    if not args.teacher:
+        _error("name a teacher with --teacher (or set ARBORIST_TEACHER)")
+    return args.teacher
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -102,8 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from lab.models.resolve import TeacherNotFound
 
     err = Console(stderr=True)
-    if not args.teacher:
-        _error("name a teacher with --teacher (or set ARBORIST_TEACHER)")
+    if not _teacher(args):
         return 2
     root = Path(args.taxonomy) if args.taxonomy else None
     try:

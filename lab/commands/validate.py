@@ -74,10 +74,11 @@ def allow_local_docs(args: argparse.Namespace) -> bool:
     """--allow-local-docs or ARBORIST_ALLOW_LOCAL_DOCS=1 (or true/yes/on): the one opt-in, shared with `lab generate`."""
     if getattr(args, "allow_local_docs", False):
         return True
-    from schemas.config_model import parse_value
+    if ALLOW_LOCAL_DOCS_ENV not in os.environ:  # unset: no settings to read (keeps pydantic out of start-up)
+        return False
+    from lab.settings import CliSettings
 
-    raw = os.environ.get(ALLOW_LOCAL_DOCS_ENV, "").strip()
-    return bool(raw) and bool(parse_value(bool, raw, ALLOW_LOCAL_DOCS_ENV))  # as DocsSettings.allow_local reads it
+    return CliSettings.from_environ().allow_local_docs  # as DocsSettings.allow_local reads it
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,8 +23,10 @@ DEFAULT_CACHE_DIR = Path("~/.cache/arborist/sdg")
 
 
 def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    return Path(env.get("ARBORIST_CACHE_DIR") or DEFAULT_CACHE_DIR).expanduser()
+    """`$ARBORIST_CACHE_DIR`, else ~/.cache/arborist/sdg (lab.settings.CacheSettings)."""
+    from lab.settings import CacheSettings
+
+    return (CacheSettings.from_environ(environ).cache_dir or DEFAULT_CACHE_DIR).expanduser()
 
 
 def cache_key(leaf_hash: str, teacher_id: str, params: dict[str, Any], prompt_version: str = PROMPT_VERSION,

@@ -63,10 +63,11 @@ Runner = Callable[..., Any]  # subprocess.run's signature
 
 
 def default_model_cache(environ: dict[str, str] | None = None) -> Path:
-    """`$ARBORIST_CACHE_DIR/models`, else ~/.cache/arborist/models."""
-    env = os.environ if environ is None else environ
-    root = env.get("ARBORIST_CACHE_DIR")
-    return (Path(root) / "models" if root else DEFAULT_MODEL_CACHE).expanduser()
+    """`$ARBORIST_CACHE_DIR/models`, else ~/.cache/arborist/models (lab.settings.CacheSettings)."""
+    from lab.settings import CacheSettings
+
+    root = CacheSettings.from_environ(environ).cache_dir
+    return (root / "models" if root else DEFAULT_MODEL_CACHE).expanduser()
 
 
 def offline_from_env(environ: dict[str, str] | None = None) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -54,7 +53,6 @@ from lab.publish.targets import DirectoryTarget, HubTarget, Target, TargetState
 from schemas.masking import known_secrets, mask
 
 log = logging.getLogger("lab.publish")
-TOKEN_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 DIRECTORY_SOURCE = "RELEASES_FOLDER"  # how a `--dir` release's card names its folder: the local path is private
 
 
@@ -64,12 +62,9 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 def _secrets(target: Target) -> list[str]:
-    found = [os.environ.get(name, "") for name in TOKEN_ENV]
-    api = getattr(target, "api", None)
-    token = getattr(api, "token", None)
-    if isinstance(token, str):
-        found.append(token)
-    return [s for s in found if s]
+    """The target's own token; the environment's (HF_TOKEN, HUGGING_FACE_HUB_TOKEN, ...) are in known_secrets()."""
+    token = getattr(getattr(target, "api", None), "token", None)
+    return [token] if isinstance(token, str) and token else []
 
 
 def release_name(target: Target, info: ReleaseInfo) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,12 @@ def load_private_key(value: str | None = None) -> Any | None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    raw = value if value is not None else os.environ.get(KEY_ENV, "")
+    if value is None:
+        from lab.settings import SigningSettings
+
+        secret = SigningSettings.from_environ().signing_key
+        value = secret.get_secret_value() if secret else ""
+    raw = value
     if not raw.strip():
         return None
     try:
@@ -85,7 +89,11 @@ def trusted_public_key(value: str | None = None) -> bytes | None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    raw = value if value is not None else os.environ.get(PUBLIC_KEY_ENV, "")
+    if value is None:
+        from lab.settings import SigningSettings
+
+        value = SigningSettings.from_environ().release_public_key or ""
+    raw = value
     if not raw.strip():
         return None
     data = _text_or_file(raw)

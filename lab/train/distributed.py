@@ -9,7 +9,6 @@ gradient accumulation computes. Rank 0 alone writes files; the others wait at ba
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,14 +31,15 @@ class Dist:
 
 def setup(environ: dict[str, str] | None = None) -> Dist:
     """Join the process group that torchrun describes in the environment (or stay single-process)."""
-    env = os.environ if environ is None else environ
-    world = int(env.get("WORLD_SIZE", "1") or 1)
-    if world <= 1:
+    from lab.settings import DistSettings
+
+    settings = DistSettings.from_environ(environ)
+    if settings.world_size <= 1:
         return Dist()
     import torch
     import torch.distributed as dist
 
-    local_rank = int(env.get("LOCAL_RANK", "0"))
+    local_rank = settings.local_rank
     owns = not dist.is_initialized()
     if owns:
         backend = "nccl" if torch.cuda.is_available() else "gloo"

@@ -75,7 +75,9 @@ def _init_out(out: Path, fingerprint: str) -> None:
 
 
 def _is_main() -> bool:
-    return os.environ.get("RANK", "0") == "0"
+    from lab.settings import DistSettings
+
+    return DistSettings.from_environ().rank == 0
 
 
 def _count_parameters(base: str) -> int:

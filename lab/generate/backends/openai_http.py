@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 
 from lab.generate.backends.base import DEFAULT_CONTEXT_LENGTH, BackendError, Completion, Prompt, as_messages
 from lab.generate.backends.http_exchange import ExchangeError, Reply, exchange
+from lab.settings import TeacherKeySettings
 from schemas.masking import mask, register_secret
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -51,7 +51,7 @@ class OpenAIBackend:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise BackendError(f"not an http(s) URL: {base_url!r}")
         self.base_url = base_url.rstrip("/") if parts.path.strip("/") else base_url.rstrip("/") + "/v1"
-        key = api_key or os.environ.get("ARBORIST_TEACHER_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        key = api_key or TeacherKeySettings.from_environ().key()  # ARBORIST_TEACHER_API_KEY or OPENAI_API_KEY
         register_secret(key)  # a server that echoes the key in an error never gets it written anywhere
         self.headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
         self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="teacher")
