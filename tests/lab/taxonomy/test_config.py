@@ -98,3 +98,27 @@ def test_overrides_are_validated_and_give_a_plain_config():
     assert ValidationConfig().with_overrides({"allow_local_docs": True}).allow_local_docs is True
     with pytest.raises(ValueError, match="^tokenizer: expected a string, got 3$"):
         ValidationConfig().with_overrides({"tokenizer": 3})
+
+
+def test_lab_validate_without_a_config_file_never_loads_pydantic(tmp_path):
+    """No .github/arborist.yml, no --tokenizer, no ARBORIST_ALLOW_LOCAL_DOCS: nothing to validate but the files."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import SKILL
+
+    leaf = tmp_path / "compositional_skills" / "animals" / "qna.yaml"
+    leaf.parent.mkdir(parents=True)
+    leaf.write_text(SKILL, encoding="utf-8")
+    code = ("import sys, io, contextlib\nfrom lab.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    code = main(['validate', '--taxonomy', {str(tmp_path)!r}])\n"
+            "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_settings')))")
+    env = {k: v for k, v in os.environ.items() if k != "ARBORIST_ALLOW_LOCAL_DOCS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.split(" ", 1)[1].strip() == "[]"
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "arborist.yml").write_text("validation:\n  severity:\n    no-such-rule: error\n")
+    said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert "pydantic" in said.stdout and "no-such-rule" in said.stderr  # a config file is read, and checked
