@@ -12,7 +12,7 @@ import yaml
 
 from lab.publish.markdown import cell as _cell
 from lab.publish.quants import GGUFSet
-from lab.publish.release import RECORD_VERSION, ReleaseInfo
+from lab.publish.release import MAX_HISTORY, ReleaseInfo, record_history, record_start
 
 GGUF_SUFFIX = "-GGUF"
 GGUF_TAGS = ("arborist", "instructlab", "gguf", "llama.cpp", "text-generation")
@@ -80,18 +80,12 @@ def render_gguf_card(info: ReleaseInfo, tag: str, model_repo: str, repo_id: str,
 def gguf_record(info: ReleaseInfo, tag: str, model_repo: str, ggufs: GGUFSet,
                 previous: dict[str, Any] | None) -> dict[str, Any]:
     """release.json of the GGUF repository: the same tag and taxonomy commit, and each file's measurements."""
-    history = list((previous or {}).get("history") or [])
-    if previous and previous.get("tag"):
-        history.insert(0, {k: previous.get(k) for k in ("tag", "taxonomy_sha", "date")})
+    history = record_history(previous, ("tag", "taxonomy_sha", "date"))
     return {
-        "version": RECORD_VERSION,
-        "tag": tag,
-        "date": info.when().isoformat(),
-        "taxonomy_repo": info.taxonomy_repo,
-        "taxonomy_sha": info.taxonomy_sha,
+        **record_start(info, tag),
         "base_model": model_repo,
         "prompt": ggufs.prompt,
         "quants": [f.to_record() for f in ggufs.files],
         "skipped": dict(ggufs.skipped),
-        "history": history[:200],
+        "history": history[:MAX_HISTORY],
     }

@@ -109,17 +109,25 @@ def headline(evaluation: dict[str, Any]) -> dict[str, Any] | None:
     return {"name": first.name, "value": first.value, "ci": list(first.ci) if first.ci else None}
 
 
-def build_record(info: ReleaseInfo, tag: str, previous: dict[str, Any] | None, files: list[str]) -> dict[str, Any]:
-    """The release.json of this release: its facts, plus the history of earlier ones (for idempotence)."""
+def record_start(info: ReleaseInfo, tag: str) -> dict[str, Any]:
+    """The fields every release.json opens with (the model's and the GGUF repository's): which release of what."""
+    return {"version": RECORD_VERSION, "tag": tag, "date": info.when().isoformat(),
+            "taxonomy_repo": info.taxonomy_repo, "taxonomy_sha": info.taxonomy_sha}
+
+
+def record_history(previous: dict[str, Any] | None, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The earlier releases a release.json lists, newest first: `previous` itself (its `keys`), then its history."""
     history = list((previous or {}).get("history") or [])
     if previous and previous.get("tag"):
-        history.insert(0, {k: previous.get(k) for k in ("tag", "taxonomy_sha", "date", "headline")})
+        history.insert(0, {k: previous.get(k) for k in keys})
+    return history
+
+
+def build_record(info: ReleaseInfo, tag: str, previous: dict[str, Any] | None, files: list[str]) -> dict[str, Any]:
+    """The release.json of this release: its facts, plus the history of earlier ones (for idempotence)."""
+    history = record_history(previous, ("tag", "taxonomy_sha", "date", "headline"))
     return {
-        "version": RECORD_VERSION,
-        "tag": tag,
-        "date": info.when().isoformat(),
-        "taxonomy_repo": info.taxonomy_repo,
-        "taxonomy_sha": info.taxonomy_sha,
+        **record_start(info, tag),
         "previous_taxonomy_sha": info.previous_taxonomy_sha,
         "base_model": info.base_model,
         "data_counts": dict(info.data_counts),

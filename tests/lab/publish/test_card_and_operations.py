@@ -96,6 +96,22 @@ def test_release_history_detects_an_old_taxonomy_sha():
     assert already_released(second, "c" * 40) is None
 
 
+def test_the_gguf_record_opens_like_the_models_and_lists_the_earlier_gguf_releases_newest_first():
+    from lab.publish.gguf_card import gguf_record
+    from lab.publish.quants import GGUFSet
+
+    ggufs = GGUFSet(files=[], prompt="What is a tree?", skipped={"Q4_K_M": "no llama-quantize"})
+    first = gguf_record(_info(taxonomy_sha="a" * 40), "v1", "acme/model", ggufs, None)
+    second = gguf_record(_info(taxonomy_sha="b" * 40), "v2", "acme/model", ggufs, first)
+    model = build_record(_info(taxonomy_sha="b" * 40), "v2", None, [])
+    opening = ("version", "tag", "date", "taxonomy_repo", "taxonomy_sha")
+    assert list(second)[:5] == list(model)[:5] == list(opening)
+    assert {k: second[k] for k in opening} == {k: model[k] for k in opening}
+    assert second["history"] == [{"tag": "v1", "taxonomy_sha": "a" * 40, "date": first["date"]}]
+    assert (second["base_model"], second["skipped"]) == ("acme/model", {"Q4_K_M": "no llama-quantize"})
+    assert already_released(second, "a" * 40) == "v1"
+
+
 def test_release_info_from_json_rejects_unknown_keys():
     info = info_from_dict({"taxonomy_repo": "a/b", "taxonomy_sha": "f" * 40,
                            "leaves": [{"path": "p/qna.yaml", "status": "added", "pr_number": 3}],
