@@ -40,15 +40,20 @@ def _issue(rule: str, line: int, col: int, message: str) -> Issue:
     return Issue(rule, line, col, message[0].upper() + message[1:] + ".", HINTS[rule])
 
 
+def _spacing(rule: str, line: int, column: int, spaces: int, low: int, high: int, what: str) -> Issue | None:
+    """`spaces` against the rule's bounds (-1: no bound): too many is reported at `column`, too few just after."""
+    if high != -1 and spaces > high:
+        return _issue(rule, line, column, f"too many spaces {what}")
+    if low != -1 and spaces < low:
+        return _issue(rule, line, column + 1, f"too few spaces {what}")
+    return None
+
+
 def _after(rule: str, token: Token, nxt: Token | None, low: int, high: int, what: str) -> Issue | None:
     if nxt is None or token.end_mark.line != nxt.start_mark.line:
         return None
     spaces = nxt.start_mark.column - token.end_mark.column
-    if high != -1 and spaces > high:
-        return _issue(rule, token.start_mark.line + 1, nxt.start_mark.column, f"too many spaces {what}")
-    if low != -1 and spaces < low:
-        return _issue(rule, token.start_mark.line + 1, nxt.start_mark.column + 1, f"too few spaces {what}")
-    return None
+    return _spacing(rule, token.start_mark.line + 1, nxt.start_mark.column, spaces, low, high, what)
 
 
 def _before(rule: str, token: Token, prev: Token | None, low: int, high: int, what: str) -> Issue | None:
@@ -57,11 +62,7 @@ def _before(rule: str, token: Token, prev: Token | None, low: int, high: int, wh
     if prev.end_mark.index != 0 and prev.end_mark.column == 0:
         return None  # the previous token (a scalar) ended at the start of this line
     spaces = token.start_mark.column - prev.end_mark.column
-    if high != -1 and spaces > high:
-        return _issue(rule, token.start_mark.line + 1, token.start_mark.column, f"too many spaces {what}")
-    if low != -1 and spaces < low:
-        return _issue(rule, token.start_mark.line + 1, token.start_mark.column + 1, f"too few spaces {what}")
-    return None
+    return _spacing(rule, token.start_mark.line + 1, token.start_mark.column, spaces, low, high, what)
 
 
 def _check(token: Token, prev: Token | None, nxt: Token | None) -> list[Issue | None]:
