@@ -7,9 +7,10 @@ Run: .venv/bin/python benchmarks/generate_quality.py [--teacher smollm2-135m-ins
      [--unlabelled]    # print the kept rows the labels file has no verdict for, as YAML to fill in
 
 Two real leaves go through `lab generate`'s pipeline with the teacher: a freeform skill (the InstructLab
-taxonomy's synonyms leaf from the shared fixtures, or the repository's haiku example) and a knowledge
-leaf (the repository's moon-phases example, its seed contexts standing in for the document, which is
-not fetched here). Every row is written to --rows: kept ones and dropped ones with the filter that
+taxonomy's synonyms leaf from the shared fixtures, or the repository's haiku example) and knowledge
+leaves (the repository's moon-phases example and, with `--leaf chickadee`, the InstructLab taxonomy's
+black-capped chickadee leaf from the shared fixtures; their seed contexts stand in for the document,
+which is not fetched here). Every row is written to --rows: kept ones and dropped ones with the filter that
 dropped them. "Before" is what the filters of before issue 12 (parse, word counts with one-word
 answers allowed, near-duplicates) keep of the same candidates: the kept rows plus those only a new
 filter dropped; questions a new question filter dropped are answered here so they can be judged.
@@ -48,9 +49,11 @@ SYNONYMS = FIXTURES / "taxonomy" / "compositional_skills" / "linguistics" / "syn
 EXAMPLES = ROOT / "examples" / "taxonomy"
 HAIKU = EXAMPLES / "compositional_skills" / "writing" / "freeform" / "haiku" / "qna.yaml"
 MOON = EXAMPLES / "knowledge" / "science" / "astronomy" / "moon_phases" / "qna.yaml"
+CHICKADEE = FIXTURES / "taxonomy" / "knowledge" / "science" / "animals" / "birds" / "black_capped_chickadee" / "qna.yaml"
 DEFAULT_ROWS = ROOT / "benchmarks" / "data" / "generate_quality_rows.jsonl"
 DEFAULT_LABELS = ROOT / "benchmarks" / "generate_quality_labels.yaml"
-NEW_FILTERS = ("incomplete:question", "incomplete:answer", "echo", "off-topic", "off-task", "repetitive", "copies-seed", "grounding", "safety",
+NEW_FILTERS = ("incomplete:question", "incomplete:answer", "echo", "off-topic", "off-task", "repetitive", "copies-seed", "list-shape",
+               "grounding", "safety",
                "length:answer")
 OLD = {"min_question_words": 3, "min_answer_words": 1}  # the word counts before issue 12
 
@@ -178,8 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=Path, default=DEFAULT_ROWS, help="where every row goes (JSONL)")
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     parser.add_argument("--report-only", action="store_true", help="read --rows instead of generating")
-    parser.add_argument("--leaf", choices=("freeform", "knowledge"), action="append", help="only these leaves")
+    parser.add_argument("--leaf", choices=("freeform", "knowledge", "chickadee"), action="append",
+                        help="only these leaves (default: knowledge and freeform)")
+    parser.add_argument("--max-attempts-factor", type=float, default=4.0,
+                        help="first-stage requests per wanted row at most (a low keep rate needs more)")
     parser.add_argument("--replay", type=Path, help="teacher replies recorded here are replayed, new ones recorded")
+    parser.add_argument("--replay-only", action="store_true",
+                        help="with --replay: stop at the first request not recorded instead of asking the teacher")
     parser.add_argument("--threads", type=int, default=2,
                         help="llama.cpp threads (1 on a crowded machine: its threads spin-wait for each other)")
     parser.add_argument("--unlabelled", action="store_true", help="print unlabelled kept rows as YAML to label")
@@ -187,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     params = GenerateParams(samples=args.samples, seed=0, docs_fallback_to_seed_contexts=True, max_new_tokens=160,
                             chunk_max_tokens=300,  # a passage or two per prompt: shorter prompts, focused questions
                             knowledge_document_share=1.0,  # every kept knowledge row shows its chunk to the labeller
-                            collapse_min_attempts=10_000, max_attempts_factor=4.0)
+                            collapse_min_attempts=10_000, max_attempts_factor=args.max_attempts_factor)
     freeform = SYNONYMS if SYNONYMS.is_file() else HAIKU
-    leaves = {"freeform": freeform, "knowledge": MOON}
+    leaves = {"freeform": freeform, "knowledge": MOON, "chickadee": CHICKADEE}
     results: dict[str, dict] = {}
     if args.report_only:
         rows = [json.loads(line) for line in args.rows.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -204,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.teacher:
         parser.error("name the teacher GGUF with --teacher or ARBORIST_TEACHER")
-    backend = open_teacher(args.teacher, args.replay, args.threads)
+    backend = open_teacher(args.teacher, args.replay, args.threads, args.replay_only)
     all_rows: list[dict] = []
     counts: dict[str, dict] = {}
     try:
@@ -229,11 +237,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def open_teacher(teacher: str, replay: Path | None, threads: int):
+def open_teacher(teacher: str, replay: Path | None, threads: int, replay_only: bool = False):
     """The teacher (both cores by default: prompt evaluation dominates), behind a reply recorder when asked."""
     if replay is None:
         return load_backend(teacher, n_threads=threads)
-    return ReplayBackend(replay, lambda: load_backend(teacher, n_threads=threads), teacher_id=teacher)
+
+    def load():
+        if replay_only:
+            raise SystemExit(f"--replay-only: a request (or token count) not recorded in {replay}")
+        return load_backend(teacher, n_threads=threads)
+
+    return ReplayBackend(replay, load, teacher_id=teacher)
 
 
 def print_unlabelled(results: dict[str, dict], labels: dict[str, dict]) -> None:

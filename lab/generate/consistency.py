@@ -114,6 +114,30 @@ def _round_trip(asked: set[str], said: set[str], units: list[set[str]], idf: dic
     return None
 
 
+KEY_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,30}")  # a word safe to put in a grammar's pattern
+# Words that are rare in a chunk without naming what a sentence is about: never a key word.
+NOT_KEY = frozenset("""through together exactly roughly only always around across during after before over under
+against within without further little whole same said seen just even still then than into onto upon toward towards
+about above below behind beyond since until while very much more most less least also often never ever almost
+every next first last right left away make made""".split())
+MAX_KEY_WORDS = 4
+
+
+def key_words(answer: str, source: str) -> list[str]:
+    """The answer's words that tell it apart from the other sentences of `source` best (the rarest there),
+    as the answer spells them, in its order: the question written for the answer must use one, so the
+    round trip can find the answer ("gravity" for "The Moon's gravity raises tides in the Earth's oceans.")."""
+    units = [content_words(s) for s in SENTENCE_END.split(plain(source)) if s.strip()] or [content_words(answer)]
+    idf = _idf(units)
+    weight = {w: max((idf.get(c, 0.0) for c in content_words(w)), default=0.0)
+              for w in dict.fromkeys(re.findall(r"[A-Za-z][A-Za-z'-]*", plain(answer)))
+              if KEY_WORD.fullmatch(w) and w.lower() not in NOT_KEY and content_words(w)}
+    if not weight:
+        return []
+    top = max(weight.values())
+    return [w for w, v in weight.items() if v >= top][:MAX_KEY_WORDS]
+
+
 @dataclass(frozen=True)
 class TaskShape:
     """What makes an instruction one of this leaf's, as its seeds show it: the words at least half the seed

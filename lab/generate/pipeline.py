@@ -18,7 +18,7 @@ from lab.generate import prompts as P
 from lab.generate.answer_shape import COUNTS, ListShape, off_shape
 from lab.generate.backends.base import Backend, Prompt
 from lab.generate.config import GenerateParams
-from lab.generate.consistency import TaskShape, distinctive, off_task, unanswered
+from lab.generate.consistency import TaskShape, distinctive, key_words, off_task, unanswered
 from lab.generate.filters import FilterCounts, judge_ok, length_ok
 from lab.generate.grounding import unsupported
 from lab.generate.output import make_row
@@ -175,13 +175,16 @@ class LeafPipeline:
         return out
 
     def _extracted(self, picked: list[tuple[str, str]]) -> list[Candidate]:
-        """Knowledge answers that are sentences of the chunk; the teacher writes the question each answers."""
+        """Knowledge answers that are sentences of the chunk; the teacher writes the question each answers,
+        using one of the answer's distinctive words (`key_words`), forced by the grammar where there is one."""
         answers = [self._next_sentence(text) for _, text in picked]
+        keys = [key_words(answer, text) for (_, text), answer in zip(picked, answers, strict=True)]
         examples = self._examples()
-        prompts = [P.knowledge_question_prompt(self.leaf, examples, text, answer)
-                   for (_, text), answer in zip(picked, answers, strict=True)]
+        asked = [self._ask([P.knowledge_question_prompt(self.leaf, examples, text, answer, words)],
+                           P.knowledge_question_schema(words))[0]  # one grammar per answer: its own words
+                 for (_, text), answer, words in zip(picked, answers, keys, strict=True)]
         out: list[Candidate] = []
-        for f, (source, text), answer in zip(self._ask(prompts, P.QUESTION_SCHEMA), picked, answers, strict=True):
+        for f, (source, text), answer in zip(asked, picked, answers, strict=True):
             if (f and self._question_ok(f["question"], dedupe=False) and self._answer_ok(f["question"], answer, text)
                     and self._check("dedupe", self.dedupe.admit(f["question"]))):
                 out.append((f["question"], answer, text, {"source": source}))

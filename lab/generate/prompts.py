@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from lab.generate.backends.base import Message
+from lab.generate.shape import stem
 from lab.taxonomy.leaf import Leaf, SeedExample
 
 PROMPT_VERSION = "2026-11-29.2"  # knowledge questions asked about the answer sentence alone; skills keep the seeds' form
@@ -101,6 +103,19 @@ def question_schema(opening: str | None) -> dict[str, Any]:
     return _object("question", question=forced)
 
 
+def knowledge_question_schema(words: list[str]) -> dict[str, Any]:
+    """The extracted-knowledge question schema, with the reply forced (where the backend's grammar can) to
+    be a question using one of `words`, the answer's most distinctive ones, in any ending ("gravit" fits
+    "gravitational"; at least 4 letters); the filters check it anyway."""
+    safe = [w[: max(4, len(stem(w.lower())))] for w in words if re.fullmatch(r"[A-Za-z][A-Za-z'-]{0,30}", w)]
+    if not safe:
+        return QUESTION_SCHEMA
+    either = "|".join(f"[{w[0].upper()}{w[0].lower()}]{w[1:]}" for w in safe)
+    forced = {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS,
+              "pattern": f'^[^"\\\\]*({either})[^"\\\\]*[?]$'}
+    return _object("question", question=forced)
+
+
 def answer_prompt(leaf: Leaf, examples: list[SeedExample], question: str, context: str | None = None) -> list[Message]:
     """Skills, last stage: answer an instruction (about a context, for grounded skills) like the seeds do."""
     def ask(q: str, c: str | None) -> str:
@@ -136,19 +151,23 @@ def knowledge_prompt(leaf: Leaf, examples: list[SeedExample], chunk: str) -> lis
                      ask(chunk) + ' Reply as {"question": "...", "answer": "..."}.')
 
 
-def knowledge_question_prompt(leaf: Leaf, examples: list[SeedExample], chunk: str, answer: str) -> list[Message]:
+def knowledge_question_prompt(leaf: Leaf, examples: list[SeedExample], chunk: str, answer: str,
+                              words: Sequence[str] = ()) -> list[Message]:
     """Knowledge, extractive: the question a given sentence of the chunk answers (the sentence is the answer).
 
     A small teacher writes a fair question about one sentence far more often than it writes a true,
     on-topic answer; the answer then cannot contradict the document. It is shown the sentence alone:
     given the whole chunk, a 135M teacher asked about whichever sentence caught its eye. `chunk` only
-    sizes the prompt's budget (the chunker reserves room for the longest sentence)."""
+    sizes the prompt's budget (the chunker reserves room for the longest sentence). `words`, the answer's
+    most distinctive ones, are named in the last ask (and forced by `knowledge_question_schema`): asked
+    freely, the 135M teacher wrote questions that another sentence of the chunk answers as well."""
     def ask(a: str) -> str:
         return (f"Domain: {leaf.description}\n\nAnswer: {a.strip()}\n\n"
                 "Write the question that this answer answers. Ask only what the answer says.")
 
+    use = f" Use one of these words: {', '.join(words)}." if words else ""
     return _few_shot([(ask(s.answer), {"question": s.question}) for s in examples],
-                     ask(answer) + ' Reply as {"question": "..."}.')
+                     ask(answer) + use + ' Reply as {"question": "..."}.')
 
 
 def judge_prompt(kind: str, question: str, answer: str, context: str | None) -> list[Message]:

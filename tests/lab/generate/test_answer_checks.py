@@ -16,8 +16,9 @@ from lab.generate.answer_shape import ListShape, named_count, off_shape
 from lab.generate.backends import ScriptedBackend
 from lab.generate.backends.base import Completion
 from lab.generate.config import GenerateParams
-from lab.generate.consistency import unanswered
+from lab.generate.consistency import key_words, unanswered
 from lab.generate.pipeline import LeafPipeline
+from lab.generate.prompts import QUESTION_SCHEMA, knowledge_question_schema
 from lab.taxonomy.leaf import leaf_from_yaml
 
 PHASES = (
@@ -166,3 +167,29 @@ def test_a_full_replay_answers_token_counts_without_loading_the_teacher(tmp_path
 
     again = ReplayBackend(path, no_model, teacher_id="t")
     assert again.count_tokens("abc") == 3 and again.context_length == 2048
+
+
+@pytest.mark.parametrize(("answer", "source", "expected"), [
+    (GRAVITY, ECLIPSES, ["gravity", "raises", "oceans"]),
+    (SOLAR, ECLIPSES, ["solar", "passes", "front"]),
+    (LUNAR, ECLIPSES, ["lunar", "moves", "shadow"]),
+])
+def test_key_words_are_the_answers_rarest_in_its_chunk_as_it_spells_them(answer, source, expected):
+    assert key_words(answer, source) == expected
+
+
+def test_key_words_of_a_sentence_with_no_safe_word_are_none():
+    assert key_words("It is so.", "It is so. Or not.") == []
+
+
+def test_the_question_grammar_forces_one_key_word_and_a_question_mark():
+    import re
+
+    pattern = knowledge_question_schema(["gravity", "oceans"])["properties"]["question"]["pattern"]
+    assert re.match(pattern, "What does the Moon's gravitational pull raise?")
+    assert re.match(pattern, "What happens to the Earth's Ocean?")  # any ending of the stem
+    assert not re.match(pattern, "What is the Moon's orbit?")  # none of the words
+    assert not re.match(pattern, "What does gravity do.")  # no question mark
+    assert knowledge_question_schema(['bad"word']) == QUESTION_SCHEMA
+    grammar = pytest.importorskip("llama_cpp.llama_grammar")  # the local teacher's grammar compiler accepts it
+    assert "[Gg]" in grammar.json_schema_to_gbnf(json.dumps(knowledge_question_schema(["gravit"])))
