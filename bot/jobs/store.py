@@ -268,19 +268,19 @@ class JobStore:
 
     def release(self, job_id: int, owner: str, reason: str) -> Job | None:
         """A worker shutting down gives its job back: queued again, the attempt not counted."""
-        now = self.clock()
-        with self._tx() as db:
-            cur = db.execute("UPDATE jobs SET state = ?, attempts = MAX(attempts - 1, 0), reason = ?, lease_owner = NULL,"
-                             " lease_expires = NULL, progress = '', fraction = NULL, updated_at = ? WHERE id = ?"
-                             " AND state = ? AND lease_owner = ?", (QUEUED, reason, now, job_id, RUNNING, owner))
-            return self._get(db, job_id) if cur.rowcount == 1 else None
+        return self._back_to_queue(job_id, owner, reason, count_attempt=False)
 
     def requeue(self, job_id: int, owner: str, reason: str) -> Job | None:
         """An attempt lost to the infrastructure (not the step's own failure): queued again, the attempt
         counted; fenced on the lease. The caller fails the job instead when no attempts are left."""
+        return self._back_to_queue(job_id, owner, reason, count_attempt=True)
+
+    def _back_to_queue(self, job_id: int, owner: str, reason: str, *, count_attempt: bool) -> Job | None:
+        """Running and leased to `owner` -> queued, lease and progress cleared; None when the lease is not `owner`'s."""
+        uncount = "" if count_attempt else " attempts = MAX(attempts - 1, 0),"
         now = self.clock()
         with self._tx() as db:
-            cur = db.execute("UPDATE jobs SET state = ?, reason = ?, lease_owner = NULL, lease_expires = NULL,"
+            cur = db.execute(f"UPDATE jobs SET state = ?,{uncount} reason = ?, lease_owner = NULL, lease_expires = NULL,"
                              " progress = '', fraction = NULL, updated_at = ? WHERE id = ? AND state = ?"
                              " AND lease_owner = ?", (QUEUED, reason, now, job_id, RUNNING, owner))
             return self._get(db, job_id) if cur.rowcount == 1 else None

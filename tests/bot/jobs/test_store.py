@@ -163,3 +163,19 @@ def test_concurrent_processes_claim_each_job_exactly_once(tmp_path):
         p.join(timeout=30)
     assert sorted(claimed) == [j.id for j in store.jobs()]
     assert all(j.state == SUCCEEDED and j.attempts == 1 for j in store.jobs())
+
+
+def test_release_gives_the_attempt_back_requeue_counts_it_and_both_are_fenced_on_the_lease(tmp_path):
+    store = store_at(tmp_path)
+    job, _ = store.enqueue("generate", "o/r", SHA, pr=1)
+    store.claim("w1", 60)
+    store.set_progress(job.id, "w1", "generating", 0.5)
+    assert store.release(job.id, "w2", "not mine") is None and store.requeue(job.id, "w2", "not mine") is None
+    released = store.release(job.id, "w1", "worker shutting down")
+    assert released is not None and (released.state, released.attempts, released.reason) == (
+        QUEUED, 0, "worker shutting down")
+    assert (released.lease_owner, released.progress, released.fraction) == (None, "", None)
+    store.claim("w1", 60)
+    requeued = store.requeue(job.id, "w1", "lost on the cluster")
+    assert requeued is not None and (requeued.state, requeued.attempts, requeued.lease_owner) == (QUEUED, 1, None)
+    assert store.release(job.id, "w1", "twice") is None  # queued now: no lease to give back
