@@ -137,8 +137,9 @@ class LeafPipeline:
 
     def _freeform(self, n: int) -> list[Candidate]:
         examples = self._examples()
-        prompts = [P.question_prompt(self.leaf, examples, self.rng.choice(P.TOPICS)) for _ in range(n)]
-        asked = self._ask(prompts, P.question_schema(self.opening), max_tokens=self.question_tokens)
+        topics = [self.rng.choice(P.TOPICS) for _ in range(n)]
+        asked = [self._ask([P.question_prompt(self.leaf, examples, topic)], P.question_schema(self.opening, topic),
+                           max_tokens=self.question_tokens)[0] for topic in topics]  # one grammar per topic
         questions = [f["question"] for f in asked if f and self._question_ok(f["question"], dedupe=True)]
         return self._answers([(q, None, {}) for q in questions])
 

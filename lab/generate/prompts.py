@@ -93,13 +93,17 @@ def question_prompt(leaf: Leaf, examples: list[SeedExample], topic: str | None =
                      ask + about + ' Reply as {"question": "..."}.')
 
 
-def question_schema(opening: str | None) -> dict[str, Any]:
+def question_schema(opening: str | None, topic: str | None = None) -> dict[str, Any]:
     """The question schema, with the reply forced to start with `opening` (the first word every seed
-    instruction starts with) where the backend's grammar can force it; the filters check it anyway."""
-    if not opening or not OPENING.fullmatch(opening):
+    instruction starts with) and to name `topic` (the word it was asked to be about), where the backend's
+    grammar can force it; the filters check the opening anyway. Asked for an instruction about "river"
+    without it, the 135M teacher copied a seed's word ("List five antonyms for the word attend") 12 times in 16."""
+    start = f"^{opening} " if opening and OPENING.fullmatch(opening) else "^"
+    about = f"[{topic[0].upper()}{topic[0].lower()}]{topic[1:]}" if topic and OPENING.fullmatch(topic) else None
+    if start == "^" and about is None:
         return QUESTION_SCHEMA
-    forced = {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS,
-              "pattern": f'^{opening} [^"\\\\]+$'}
+    rest = f'[^"\\\\]*{about}[^"\\\\]*' if about else '[^"\\\\]+'
+    forced = {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS, "pattern": start + rest + "$"}
     return _object("question", question=forced)
 
 

@@ -193,3 +193,16 @@ def test_the_question_grammar_forces_one_key_word_and_a_question_mark():
     assert knowledge_question_schema(['bad"word']) == QUESTION_SCHEMA
     grammar = pytest.importorskip("llama_cpp.llama_grammar")  # the local teacher's grammar compiler accepts it
     assert "[Gg]" in grammar.json_schema_to_gbnf(json.dumps(knowledge_question_schema(["gravit"])))
+
+
+def test_a_freeform_instruction_is_forced_to_name_its_topic_after_the_seeds_opening():
+    import re
+
+    from lab.generate.prompts import question_schema
+
+    pattern = question_schema("List", "river")["properties"]["question"]["pattern"]
+    assert re.match(pattern, "List ten synonyms for the word River and separate with newline.")
+    assert not re.match(pattern, "List five antonyms for the word attend.")  # the real teacher's seed copy
+    assert not re.match(pattern, "Name a river.")
+    assert re.match(question_schema(None, "rain")["properties"]["question"]["pattern"], "Write a haiku about rain.")
+    assert question_schema(None, 'ra"in') == QUESTION_SCHEMA
