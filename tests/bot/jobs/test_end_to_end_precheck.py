@@ -3,28 +3,19 @@ running `ci.precheck` with the tiny model on the PR head, read as data from a lo
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-import httpx
 import pytest
 
-from bot.jobs.service import JobService
-from bot.jobs.settings import JobSettings
-from bot.jobs.store import JobStore
-from bot.server import create_app
-from lab.github.factory import app_client_factory
-from sandbox.standins.github import serve_app_in_thread
-from tests.bot.helpers import body_of, delivery_headers, settings_for
+from tests.bot.helpers import body_of, delivery_headers
+from tests.bot.jobs.served_jobs import served_bot
 from tests.bot.jobs.test_end_to_end_jobs import comment_bodies, seed_comment
 from tests.bot.jobs.world import comment_payload
 from tests.ci.test_generate import ATTRIBUTION
 from tests.gitrepo import commit, git
 from tests.lab.generate.conftest import FREEFORM
 
-ROOT = Path(__file__).resolve().parents[3]
 REPO = "octo/taxonomy"
 LEAF = "compositional_skills/linguistics/synonyms/qna.yaml"
 CONFIG = b"precheck:\n  max_questions: 4\n"
@@ -61,21 +52,11 @@ def world(standin, app_key, tmp_path, no_sleep, model_env, repo_config):
                  whole_tree=True)
     number = state.open_pull(REPO, "add-synonyms", author="first-timer")
     state.set_permission(REPO, "maya", "maintain")
-    settings = settings_for(tmp_path, github_url=standin.base_url, private_key=app_key[0])
-    jobs = JobService(JobStore(tmp_path / "jobs.sqlite3"), JobSettings(data_dir=tmp_path))
-    app = create_app(settings, app_client_factory(settings, policy=no_sleep), jobs=jobs)
-    running = serve_app_in_thread(app)
-    key = tmp_path / "app.pem"
-    key.write_text(app_key[0])
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ARBORIST_DATA_DIR": str(tmp_path),
-           "ARBORIST_GITHUB_URL": standin.base_url, "ARBORIST_GITHUB_API_URL": standin.base_url,
-           "ARBORIST_APP_ID": "7", "ARBORIST_PRIVATE_KEY_FILE": str(key), "ARBORIST_HEARTBEAT_S": "0.5",
-           "ARBORIST_LEASE_S": "30", "ARBORIST_JOB_TIMEOUT_S": "400", **model_env,
-           "ARBORIST_GIT_URL_TEMPLATE": (tmp_path / "git").as_uri() + "/{repo}.git"}
-    env.pop("ARBORIST_RELEASE_DIR", None)
-    with httpx.Client(base_url=running.base_url, timeout=10) as client:
-        yield client, app.state.dispatcher, state, number, jobs, env, head
-    running.stop()
+    worker_env = {"ARBORIST_LEASE_S": "30", "ARBORIST_JOB_TIMEOUT_S": "400", **model_env,
+                  "ARBORIST_GIT_URL_TEMPLATE": (tmp_path / "git").as_uri() + "/{repo}.git"}
+    with served_bot(standin, app_key, tmp_path, no_sleep, worker_env) as (client, dispatcher, jobs, env):
+        env.pop("ARBORIST_RELEASE_DIR", None)
+        yield client, dispatcher, state, number, jobs, env, head
 
 
 def run_command(world, command: str, kind: str, timeout_s: float = 450) -> tuple[str, object]:
