@@ -73,17 +73,18 @@ def read_changed(args: argparse.Namespace, env: CiEnv, tree: Path, reporter: Rep
 
 def ask(model_ref: str, items: list, reporter: Reporter) -> list[str]:
     """The model's greedy answers, with progress per batch."""
-    from lab.evaluate.model import generate_answers, load
+    from lab.evaluate.model import answer_budget, generate_answers, load
 
     reporter.progress(f"loading the model for {len(items)} questions", 0.1)
     model, tokenizer, device = load(model_ref)
+    limit = answer_budget(tokenizer, [i.reference for i in items])
     done = [0]
 
     def advance(n: int) -> None:
         done[0] += n
         reporter.progress(f"answered {done[0]} of {len(items)} seed questions", 0.1 + 0.85 * done[0] / len(items))
 
-    return generate_answers(model, tokenizer, device, [i.messages for i in items], advance=advance)
+    return generate_answers(model, tokenizer, device, [i.messages for i in items], limit, advance=advance)
 
 
 def run_precheck(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> int:

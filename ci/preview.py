@@ -122,6 +122,7 @@ def ask_both(model_ref: str, adapter: Path, seed_items: list[Any], held_items: l
     """Both models answer every question; (the scored seed and held-out questions, the general retention)."""
     from lab.evaluate.adapter import answer_with_and_without
     from lab.evaluate.general import MAX_NEW_TOKENS, load_general, retention
+    from lab.evaluate.model import answer_budget
     from lab.evaluate.preview import HELDOUT, SEED, score_pairs
     from lab.generate.output import conversation_start
 
@@ -135,7 +136,11 @@ def ask_both(model_ref: str, adapter: Path, seed_items: list[Any], held_items: l
 
     reporter.progress(f"asking both models {len(asked)} questions and {len(general)} general ones", 0.75)
     general_prompts = [[*conversation_start(), {"role": "user", "content": q.question}] for q in general]
-    base, preview = answer_with_and_without(model_ref, adapter, [([i.messages for i in asked], ANSWER_TOKENS),
+
+    def budget(tokenizer: Any) -> int:
+        return answer_budget(tokenizer, [i.reference for i in asked], ANSWER_TOKENS)
+
+    base, preview = answer_with_and_without(model_ref, adapter, [([i.messages for i in asked], budget),
                                                                  (general_prompts, MAX_NEW_TOKENS)], advance)
     sources = [SEED] * len(seed_items) + [HELDOUT] * len(held_items)
     scored = score_pairs(asked, sources, base[0], preview[0])

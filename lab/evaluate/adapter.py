@@ -14,6 +14,7 @@ from typing import Any
 ADAPTER_CONFIG = "adapter_config.json"
 
 Prompts = Sequence[Sequence[dict[str, str]]]
+Budget = int | Callable[[Any], int]  # max_new_tokens, or a function of the tokenizer that gives it
 
 
 def check_adapter(folder: str | Path) -> Path:
@@ -35,13 +36,14 @@ def attach_adapter(model: Any, folder: str | Path) -> Any:
     return PeftModel.from_pretrained(model, str(check_adapter(folder))).eval()
 
 
-def answer_with_and_without(base_ref: str, adapter: str | Path, batches: Sequence[tuple[Prompts, int]],
+def answer_with_and_without(base_ref: str, adapter: str | Path, batches: Sequence[tuple[Prompts, Budget]],
                             advance: Callable[[int], None] | None = None) -> tuple[list[list[str]], list[list[str]]]:
     """For each (prompts, max_new_tokens) batch: the base model's greedy answers, then the adapted model's."""
     from lab.evaluate.model import generate_answers, load
 
     model, tokenizer, device = load(base_ref)
-    base = [generate_answers(model, tokenizer, device, prompts, limit, advance=advance) for prompts, limit in batches]
+    sized = [(prompts, limit(tokenizer) if callable(limit) else limit) for prompts, limit in batches]
+    base = [generate_answers(model, tokenizer, device, prompts, limit, advance=advance) for prompts, limit in sized]
     tuned = attach_adapter(model, adapter)
-    preview = [generate_answers(tuned, tokenizer, device, prompts, limit, advance=advance) for prompts, limit in batches]
+    preview = [generate_answers(tuned, tokenizer, device, prompts, limit, advance=advance) for prompts, limit in sized]
     return base, preview

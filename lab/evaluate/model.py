@@ -10,6 +10,8 @@ from typing import Any
 DEFAULT_MAX_NEW_TOKENS = 128  # answer length bound (tokens)
 DEFAULT_BATCH_SIZE = 8  # prompts per generate() call
 MAX_PROMPT_TOKENS = 2048  # longer prompts keep their last tokens
+MIN_ANSWER_TOKENS = 32  # the shortest budget a reference-scaled answer gets
+REFERENCE_FACTOR = 3  # an answer may be this many times its reference's length before it is cut
 
 
 def load(model_ref: str) -> tuple[Any, Any, Any]:
@@ -30,6 +32,16 @@ def load(model_ref: str) -> tuple[Any, Any, Any]:
     model: Any = AutoModelForCausalLM.from_pretrained(model_ref, dtype=dtype)
     model = model.to(device).eval()
     return model, tokenizer, device
+
+
+def answer_budget(tokenizer: Any, references: Sequence[str], cap: int = DEFAULT_MAX_NEW_TOKENS) -> int:
+    """Tokens enough for an answer up to REFERENCE_FACTOR times the longest reference, within [MIN, cap].
+
+    Scores compare an answer with a short human reference (ROUGE-L, a judge): past a few times its
+    length a greedy small model only rambles, and every extra token costs a full decoding step.
+    """
+    longest = max((len(tokenizer(r, add_special_tokens=False)["input_ids"]) for r in references), default=0)
+    return max(min(MIN_ANSWER_TOKENS, cap), min(cap, REFERENCE_FACTOR * longest))
 
 
 def generate_answers(model: Any, tokenizer: Any, device: Any, prompts: Sequence[Sequence[dict[str, str]]],
