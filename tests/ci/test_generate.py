@@ -40,11 +40,18 @@ def taxonomy(tmp_path, monkeypatch):
     return repo, make_pr
 
 
+def run_pr_step(step_main, capsys, job_id: int, sha: str, *extra: str) -> tuple[int, Result, str]:
+    """A PR step's `main` on PR 7 of acme/taxonomy at `sha`: (its exit code, its one result line, its stdout)."""
+    code = step_main(["--repo", "acme/taxonomy", "--pr", "7", "--sha", sha, "--job-id", str(job_id), *extra])
+    out = capsys.readouterr().out
+    results = [r for r in map(parse_line, out.splitlines()) if isinstance(r, Result)]
+    assert len(results) == 1, out[-2000:]
+    return code, results[0], out
+
+
 def run_step(capsys, sha: str, *extra: str) -> tuple[int, Result]:
-    code = main(["--repo", "acme/taxonomy", "--pr", "7", "--sha", sha, "--job-id", "3", *extra])
-    results = [r for r in map(parse_line, capsys.readouterr().out.splitlines()) if isinstance(r, Result)]
-    assert len(results) == 1
-    return code, results[0]
+    code, result, _ = run_pr_step(main, capsys, 3, sha, *extra)
+    return code, result
 
 
 def test_changed_leaf_gets_samples_keep_rates_and_a_data_location(taxonomy, capsys, tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ci.precheck import main
-from schemas.steplines import Result, parse_line
-from tests.ci.test_generate import ATTRIBUTION, NEW_LEAF, taxonomy  # noqa: F401 - the shared repository fixture
+from schemas.steplines import Result
+from tests.ci.test_generate import ATTRIBUTION, NEW_LEAF, run_pr_step, taxonomy  # noqa: F401 - the shared repository fixture
 from tests.conftest import REPO_ROOT
 from tests.lab.generate.conftest import FREEFORM
 
@@ -23,11 +23,7 @@ def base_model(tiny_llama_dir, monkeypatch):
 
 
 def run_step(capsys, sha: str, *extra: str) -> tuple[int, Result, str]:
-    code = main(["--repo", "acme/taxonomy", "--pr", "7", "--sha", sha, "--job-id", "4", *extra])
-    out = capsys.readouterr().out
-    results = [r for r in map(parse_line, out.splitlines()) if isinstance(r, Result)]
-    assert len(results) == 1, out[-2000:]
-    return code, results[0], out
+    return run_pr_step(main, capsys, 4, sha, *extra)
 
 
 def test_every_seed_question_of_the_changed_leaves_is_asked_scored_and_reported(taxonomy, base_model, capsys, tmp_path):  # noqa: F811

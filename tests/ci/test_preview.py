@@ -10,8 +10,8 @@ import pytest
 
 from ci.generate import main as generate_main
 from ci.preview import bounds_from, main
-from schemas.steplines import Result, parse_line
-from tests.ci.test_generate import ATTRIBUTION, CONFIG, NEW_LEAF, taxonomy  # noqa: F401 - the shared repository fixture
+from schemas.steplines import Result
+from tests.ci.test_generate import ATTRIBUTION, CONFIG, NEW_LEAF, run_pr_step, taxonomy  # noqa: F401 - the shared repository fixture
 from tests.ci.test_precheck import HOSTILE
 from tests.gitrepo import commit
 
@@ -30,11 +30,7 @@ def base_model(tiny_llama_dir, monkeypatch, tmp_path):
 
 
 def run_step(capsys, sha: str, *extra: str) -> tuple[int, Result, str]:
-    code = main(["--repo", "acme/taxonomy", "--pr", "7", "--sha", sha, "--job-id", "5", *extra])
-    out = capsys.readouterr().out
-    results = [r for r in map(parse_line, out.splitlines()) if isinstance(r, Result)]
-    assert len(results) == 1, out[-2000:]
-    return code, results[0], out
+    return run_pr_step(main, capsys, 5, sha, *extra)
 
 
 @pytest.fixture
