@@ -71,6 +71,32 @@ def pick_leaves(requested: list[str], changed: list[str]) -> list[str]:
     return [c for c in changed if any(c == w or c.startswith(w + "/") or c == f"{w}/{LEAF_NAME}" for w in wanted)]
 
 
+def read_changed(args: argparse.Namespace, env: CiEnv, tree: Path, reporter: Reporter,
+                 none_changed: str) -> list[str] | int:
+    """The PR's changed leaves (those of `--leaf`), checked out as data into `tree` and valid; else the exit
+    code after a reported end: a failure, or success with `none_changed` when the PR changes no leaf."""
+    from lab.taxonomy import validate_paths
+    from lab.taxonomy.render import to_text
+    from lab.taxonomy.repoconfig import validation_config
+
+    try:
+        reporter.progress(f"checking out {args.sha[:12]}", 0.0)
+        checkout_as_data(args.repo, args.sha, tree, token=env.git_token, url_template=env.git_url_template)
+        base = fetch_base(tree, args.repo, args.sha, env)
+        leaves = pick_leaves(args.leaf, changed_leaves(tree, base, args.sha))
+    except CheckoutError as exc:
+        return reporter.fail("could not read the pull request", str(exc))
+    if not leaves:
+        reporter.result("success", "no changed leaves", none_changed)
+        return 0
+    validation, _ = validation_config(base_config(tree))  # the bot's verdict: base severities, no local docs
+    invalid = [r for r in validate_paths([tree / p for p in leaves], root=tree, config=validation) if not r.valid]
+    if invalid:
+        return reporter.fail(f"{len(invalid)} changed leaf file(s) are invalid",
+                             "Fix these first (`lab validate` shows the same):\n\n```\n" + to_text(invalid) + "\n```")
+    return leaves
+
+
 def data_link(env: CiEnv, job_id: int, out: Path) -> str:
     """Where the full data is: the Actions run (artefact uploaded by the workflow), the bot, or a path."""
     if env.actions_run_url:
@@ -114,29 +140,14 @@ def run_generation(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> 
     from lab.generate.leaves import read_leaf
     from lab.generate.markdown import render_manifest
     from lab.models.resolve import TeacherNotFound
-    from lab.taxonomy import validate_paths
-    from lab.taxonomy.render import to_text
-    from lab.taxonomy.repoconfig import load_repo_config, validation_config
+    from lab.taxonomy.repoconfig import load_repo_config
 
     work = env.data_dir / "generate" / f"job-{args.job_id}"
     shutil.rmtree(work, ignore_errors=True)
     tree = work / "tree"
-    try:
-        reporter.progress(f"checking out {args.sha[:12]}", 0.0)
-        checkout_as_data(args.repo, args.sha, tree, token=env.git_token, url_template=env.git_url_template)
-        base = fetch_base(tree, args.repo, args.sha, env)
-        leaves = pick_leaves(args.leaf, changed_leaves(tree, base, args.sha))
-    except CheckoutError as exc:
-        return reporter.fail("could not read the pull request", str(exc))
-    if not leaves:
-        reporter.result("success", "no changed leaves", "This PR changes no `qna.yaml`, so there is nothing to generate.")
-        return 0
-    validation, _ = validation_config(base_config(tree))  # the bot's verdict: base severities, no local docs
-    reports = validate_paths([tree / p for p in leaves], root=tree, config=validation)
-    invalid = [r for r in reports if not r.valid]
-    if invalid:
-        return reporter.fail(f"{len(invalid)} changed leaf file(s) are invalid",
-                             "Fix these first (`lab validate` shows the same):\n\n```\n" + to_text(invalid) + "\n```")
+    leaves = read_changed(args, env, tree, reporter, "This PR changes no `qna.yaml`, so there is nothing to generate.")
+    if isinstance(leaves, int):
+        return leaves
     config = load_repo_config(base_config(tree))[0].generate  # the base branch's, bounded; a bad key keeps its default
     samples = min(args.samples or config.samples, MAX_SAMPLES, config.max_samples)
     teacher = config.teacher or env.teacher or ""

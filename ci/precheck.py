@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ci.args import bounded_int, pr_step_parser
-from ci.checkout import CheckoutError, checkout_as_data
 from ci.env import CiEnv
-from ci.generate import base_config, changed_leaves, fetch_base, pick_leaves
+from ci.generate import base_config, read_changed
 from ci.report import Reporter
 from ci.step import run_step
 from lab.evaluate.precheck import Answered
@@ -48,27 +47,6 @@ def current_model(config: Any, dest: Path) -> tuple[str, str]:
         return local, f"release {record.get('tag', '?')}"
     base = settings.base_model
     return base, f"base model {Path(base).name if Path(base).is_absolute() else base}" if base else ""
-
-
-def read_changed(args: argparse.Namespace, env: CiEnv, tree: Path, reporter: Reporter) -> list[str] | int:
-    """The changed leaves to ask about, or the exit code after a reported failure."""
-    from lab.taxonomy import validate_paths
-    from lab.taxonomy.render import to_text
-    from lab.taxonomy.repoconfig import validation_config
-
-    try:
-        reporter.progress(f"checking out {args.sha[:12]}", 0.0)
-        checkout_as_data(args.repo, args.sha, tree, token=env.git_token, url_template=env.git_url_template)
-        base = fetch_base(tree, args.repo, args.sha, env)
-        leaves = pick_leaves(args.leaf, changed_leaves(tree, base, args.sha))
-    except CheckoutError as exc:
-        return reporter.fail("could not read the pull request", str(exc))
-    validation, _ = validation_config(base_config(tree))  # the base branch's severities, as the bot's check
-    invalid = [r for r in validate_paths([tree / p for p in leaves], root=tree, config=validation) if not r.valid]
-    if invalid:
-        return reporter.fail(f"{len(invalid)} changed leaf file(s) are invalid",
-                             "Fix these first (`lab validate` shows the same):\n\n```\n" + to_text(invalid) + "\n```")
-    return leaves
 
 
 def ask(model_ref: str, items: list, reporter: Reporter) -> list[str]:
@@ -99,12 +77,9 @@ def run_precheck(args: argparse.Namespace, env: CiEnv, reporter: Reporter) -> in
     shutil.rmtree(work, ignore_errors=True)
     tree = work / "tree"
     try:
-        leaves = read_changed(args, env, tree, reporter)
+        leaves = read_changed(args, env, tree, reporter, "This PR changes no `qna.yaml`: there is nothing to ask.")
         if isinstance(leaves, int):
             return leaves
-        if not leaves:
-            reporter.result("success", "no changed leaves", "This PR changes no `qna.yaml`: there is nothing to ask.")
-            return 0
         config, _ = load_repo_config(base_config(tree))
         items = items_from_leaves([leaf_from_yaml(p, (tree / p).read_bytes()) for p in leaves])
     finally:

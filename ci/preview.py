@@ -88,19 +88,15 @@ class Prepared:
 
 def prepare(args: argparse.Namespace, env: CiEnv, reporter: Reporter, tree: Path, work: Path) -> Prepared | int:
     """Check out, validate, read the seed questions and generate; the exit code after a reported end."""
-    from ci.generate import base_config
-    from ci.precheck import read_changed
+    from ci.generate import base_config, read_changed
     from ci.retrain import settings_from_environ
     from lab.evaluate.items import items_from_leaves
     from lab.taxonomy.leaf import leaf_from_yaml
     from lab.taxonomy.repoconfig import load_repo_config
 
-    leaves = read_changed(args, env, tree, reporter)
+    leaves = read_changed(args, env, tree, reporter, "This PR changes no `qna.yaml`: there is nothing to preview.")
     if isinstance(leaves, int):
         return leaves
-    if not leaves:
-        reporter.result("success", "no changed leaves", "This PR changes no `qna.yaml`: there is nothing to preview.")
-        return 0
     config, _ = load_repo_config(base_config(tree))
     bounds = bounds_from(config, args.samples)
     teacher = str(config.generate.teacher or settings_from_environ().teacher)
