@@ -9,13 +9,18 @@ other data or model is needed. Answers cut at the length bound lose their unfini
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import random
 import re
 from pathlib import Path
 from typing import Any
 
 PROMPTS_FILE = Path(__file__).with_name("replay_prompts.json")
+CACHE_VERSION = "1"  # bump when generate_replay's output for the same inputs changes
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json")  # what makes a model folder answer what it answers
+HASH_CHUNK = 8 << 20
 REPLAY_LEAF = "arborist/self-replay"  # metadata.leaf of replayed samples
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 MIN_ANSWER_CHARS = 2
@@ -63,6 +68,39 @@ def replay_records(prompts: list[str], answers: list[str], system: str | None, t
         messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": text}]
         records.append({"messages": messages, "metadata": {"leaf": REPLAY_LEAF, "kind": "self_replay"}})
     return records
+
+
+def replay_key(base: str | Path, prompts: list[str], system: str | None, max_new_tokens: int) -> str | None:
+    """What a greedy replay depends on: the base folder's weights, config and tokenizer files (by content),
+    the prompts, the system prompt and the length bound. None when `base` is not a local folder."""
+    folder = Path(base)
+    if not folder.is_dir():
+        return None
+    digest = hashlib.sha256(json.dumps([CACHE_VERSION, prompts, system, max_new_tokens]).encode())
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in WEIGHT_SUFFIXES):
+        digest.update(path.name.encode() + b"\0")
+        with open(path, "rb") as handle:
+            while chunk := handle.read(HASH_CHUNK):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_cached_replay(cache: Path, key: str | None) -> list[dict[str, Any]] | None:
+    """The records a run with the same key generated before, or None."""
+    path = cache / f"{key}.jsonl" if key else None
+    if path is None or not path.is_file():
+        return None
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_cached_replay(cache: Path, key: str | None, records: list[dict[str, Any]]) -> None:
+    """Keep the records under their key (written whole, then renamed: a reader never sees half a file)."""
+    if not key:
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cache / f".{key}.{os.getpid()}.tmp"
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    os.replace(tmp, cache / f"{key}.jsonl")
 
 
 def generate_replay(model: Any, tokenizer: Any, device: Any, prompts: list[str], system: str | None,

@@ -38,6 +38,7 @@ from schemas.datacontract import HELDOUT_FILE
 SUMMARY_FILE = "train_summary.json"
 RUN_FILE = "run.json"
 REPLAY_FILE = "self_replay_msgs.jsonl"  # the base model's general answers replayed in every phase
+REPLAY_CACHE = "self-replay"  # under the generation cache: answers keyed by base model, prompts and bound
 SHAPE_SAMPLE = 2000  # records tokenised to measure the data for the recipe
 
 __all__ = ["RunOptions", "StopRequested", "resolve_recipe", "train"]  # RunOptions, StopRequested: lab.train.loop
@@ -115,26 +116,50 @@ def resolve_recipe(config: TrainConfig, base: str, knowledge: list[dict[str, Any
 
 
 def _self_replay(model: Any, tokenizer: Any, runtime: Any, config: TrainConfig, phases: list[Phase], out: Path,
-                 d: distributed.Dist, options: RunOptions) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                 base: str, d: distributed.Dist, options: RunOptions) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The base model's answers to general prompts, split (training, held-out). Generated before the first
     step and kept in `out`, so a resumed run replays the same answers."""
-    from lab.train.replay import generate_replay, load_prompts, pick_prompts, system_prompt_of
-
     if not config.self_replay or not phases:
         return [], []
     path = out / REPLAY_FILE
-    if path.is_file():
-        records = read_messages(path)
-    else:
-        prompts = pick_prompts(load_prompts(), config.self_replay, config.seed)
-        if d.main:
-            options.log(f"self-replay: the base model answers {len(prompts)} general prompts (greedy, at most "
-                        f"{config.self_replay_max_new_tokens} tokens each)")
-        records = generate_replay(model, tokenizer, runtime.device, prompts, system_prompt_of(list(phases[0].samples)),
-                                  config.self_replay_max_new_tokens)
-        if d.main:
-            write_messages(path, records)
+    records = read_messages(path) if path.is_file() else _replay_answers(model, tokenizer, runtime, config, phases, base,
+                                                                          d, options)
+    if d.main and not path.is_file():
+        write_messages(path, records)
     return split_heldout(records, config.heldout_share or 0.0, config.seed + 13)
+
+
+def _replay_answers(model: Any, tokenizer: Any, runtime: Any, config: TrainConfig, phases: list[Phase], base: str,
+                    d: distributed.Dist, options: RunOptions) -> list[dict[str, Any]]:
+    """The base model's greedy answers, from the replay cache when this base answered the same prompts before
+    (a preview and the retrain after it, or the next retrain over the same release)."""
+    from lab.generate.cache import default_cache_dir
+    from lab.train.replay import (
+        generate_replay,
+        load_prompts,
+        pick_prompts,
+        read_cached_replay,
+        replay_key,
+        system_prompt_of,
+        write_cached_replay,
+    )
+
+    prompts = pick_prompts(load_prompts(), config.self_replay or 0, config.seed)
+    system = system_prompt_of(list(phases[0].samples))
+    cache = default_cache_dir() / REPLAY_CACHE
+    key = replay_key(base, prompts, system, config.self_replay_max_new_tokens)
+    cached = read_cached_replay(cache, key)
+    if cached is not None:
+        if d.main:
+            options.log(f"self-replay: the base model's answers to {len(prompts)} general prompts, from the cache")
+        return cached
+    if d.main:
+        options.log(f"self-replay: the base model answers {len(prompts)} general prompts (greedy, at most "
+                    f"{config.self_replay_max_new_tokens} tokens each)")
+    records = generate_replay(model, tokenizer, runtime.device, prompts, system, config.self_replay_max_new_tokens)
+    if d.main:
+        write_cached_replay(cache, key, records)
+    return records
 
 
 def _write_final(model: Any, tokenizer: Any, out: Path) -> Path:
@@ -194,7 +219,7 @@ def _train(d: distributed.Dist, data_dir: str | Path, base: str, out: Path, conf
     shards = d.world if d.active and config.distributed == "fsdp" else 1
     needed, free = check_memory(model, config, runtime.device, shards)
     total, trainable = count_parameters(model)
-    phases = with_self_replay(phases, *_self_replay(model, tokenizer, runtime, config, phases, out, d, options))
+    phases = with_self_replay(phases, *_self_replay(model, tokenizer, runtime, config, phases, out, base, d, options))
     if d.main:
         options.log(f"training {config.method} on {runtime.device} ({runtime.compute_dtype}) x{d.world}, {trainable:,}/"
                     f"{total:,} parameters trainable, memory estimate {needed / 2**30:.2f} GiB of {free / 2**30:.1f} GiB free")
