@@ -293,14 +293,14 @@ def _repo_root():
 # (title, step, budget in seconds on 2 idle cores with the real model; the budgets add up to under ten minutes)
 STORY: list[tuple[str, Callable[[World], None], float]] = [
     ("make a taxonomy repository", make_taxonomy, 5),
-    ("prepare the teacher and the student", prepare_models, 40),  # a cache hit takes seconds; the first fetch more
+    ("prepare the teacher and the student", prepare_models, 20),  # a cache hit takes seconds; the first fetch more
     ("start GitHub and Hub stand-ins, the bot and a worker", start_services, 10),
     ("a contributor opens a PR with a mistake", open_broken_pr, 10),
     ("the contributor pushes a fix", push_fix, 5),
     ("a stranger comments /generate", stranger_generate, 5),
     ("a maintainer comments /generate", maintainer_generate, 60),
-    ("a maintainer comments /precheck", maintainer_precheck, 40),
-    ("a maintainer comments /preview", maintainer_preview, 120),
-    ("the maintainer merges: retrain, evaluate, release", merge_and_release, 230),
-    ("a consumer pulls the release and asks a trained question", pull_and_ask, 45),
+    ("a maintainer comments /precheck", maintainer_precheck, 30),
+    ("a maintainer comments /preview", maintainer_preview, 110),
+    ("the maintainer merges: retrain, evaluate, release", merge_and_release, 300),
+    ("a consumer pulls the release and asks a trained question", pull_and_ask, 40),
 ]
