@@ -71,8 +71,30 @@ def old_filters_keep(question: str, answer: str, params: GenerateParams) -> bool
             and length_ok(answer, OLD["min_answer_words"], params.max_answer_chars))
 
 
+class TimeUp(Exception):
+    """The teacher's time for this run is spent (--minutes), or --replay-only met a request not recorded."""
+
+
+class Bounded:
+    """The teacher, refusing new requests after `deadline` (time.monotonic()): the leaf ends with what it has."""
+
+    def __init__(self, backend, deadline: float) -> None:
+        self.backend, self.deadline = backend, deadline
+        self.context_length = backend.context_length
+        self.teacher_id = backend.teacher_id
+
+    def count_tokens(self, text: str) -> int:
+        return self.backend.count_tokens(text)
+
+    def complete(self, prompts, **kwargs):
+        if time.monotonic() > self.deadline:
+            raise TimeUp("the teacher time (--minutes) is spent")
+        return self.backend.complete(prompts, **kwargs)
+
+
 def run_leaf(leaf: Leaf, backend, params: GenerateParams) -> tuple[list[dict], LeafPipeline]:
-    """Every candidate of one leaf: kept rows and dropped ones, each with its filter (or 'kept')."""
+    """Every candidate of one leaf: kept rows and dropped ones, each with its filter (or 'kept'); when the
+    teacher's time runs out (TimeUp) the leaf ends with the rows it has."""
     rows: list[dict] = []
 
     def dropped(name: str, example: dict) -> None:
@@ -83,17 +105,28 @@ def run_leaf(leaf: Leaf, backend, params: GenerateParams) -> tuple[list[dict], L
 
     chunks = knowledge_chunks(leaf, backend, params, DocsSettings()) if leaf.kind == "knowledge" else None
     pipeline = LeafPipeline(leaf, backend, params, chunks, on_drop=dropped)
+    kept_rows: list[dict] = []
+    try:
+        for kept in _kept(pipeline):  # row by row: what was kept before a TimeUp stays
+            kept_rows.append(kept)
+        answer_dropped_questions(leaf, backend, params, rows)
+    except TimeUp as stop:
+        print(f"  {leaf.path}: stopped early: {stop}", flush=True)
+        pipeline.stats.stopped = str(stop)
+    rows += kept_rows
+    for r in rows:
+        r.update(leaf=leaf.path, kind=leaf.kind, id=row_id(r["question"], r.get("answer", "")))
+    return rows, pipeline
+
+
+def _kept(pipeline: LeafPipeline):
     for row in pipeline.run():
         print(f"  kept: {row['metadata'].get('question', row['messages'][1]['content'])[:100]!r} -> "
               f"{row['messages'][2]['content'][:100]!r}", flush=True)
         user = row["messages"][1]["content"]
         question = row["metadata"].get("question", user)
         source = user[: -len(question)].strip() if question != user else None
-        rows.append({"filter": "kept", "question": question, "answer": row["messages"][2]["content"], "source": source})
-    answer_dropped_questions(leaf, backend, params, rows)
-    for r in rows:
-        r.update(leaf=leaf.path, kind=leaf.kind, id=row_id(r["question"], r.get("answer", "")))
-    return rows, pipeline
+        yield {"filter": "kept", "question": question, "answer": row["messages"][2]["content"], "source": source}
 
 
 def answer_dropped_questions(leaf: Leaf, backend, params: GenerateParams, rows: list[dict]) -> None:
@@ -188,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay", type=Path, help="teacher replies recorded here are replayed, new ones recorded")
     parser.add_argument("--replay-only", action="store_true",
                         help="with --replay: stop at the first request not recorded instead of asking the teacher")
+    parser.add_argument("--minutes", type=float, help="teacher time for the whole run: no request after it")
     parser.add_argument("--threads", type=int, default=2,
                         help="llama.cpp threads (1 on a crowded machine: its threads spin-wait for each other)")
     parser.add_argument("--unlabelled", action="store_true", help="print unlabelled kept rows as YAML to label")
@@ -213,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.teacher:
         parser.error("name the teacher GGUF with --teacher or ARBORIST_TEACHER")
     backend = open_teacher(args.teacher, args.replay, args.threads, args.replay_only)
+    if args.minutes:
+        backend = Bounded(backend, time.monotonic() + 60 * args.minutes)
     all_rows: list[dict] = []
     counts: dict[str, dict] = {}
     try:
@@ -229,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             all_rows += rows
             save(args.rows, rows, {leaf.path: counts[leaf.path]})  # each leaf as it ends: a long run keeps its work
     finally:
-        close_backend(backend)
+        close_backend(getattr(backend, "backend", backend))
     print(f"rows: {args.rows} ({len(all_rows)}: kept and dropped)")
     report(results, load_labels(args.labels))
     if args.unlabelled:
@@ -244,7 +280,7 @@ def open_teacher(teacher: str, replay: Path | None, threads: int, replay_only: b
 
     def load():
         if replay_only:
-            raise SystemExit(f"--replay-only: a request (or token count) not recorded in {replay}")
+            raise TimeUp(f"--replay-only: a request (or token count) not recorded in {replay}")
         return load_backend(teacher, n_threads=threads)
 
     return ReplayBackend(replay, load, teacher_id=teacher)

@@ -29,6 +29,7 @@ YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|will|would|sh
                     r"\b", re.I)
 INSTRUCTION = re.compile(r"^\s*(?:name|list|describe|explain|give|state|tell|define|summari[sz]e|compare|identify|"
                          r"say|write|outline)\b", re.I)
+QUESTION_WORD = re.compile(r"\b(?:what|how|why|when|where|which|who|whom|whose)\b", re.I)
 HOW_LONG = re.compile(r"\bhow long\b|\bhow much time\b", re.I)
 DURATION = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centur(?:y|ies)|"
                       r"fortnights?|ages?)\b", re.I)
@@ -52,6 +53,8 @@ def question_kind_problem(question: str, answer: str) -> str | None:
     """What kind of answer the question wants and the answer is not, or None."""
     if not question.rstrip().endswith("?") and not INSTRUCTION.match(question):
         return "not a question: no question mark, and no instruction such as 'Name ...'"
+    if not INSTRUCTION.match(question) and not YES_NO.match(question) and not QUESTION_WORD.search(question):
+        return "not a question: a statement with a question mark, no question word (what, how, which, ...)"
     if YES_NO.match(question):
         return "a yes/no question"
     if TWO_QUESTIONS.search(question):

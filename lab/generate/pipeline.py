@@ -83,6 +83,8 @@ class LeafPipeline:
         self.stats = LeafStats()
         self.stats.filters.sink = on_drop  # (filter, the dropped row's texts)
         self.rng = random.Random(f"{params.seed}:{leaf.content_hash}")
+        # its own stream: which rows carry their document must not change which prompts come next
+        self._doc_rng = random.Random(f"{params.seed}:{leaf.content_hash}:document")
         self._next_seed = params.seed
         self.task = TaskShape.of([s.question for s in leaf.seeds], leaf.description)
         self.list_shape = ListShape.of([(s.question, s.answer) for s in leaf.seeds]) \
@@ -127,7 +129,7 @@ class LeafPipeline:
         the RAFT style); the others are closed-book, so the student learns the fact, not to read it."""
         if self.leaf.kind != "knowledge" or not chunk:
             return None
-        return chunk if self.rng.random() < self.params.knowledge_document_share else None
+        return chunk if self._doc_rng.random() < self.params.knowledge_document_share else None
 
     # -- one batch per leaf kind ---------------------------------------------------------------
     def _examples(self) -> list[SeedExample]:
@@ -182,7 +184,8 @@ class LeafPipeline:
         keys = [key_words(answer, text) for (_, text), answer in zip(picked, answers, strict=True)]
         examples = self._examples()
         asked = [self._ask([P.knowledge_question_prompt(self.leaf, examples, text, answer, words)],
-                           P.knowledge_question_schema(words))[0]  # one grammar per answer: its own words
+                           P.knowledge_question_schema(words), max_tokens=self.question_tokens)[0]
+                 # one grammar per answer (its own words); a question longer than a seed's allows ran away
                  for (_, text), answer, words in zip(picked, answers, keys, strict=True)]
         out: list[Candidate] = []
         for f, (source, text), answer in zip(asked, picked, answers, strict=True):

@@ -74,7 +74,7 @@ def unfinished(text: str) -> set[str]:
     reasons |= {f"open {opening}" for opening, closing in OPEN_CLOSE if stripped.count(opening) > stripped.count(closing)}
     if stripped.count('"') % 2:
         reasons.add('open "')
-    if stripped.endswith(("...", "…")):
+    if re.search(r"(?:\.\.\.|…)\s*[?!]?$", stripped):  # "The avian keratin disorder is...?" too
         reasons.add("trails off: ...")
     if MISSING_ARGUMENT.search(stripped):
         reasons.add("missing argument")

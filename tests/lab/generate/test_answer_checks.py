@@ -206,3 +206,22 @@ def test_a_freeform_instruction_is_forced_to_name_its_topic_after_the_seeds_open
     assert not re.match(pattern, "Name a river.")
     assert re.match(question_schema(None, "rain")["properties"]["question"]["pattern"], "Write a haiku about rain.")
     assert question_schema(None, 'ra"in') == QUESTION_SCHEMA
+
+
+@pytest.mark.parametrize(("question", "answer", "why"), [
+    # the real teacher, its question forced to end with "?" (benchmarks/data, chickadee leaf)
+    ("Late summer, some young birds sing only a single note...?", "In late summer, some young birds sing only a single "
+     "note.", "not a question"),
+    ("The avian keratin disorder is...?", "Black-capped chickadees are also known to be affected by avian keratin "
+     "disorder.", "not a question"),
+])
+def test_a_statement_with_a_question_mark_is_no_question(question, answer, why):
+    found = unanswered(question, answer, answer + " Sunflower seeds are readily taken from bird feeders.")
+    assert found is not None and why in found
+
+
+def test_text_that_trails_off_before_its_question_mark_is_unfinished():
+    from lab.generate.shape import unfinished
+
+    assert unfinished("The avian keratin disorder is...?") == {"trails off: ..."}
+    assert unfinished("In which phase can a solar eclipse occur?") == set()
