@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the teacher (default: the packaged SmolLM2-135M-Instruct Q4_1 GGUF)")
     parser.add_argument("--samples", type=int, default=10, help="kept rows wanted per leaf")
     parser.add_argument("--rows", type=Path, default=DEFAULT_ROWS, help="where every row goes (JSONL)")
+    parser.add_argument("--as-leaf", help="record the rows under this name instead of the leaf's path (an A/B run)")
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     parser.add_argument("--report-only", action="store_true", help="read --rows instead of generating")
     parser.add_argument("--leaf", choices=("freeform", "knowledge", "chickadee"), action="append",
@@ -221,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay", type=Path, help="teacher replies recorded here are replayed, new ones recorded")
     parser.add_argument("--replay-only", action="store_true",
                         help="with --replay: stop at the first request not recorded instead of asking the teacher")
+    parser.add_argument("--no-key-words", action="store_true",
+                        help="ask extracted knowledge questions without naming/forcing the answer's key words (A/B)")
     parser.add_argument("--minutes", type=float, help="teacher time for the whole run: no request after it")
     parser.add_argument("--threads", type=int, default=2,
                         help="llama.cpp threads (1 on a crowded machine: its threads spin-wait for each other)")
@@ -246,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.teacher:
         parser.error("name the teacher GGUF with --teacher or ARBORIST_TEACHER")
+    if args.no_key_words:
+        import lab.generate.pipeline as pipeline_module
+
+        pipeline_module.key_words = lambda answer, source: []  # type: ignore[assignment]
     backend = open_teacher(args.teacher, args.replay, args.threads, args.replay_only)
     if args.minutes:
         backend = Bounded(backend, time.monotonic() + 60 * args.minutes)
@@ -260,10 +267,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{leaf.path}: {s.kept} kept of {s.attempted} attempts, {s.requests} requests, "
                   f"{s.completion_tokens} completion tokens in {time.perf_counter() - started:.0f} s", flush=True)
             before, after = before_and_after(rows, params)
-            counts[leaf.path] = filter_counts(rows, before, pipeline)
-            results[leaf.path] = {"before": before, "after": after, "filters": counts[leaf.path]}
+            name = args.as_leaf or leaf.path
+            for r in rows:
+                r["leaf"] = name
+            counts[name] = filter_counts(rows, before, pipeline)
+            results[name] = {"before": before, "after": after, "filters": counts[name]}
             all_rows += rows
-            save(args.rows, rows, {leaf.path: counts[leaf.path]})  # each leaf as it ends: a long run keeps its work
+            save(args.rows, rows, {name: counts[name]})  # each leaf as it ends: a long run keeps its work
     finally:
         close_backend(getattr(backend, "backend", backend))
     print(f"rows: {args.rows} ({len(all_rows)}: kept and dropped)")

@@ -6,7 +6,8 @@ instruction with prose ("The answer to the question of how money is made is mone
 instruction's own word ("river" for synonyms of river), or with one word said twice. Whether the words
 are synonyms needs a reader; whether there are five of them, none is the word asked about and none is
 said twice, does not. The shape is learned from the seeds, so a leaf whose instructions name no count
-(a haiku, a rewrite) is not checked at all.
+(a haiku, a rewrite) is not checked at all; on a leaf whose seeds do, a new instruction that names none
+still wants a list (more than one line).
 """
 
 from __future__ import annotations
@@ -63,9 +64,11 @@ def off_shape(instruction: str, answer: str, shape: ListShape | None, own_words:
 
     `own_words` are the instruction's distinctive words (the word asked about): no item may be one."""
     count = named_count(instruction)
-    if shape is None or count is None:
+    if shape is None:
         return None
     got = lines(answer)
+    if count is None:  # "List the synonyms for the word rain" still wants a list, not a paragraph
+        return None if len(got) > 1 else "asks for a list like the seeds'; the answer is one line"
     if len(got) - count not in shape.extra_lines:
         wanted = " or ".join(str(count + e) for e in sorted(shape.extra_lines))
         return f"asks for {count}; the answer has {len(got)} lines, the seeds' answers would have {wanted}"

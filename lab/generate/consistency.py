@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from lab.generate.grounding import unsupported
 from lab.generate.shape import (
     FUNCTION_WORDS,
     QUANTITY,
@@ -79,7 +80,9 @@ def _idf(units: list[set[str]]) -> dict[str, float]:
 def unanswered(question: str, answer: str, source: str) -> str | None:
     """Why `answer` (a sentence of `source`) does not answer `question`, or None when it does.
 
-    The question's kind must fit (yes/no, how many, why, when next); every content word of the
+    The question's kind must fit (yes/no, how many, why, when next); its numbers and names must be
+    the source's (a question that brings its own is a false premise); the answer must say something
+    the question does not; every content word of the
     question that the source says somewhere but not in most of its sentences must be in the answer
     (a word the whole source repeats, like "Moon" in a text about the Moon, tells nothing), and at
     least one such word must be there, in the answer's lead sentence when it has two (a question
@@ -90,6 +93,11 @@ def unanswered(question: str, answer: str, source: str) -> str | None:
     kind = question_kind_problem(question, answer)
     if kind:
         return kind
+    premise = unsupported(question, source)
+    if premise:  # "the weather in late summer 2010 in the state of Maine" of a text without either
+        return "the question assumes what the source does not say: " + ", ".join(premise)
+    if not content_words(answer) - content_words(question):
+        return "the answer only restates the question"
     units = [content_words(s) for s in SENTENCE_END.split(plain(source)) if s.strip()] or [content_words(answer)]
     idf = _idf(units)
     common = {w for w, v in idf.items() if v < math.log((len(units) + 1) / (0.5 + len(units) / 2))} \

@@ -93,7 +93,9 @@ SYNONYM_SEEDS = [
 
 
 @pytest.mark.parametrize(("question", "answer", "why"), [
-    ("List the synonyms for the word money.", "x", None),  # names no count: the shape says nothing
+    ("List the synonyms for the word rain with the specified function.", "Rain is a natural chemical that occurs in "
+     "the environment.", "one line"),  # the real teacher: names no count, and answers in prose
+    ("List the synonyms for the word money.", "Synonyms for Money are\ncash\nfunds", None),
     ("List five synonyms for the word money.", "The answer to the question of how money is made is money, money is "
      "money, money is a currency.", "has 1 lines"),  # the real teacher's prose
     ("List 5 synonyms for the word river.", "Five synonyms for River are\nriver\nstream\nbrook\ncreek\nflow",
@@ -225,3 +227,15 @@ def test_text_that_trails_off_before_its_question_mark_is_unfinished():
 
     assert unfinished("The avian keratin disorder is...?") == {"trails off: ..."}
     assert unfinished("In which phase can a solar eclipse occur?") == set()
+
+
+@pytest.mark.parametrize(("question", "answer", "why"), [
+    ("What is the weather like in late summer in late summer 2010 in the state of Maine?",  # the real teacher
+     "In late summer, some young birds sing only a single note.", "does not say: 2010, maine"),
+    ("How do the young birds in late summer sing only a single note?",
+     "In late summer, some young birds sing only a single note.", "only restates"),
+])
+def test_a_question_with_its_own_facts_or_answered_by_itself_is_dropped(question, answer, why):
+    source = answer + " Sunflower seeds are readily taken from bird feeders. Juveniles are similar to adults."
+    found = unanswered(question, answer, source)
+    assert found is not None and why in found
