@@ -222,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay", type=Path, help="teacher replies recorded here are replayed, new ones recorded")
     parser.add_argument("--replay-only", action="store_true",
                         help="with --replay: stop at the first request not recorded instead of asking the teacher")
-    parser.add_argument("--no-key-words", action="store_true",
-                        help="ask extracted knowledge questions without naming/forcing the answer's key words (A/B)")
+    parser.add_argument("--key-words", action="store_true",
+                        help="name the answer's key words to the teacher and force one into the question (A/B)")
     parser.add_argument("--minutes", type=float, help="teacher time for the whole run: no request after it")
     parser.add_argument("--threads", type=int, default=2,
                         help="llama.cpp threads (1 on a crowded machine: its threads spin-wait for each other)")
@@ -249,10 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.teacher:
         parser.error("name the teacher GGUF with --teacher or ARBORIST_TEACHER")
-    if args.no_key_words:
+    if args.key_words:
         import lab.generate.pipeline as pipeline_module
 
-        pipeline_module.key_words = lambda answer, source: []  # type: ignore[assignment]
+        pipeline_module.FORCE_KEY_WORDS = True
     backend = open_teacher(args.teacher, args.replay, args.threads, args.replay_only)
     if args.minutes:
         backend = Bounded(backend, time.monotonic() + 60 * args.minutes)

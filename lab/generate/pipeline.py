@@ -28,6 +28,10 @@ from lab.generate.safety import unsafe_rule
 from lab.generate.shape import answer_sentences, not_echo, on_topic, repetitive, unfinished, words
 from lab.taxonomy.leaf import Leaf, SeedExample
 
+# Name the answer's key words to the teacher and force one into its question (`key_words`)? Measured with the
+# 135M teacher on the chickadee leaf (docs/benchmarks.md): no better rows (82% junk vs 78%), and fewer per
+# request (25 of 114 requests kept vs 68 of 448 without, per teacher second) as forced questions run on. Off.
+FORCE_KEY_WORDS = False
 COPY_MIN_WORDS = 4  # answers this long that are near-duplicates of a seed's answer were copied, not written
 QUESTION_TOKENS = 64  # a new instruction longer than this (or 4 tokens per word of the longest seed's) ran away
 Candidate = tuple[str, str, str | None, dict[str, Any]]  # question, answer, context, extra metadata
@@ -178,10 +182,11 @@ class LeafPipeline:
         return out
 
     def _extracted(self, picked: list[tuple[str, str]]) -> list[Candidate]:
-        """Knowledge answers that are sentences of the chunk; the teacher writes the question each answers,
-        using one of the answer's distinctive words (`key_words`), forced by the grammar where there is one."""
+        """Knowledge answers that are sentences of the chunk; the teacher writes the question each answers
+        (with FORCE_KEY_WORDS, using one of the answer's distinctive words, forced by the grammar)."""
         answers = [self._next_sentence(text) for _, text in picked]
-        keys = [key_words(answer, text) for (_, text), answer in zip(picked, answers, strict=True)]
+        keys = [key_words(answer, text) if FORCE_KEY_WORDS else []
+                for (_, text), answer in zip(picked, answers, strict=True)]
         examples = self._examples()
         asked = [self._ask([P.knowledge_question_prompt(self.leaf, examples, text, answer, words)],
                            P.knowledge_question_schema(words), max_tokens=self.question_tokens)[0]
