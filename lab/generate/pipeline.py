@@ -188,10 +188,13 @@ class LeafPipeline:
         keys = [key_words(answer, text) if FORCE_KEY_WORDS else []
                 for (_, text), answer in zip(picked, answers, strict=True)]
         examples = self._examples()
-        asked = [self._ask([P.knowledge_question_prompt(self.leaf, examples, text, answer, words)],
-                           P.knowledge_question_schema(words), max_tokens=self.question_tokens)[0]
-                 # one grammar per answer (its own words); a question longer than a seed's allows ran away
-                 for (_, text), answer, words in zip(picked, answers, keys, strict=True)]
+        prompts = [P.knowledge_question_prompt(self.leaf, examples, text, answer, words)
+                   for (_, text), answer, words in zip(picked, answers, keys, strict=True)]
+        if FORCE_KEY_WORDS:  # one grammar per answer (its own words), so one request each
+            asked = [self._ask([prompt], P.knowledge_question_schema(words), max_tokens=self.question_tokens)[0]
+                     for prompt, words in zip(prompts, keys, strict=True)]
+        else:  # a question longer than the seeds' allow ran away
+            asked = self._ask(prompts, P.QUESTION_SCHEMA, max_tokens=self.question_tokens)
         out: list[Candidate] = []
         for f, (source, text), answer in zip(asked, picked, answers, strict=True):
             if (f and self._question_ok(f["question"], dedupe=False) and self._answer_ok(f["question"], answer, text)
