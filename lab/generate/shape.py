@@ -156,10 +156,28 @@ def plain(markdown: str) -> str:
     return " ".join(re.sub(r"[*_`]+", "", text).split())
 
 
+HEADING = re.compile(r"^\s{0,3}#")
+BLOCK_BREAK = re.compile(r"\n\s*\n")
+
+
+def prose_blocks(markdown: str) -> list[str]:
+    """The paragraphs of a text as running text, headings left out: a heading has no sentence end, so
+    joined to the next paragraph it would open that paragraph's first sentence ("Caring for trees An
+    arborist ..."), and a heading alone answers nothing."""
+    blocks = []
+    for paragraph in BLOCK_BREAK.split(markdown):
+        lines = [line for line in paragraph.splitlines() if not HEADING.match(line)]
+        text = plain("\n".join(lines))
+        if text:
+            blocks.append(text)
+    return blocks
+
+
 def sentences(markdown: str) -> list[str]:
     """The finished sentences of a text that could each answer a question on their own."""
     low, high = SENTENCE_WORDS
-    return [s for s in SENTENCE_END.split(plain(markdown)) if low <= len(s.split()) <= high and looks_finished(s)]
+    return [s for block in prose_blocks(markdown) for s in SENTENCE_END.split(block)
+            if low <= len(s.split()) <= high and looks_finished(s)]
 
 
 ANAPHORA = re.compile(r"^(?:it|its|this|that|these|those|they|their|them|he|she|his|her|such|there|here|then|"
@@ -170,10 +188,11 @@ def answer_sentences(markdown: str) -> list[str]:
     """Sentences that can answer a question on their own; one that leans on the one before ("It is
     longer than ...") is joined to it, so the answer still says what "it" is."""
     units: list[str] = []
-    for sentence in SENTENCE_END.split(plain(markdown)):
-        if units and ANAPHORA.match(sentence):
-            units[-1] = f"{units[-1]} {sentence}"
-        else:
-            units.append(sentence)
+    for block in prose_blocks(markdown):
+        for index, sentence in enumerate(SENTENCE_END.split(block)):
+            if index and ANAPHORA.match(sentence):  # leaning on the sentence before, in the same paragraph
+                units[-1] = f"{units[-1]} {sentence}"
+            else:
+                units.append(sentence)
     low, high = SENTENCE_WORDS
     return [u for u in units if low <= len(u.split()) <= 2 * high and looks_finished(u)]

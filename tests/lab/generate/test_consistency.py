@@ -11,7 +11,7 @@ from lab.generate.config import GenerateParams
 from lab.generate.consistency import TaskShape, off_task, unanswered
 from lab.generate.pipeline import LeafPipeline, SeedRules
 from lab.generate.prompts import question_schema
-from lab.generate.shape import answer_sentences, repetitive, unfinished
+from lab.generate.shape import answer_sentences, repetitive, sentences, unfinished
 from lab.taxonomy.leaf import leaf_from_yaml
 
 # The moon-phases leaf's seed contexts (examples/taxonomy/knowledge/science/astronomy/moon_phases), as one chunk.
@@ -77,6 +77,16 @@ def test_a_sentence_that_leans_on_the_one_before_is_joined_to_it():
     assert found == ["A synodic month lasts about 29.5 days. It is longer than the 27.3 days of an orbit.",
                      "Tides follow the Moon's pull on the oceans of the Earth."]
 
+
+
+def test_a_heading_is_never_glued_to_the_sentence_under_it():
+    # the real demo's /generate kept "Caring for trees An arborist plants, prunes and cares for trees."
+    document = ("# Caring for trees\n\nAn arborist plants, prunes and cares for trees. It is a skilled trade.\n\n"
+                "## Pruning young trees in the winter months\nPrune a young tree in late winter, while it is dormant.")
+    assert answer_sentences(document) == ["An arborist plants, prunes and cares for trees. It is a skilled trade.",
+                                          "Prune a young tree in late winter, while it is dormant."]
+    assert sentences(document) == ["An arborist plants, prunes and cares for trees.",
+                                   "Prune a young tree in late winter, while it is dormant."]
 
 @pytest.mark.parametrize("question", [
     "What is the origin of the word 'fantasy'?",  # what the real teacher asked for the synonyms leaf
