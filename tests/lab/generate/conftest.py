@@ -8,6 +8,19 @@ import pytest
 
 from lab.taxonomy.leaf import Leaf, leaf_from_yaml
 
+# The InstructLab synonyms leaf's shape: list skills whose seeds name a count ("List five ...").
+SYNONYMS_LEAF = b"""version: 3
+created_by: tester
+task_description: to teach a large language model to list the synonyms for a word.
+seed_examples:
+  - question: List a synonym for the word attend.
+    answer: Synonym for Attend is take part in
+  - question: List two synonyms for the word attend and separate with newline.
+    answer: "Two synonyms for Attend are\\ntake part in\\nbe present at"
+  - question: List five synonyms for the word beautiful and separate with newline.
+    answer: "Five synonyms for Beautiful are\\nattractive\\npretty\\ngorgeous\\ngood-looking\\nhandsome"
+"""
+
 FREEFORM = b"""version: 2
 created_by: tester
 task_description: Give a synonym of an English word.

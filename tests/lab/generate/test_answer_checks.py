@@ -20,6 +20,7 @@ from lab.generate.consistency import key_words, unanswered
 from lab.generate.pipeline import LeafPipeline
 from lab.generate.prompts import QUESTION_SCHEMA, knowledge_question_schema
 from lab.taxonomy.leaf import leaf_from_yaml
+from tests.lab.generate.conftest import SYNONYMS_LEAF
 
 PHASES = (
     "The Moon does not make its own light. Half of it is always lit by the Sun, and the phase we\nsee depends on how "
@@ -118,18 +119,6 @@ def test_seeds_without_varying_counts_give_no_shape_and_seeds_pass_their_own():
     shape = ListShape.of(SYNONYM_SEEDS)
     assert shape is not None and all(off_shape(q, a, shape, set()) is None for q, a in SYNONYM_SEEDS)
 
-
-SYNONYMS_LEAF = b"""version: 3
-created_by: tester
-task_description: to teach a large language model to list the synonyms for a word.
-seed_examples:
-  - question: List a synonym for the word attend.
-    answer: Synonym for Attend is take part in
-  - question: List two synonyms for the word attend and separate with newline.
-    answer: "Two synonyms for Attend are\\ntake part in\\nbe present at"
-  - question: List five synonyms for the word beautiful and separate with newline.
-    answer: "Five synonyms for Beautiful are\\nattractive\\npretty\\ngorgeous\\ngood-looking\\nhandsome"
-"""
 
 
 def test_the_list_shape_filter_reports_seen_kept_and_the_rows_it_dropped():

@@ -13,6 +13,7 @@ from lab.generate.pipeline import LeafPipeline, SeedRules
 from lab.generate.prompts import question_schema
 from lab.generate.shape import answer_sentences, repetitive, sentences, unfinished
 from lab.taxonomy.leaf import leaf_from_yaml
+from tests.lab.generate.conftest import SYNONYMS_LEAF
 
 # The moon-phases leaf's seed contexts (examples/taxonomy/knowledge/science/astronomy/moon_phases), as one chunk.
 MOON = (
@@ -120,18 +121,6 @@ def test_the_question_grammar_forces_the_seeds_opening_only_when_it_is_a_plain_w
     assert "pattern" not in question_schema(None)["properties"]["question"]
     assert "pattern" not in question_schema('Li"st')["properties"]["question"]
 
-
-SYNONYMS_LEAF = b"""version: 3
-created_by: tester
-task_description: to teach a large language model to list the synonyms for a word.
-seed_examples:
-  - question: List a synonym for the word attend.
-    answer: Synonym for Attend is take part in
-  - question: List two synonyms for the word attend and separate with newline.
-    answer: "Two synonyms for Attend are\\ntake part in\\nbe present at"
-  - question: List five synonyms for the word beautiful and separate with newline.
-    answer: "Five synonyms for Beautiful are\\nattractive\\npretty\\ngorgeous\\ngood-looking\\nhandsome"
-"""
 
 
 def test_seeds_that_end_on_in_excuse_exactly_that_and_not_an_answer_cut_at_is():
