@@ -35,7 +35,9 @@ class GenerateParams(ConfigModel):
     collapse_min_attempts: int = 16  # ... once this many first-stage requests have been made
     chunk_answer_tokens: int = 256  # knowledge: tokens reserved for the answer in the chunk budget
     chunk_max_tokens: int = 1024  # knowledge: a chunk is at most this long even with a large window
-    knowledge_answers: Literal["extract", "write"] = "extract"  # "extract": a sentence of the chunk, the teacher asks; "write": it writes both
+    # "extract": a sentence of the chunk, the teacher asks; "write": it writes both; "cloze": the sentence's beginning,
+    # no teacher; "auto": cloze for a teacher under 1B parameters (its questions were mostly junk), else extract
+    knowledge_answers: Literal["auto", "extract", "write", "cloze"] = "auto"
     knowledge_document_share: Annotated[float, Field(ge=0, le=1)] = 0.5  # knowledge rows whose user turn carries their document chunk
     docs_fallback_to_seed_contexts: bool = False  # knowledge: use seed contexts if documents cannot be fetched
     extra: dict[str, Any] = {}  # free-form notes recorded in the manifest

@@ -17,6 +17,7 @@ from lab.evaluate.scoring import lcs_f1
 from lab.generate import prompts as P
 from lab.generate.answer_shape import COUNTS, ListShape, off_shape
 from lab.generate.backends.base import Backend, Prompt
+from lab.generate.cloze import cloze_prompt, wants_cloze
 from lab.generate.config import GenerateParams
 from lab.generate.consistency import TaskShape, distinctive, key_words, off_task, unanswered
 from lab.generate.filters import FilterCounts, judge_ok, length_ok
@@ -25,7 +26,15 @@ from lab.generate.output import make_row
 from lab.generate.parse import parse_reply
 from lab.generate.rouge import NearDuplicates, tokens
 from lab.generate.safety import unsafe_rule
-from lab.generate.shape import answer_sentences, not_echo, on_topic, repetitive, unfinished, words
+from lab.generate.shape import (
+    answer_sentences,
+    content_words,
+    not_echo,
+    on_topic,
+    repetitive,
+    unfinished,
+    words,
+)
 from lab.taxonomy.leaf import Leaf, SeedExample
 
 # Name the answer's key words to the teacher and force one into its question (`key_words`)? Measured with the
@@ -64,6 +73,7 @@ class SeedRules:
 
     min_answer_words: int
     excused: dict[str, frozenset[str]]  # shape check -> the `unfinished` reasons the seeds themselves have
+    answers_name_the_question: bool  # every seed answer says a word its question names ("Characters are ...")
 
     @classmethod
     def of(cls, leaf: Leaf, params: GenerateParams) -> SeedRules:
@@ -71,7 +81,8 @@ class SeedRules:
         excused = {name: frozenset().union(*(unfinished(t) for t in texts))
                    for name, texts in (("incomplete:question", [s.question for s in leaf.seeds]),
                                        ("incomplete:answer", [s.answer for s in leaf.seeds]))}
-        return cls(max(1, min(params.min_answer_words, shortest)), excused)
+        named = all(content_words(s.question) & content_words(s.answer) for s in leaf.seeds)
+        return cls(max(1, min(params.min_answer_words, shortest)), excused, named)
 
 
 class LeafPipeline:
@@ -98,6 +109,9 @@ class LeafPipeline:
         self.dedupe = NearDuplicates(params.dedupe_threshold, initial)
         self.rules = SeedRules.of(leaf, params)
         self._unasked: dict[str, list[str]] = {}  # knowledge, extractive: chunk -> its sentences not yet asked about
+        # knowledge rows as sentence completions, not teacher-written questions (`knowledge_answers`, lab.generate.cloze)
+        self.cloze = leaf.kind == "knowledge" and wants_cloze(params.knowledge_answers, getattr(backend, "parameters", None))
+        self.subject = leaf.path.rsplit("/", 2)[-2].replace("_", " ") if "/" in leaf.path else leaf.description
         self.opening = leaf.seeds[0].question.split()[0] if self.task.opening else None  # as the seeds spell it
         longest = max(len(s.question.split()) for s in leaf.seeds)
         self.question_tokens = min(params.max_new_tokens, max(QUESTION_TOKENS, 4 * longest))
@@ -131,7 +145,7 @@ class LeafPipeline:
     def _document(self, chunk: str | None) -> str | None:
         """A knowledge row carries its chunk in this share of rows (InstructLab's knowledge data does, in
         the RAFT style); the others are closed-book, so the student learns the fact, not to read it."""
-        if self.leaf.kind != "knowledge" or not chunk:
+        if self.leaf.kind != "knowledge" or not chunk or self.cloze:  # shown the document, a completion is a copy
             return None
         return chunk if self._doc_rng.random() < self.params.knowledge_document_share else None
 
@@ -143,9 +157,13 @@ class LeafPipeline:
 
     def _freeform(self, n: int) -> list[Candidate]:
         examples = self._examples()
-        topics = [self.rng.choice(P.TOPICS) for _ in range(n)]
-        asked = [self._ask([P.question_prompt(self.leaf, examples, topic)], P.question_schema(self.opening, topic),
-                           max_tokens=self.question_tokens)[0] for topic in topics]  # one grammar per topic
+        if self.opening:  # a template task ("List ... synonyms for the word ..."): a topic fills its slot
+            topics = [self.rng.choice(P.TOPICS) for _ in range(n)]
+            asked = [self._ask([P.question_prompt(self.leaf, examples, topic)], P.question_schema(self.opening, topic),
+                               max_tokens=self.question_tokens)[0] for topic in topics]  # one grammar per topic
+        else:  # an open task: a forced everyday topic made it another task ("Why is family the most important ...")
+            asked = self._ask([P.question_prompt(self.leaf, examples) for _ in range(n)], P.QUESTION_SCHEMA,
+                              max_tokens=self.question_tokens)
         questions = [f["question"] for f in asked if f and self._question_ok(f["question"], dedupe=True)]
         return self._answers([(q, None, {}) for q in questions])
 
@@ -170,7 +188,9 @@ class LeafPipeline:
     def _knowledge(self, n: int) -> list[Candidate]:
         start = self.stats.attempted - n
         picked = [self.chunks[(start + i) % len(self.chunks)] for i in range(n)]
-        if self.params.knowledge_answers == "extract":
+        if self.cloze:
+            return self._completions(picked)
+        if self.params.knowledge_answers in ("extract", "auto"):
             return self._extracted(picked)
         examples = self._examples()
         asked = self._ask([P.knowledge_prompt(self.leaf, examples, text) for _, text in picked], P.QA_SCHEMA)
@@ -200,6 +220,18 @@ class LeafPipeline:
             if (f and self._question_ok(f["question"], dedupe=False) and self._answer_ok(f["question"], answer, text)
                     and self._check("dedupe", self.dedupe.admit(f["question"]))):
                 out.append((f["question"], answer, text, {"source": source}))
+        return out
+
+    def _completions(self, picked: list[tuple[str, str]]) -> list[Candidate]:
+        """Knowledge rows with no teacher request: a sentence's beginning to finish, the sentence as the answer."""
+        out: list[Candidate] = []
+        for source, text in picked:
+            answer = self._next_sentence(text)
+            prompt = cloze_prompt(answer, self.subject)
+            if prompt is None:
+                self._check("length:answer", False, {"answer": answer, "why": "too short to split"})
+            elif self._check("dedupe", self.dedupe.admit(prompt), {"question": prompt}):
+                out.append((prompt, answer, text, {"source": source, "form": "completion"}))
         return out
 
     def _next_sentence(self, chunk: str) -> str:
@@ -250,7 +282,8 @@ class LeafPipeline:
                 and self._check("repetitive", not repetitive(answer), shown)
                 and (self.leaf.kind != "freeform_skill" or self._check("copies-seed", not self._copies_seed(answer), shown))
                 and self._list_shape_ok(question, answer, shown)
-                and (self.leaf.kind != "knowledge" or self._answers_question(question, answer, source or ""))):
+                and (self.leaf.kind != "knowledge" or self._answers_question(question, answer, source or ""))
+                and (self.leaf.kind != "freeform_skill" or self._answers_instruction(question, answer))):
             return False
         if source is None:
             return True
@@ -276,12 +309,23 @@ class LeafPipeline:
     def _answers_question(self, question: str, answer: str, source: str) -> bool:
         """Knowledge: an extracted sentence must be the one the question asks about; a written answer
         must at least share the question's topic."""
-        if self.params.knowledge_answers == "extract":
+        if self.params.knowledge_answers in ("extract", "auto"):
             why = unanswered(question, answer, source)
         else:
             why = None if on_topic(question, answer, source) else "shares too few of the question's words"
         return self._check("off-topic", why is None, {"question": question, "answer": answer, "source": source,
                                                      "why": why})
+
+    def _answers_instruction(self, question: str, answer: str) -> bool:
+        """Where every seed answer says a word its question names ("How important are characters?" ->
+        "Characters are crucial ..."), so must a new one: "What is storytelling exactly?" -> "Sketching is the
+        practice of ..." answers another question. Seeds that do not ("Write a haiku about rain" -> the haiku)
+        leave the check off."""
+        if not self.rules.answers_name_the_question:
+            return True
+        ok = bool(content_words(question) & content_words(answer))
+        return self._check("off-topic", ok, {"question": question, "answer": answer,
+                                             "why": None if ok else "says nothing its question names"})
 
     def _shape(self, name: str, text: str, example: Mapping[str, str | None]) -> bool:
         """Cut-off text is dropped, unless it looks cut in exactly a way the leaf's own seeds do."""

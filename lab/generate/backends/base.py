@@ -37,6 +37,8 @@ class Backend(Protocol):
 
     teacher_id: str  # stable identity of the weights: part of the cache key
     context_length: int  # tokens the teacher can attend to (prompt + answer)
+    # A backend that knows its model's size also has `parameters: int` (read with getattr: optional), which
+    # `knowledge_answers: auto` uses (lab.generate.cloze).
 
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes with the teacher's own tokenizer (or a safe over-estimate)."""

@@ -37,6 +37,7 @@ class TransformersBackend:
         self.context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
         self.batch_size = batch_size
         self.teacher_id = teacher_id or f"hf:{path.name}"
+        self.parameters = sum(p.numel() for p in self.model.parameters())  # a small teacher writes no knowledge questions
         self._torch = torch
 
     def count_tokens(self, text: str) -> int:

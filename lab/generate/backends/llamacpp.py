@@ -55,6 +55,7 @@ class LlamaCppBackend:
         self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="llama") if parallel > 1 else None
         self.context_length = self.llm.n_ctx()
         self.teacher_id = teacher_id or f"gguf:{path.name}"
+        self.parameters = gguf_parameters(path)  # the teacher's size: a small one does not write knowledge questions
         self._grammars: dict[str, Any] = {}
 
     def count_tokens(self, text: str) -> int:
@@ -127,3 +128,14 @@ def _trained_context(path: Path) -> int:
         return int(field.parts[field.data[0]][0]) if field else 0
     except Exception:  # noqa: BLE001 - a missing or odd header just means "no cap"
         return 0
+
+
+
+def gguf_parameters(path: Path) -> int | None:
+    """The model's parameter count, summed over the GGUF's tensors (None if the header cannot be read)."""
+    try:
+        from gguf import GGUFReader
+
+        return sum(int(t.n_elements) for t in GGUFReader(path).tensors) or None
+    except Exception:  # noqa: BLE001 - an odd header only means the size is unknown
+        return None

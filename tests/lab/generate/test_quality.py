@@ -252,3 +252,49 @@ def test_true_sentences_about_something_else_are_off_topic(question, answer, ok)
     from lab.generate.shape import on_topic
 
     assert on_topic(question, answer, MOON_PHASES) is ok
+
+
+OPEN_TASK_LEAF = b"""version: 3
+created_by: tester
+task_description: Questions and answers about the craft of storytelling.
+seed_examples:
+  - question: What is the core element of storytelling?
+    answer: The core element of storytelling is a narrative that connects with the audience.
+  - question: How important are characters in a story?
+    answer: Characters drive the plot forward and connect the audience to the story.
+  - question: What role does setting play in a story?
+    answer: The setting gives the time and place, and shapes the story's mood.
+  - question: How do you build tension in a story?
+    answer: Tension is built by raising the stakes and placing obstacles in the characters' paths.
+  - question: Why is the climax crucial in a story?
+    answer: The climax is the moment of greatest tension, where the main conflict turns.
+"""
+
+
+def test_an_open_tasks_answers_must_say_what_their_question_names_and_no_topic_is_forced():
+    from lab.taxonomy.leaf import leaf_from_yaml as read
+
+    leaf = read("compositional_skills/writing/freeform/storytelling/qna.yaml", OPEN_TASK_LEAF)
+    pairs = {"What is storytelling exactly?": "Sketching is the practice of drawing without words, quickly and loosely.",
+             "How do you write a memorable ending to a story?":
+                 "A memorable ending resolves the story's conflict and leaves the reader with something to think about."}
+    asked_questions = iter(pairs)
+    prompts: list[str] = []
+
+    def reply(stage, text, i):
+        prompts.append(text)
+        if stage == "question":
+            return json.dumps({"question": next(asked_questions, "How do you write a memorable ending to a story?")})
+        return json.dumps({"answer": next(answer for question, answer in pairs.items() if question in text)})
+
+    pipeline = LeafPipeline(leaf, ScriptedBackend(reply), GenerateParams(samples=2, batch_size=2, max_attempts_factor=1))
+    rows = list(pipeline.run())
+    assert [r["messages"][1]["content"] for r in rows] == ["How do you write a memorable ending to a story?"]
+    assert pipeline.stats.filters.counts["off-topic"] == [2, 1]  # every seed answer names its question's words
+    assert not any("Make it about" in p for p in prompts)
+
+
+def test_the_answer_names_the_question_check_is_off_where_a_seed_answer_does_not(freeform_leaf):
+    from lab.generate.pipeline import SeedRules
+
+    assert not SeedRules.of(freeform_leaf, GenerateParams()).answers_name_the_question  # "joyful, glad"

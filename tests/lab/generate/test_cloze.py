@@ -1,0 +1,83 @@
+"""Knowledge rows as sentence completions when the teacher is small (`knowledge_answers: auto`)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab.generate.backends import ScriptedBackend
+from lab.generate.cloze import SMALL_TEACHER_PARAMETERS, cloze_prompt, split_point, wants_cloze
+from lab.generate.config import GenerateParams
+from lab.generate.pipeline import LeafPipeline
+
+CHUNK = ("Mars is the fourth planet from the Sun and has two small moons. "
+         "The moons of Mars are named Phobos and Deimos after figures of myth. "
+         "A day on Mars lasts 24 hours and 37 minutes.")
+
+
+@pytest.mark.parametrize(("sentence", "shown"), [
+    # before the first number: the fact to recall is the number
+    ("Both sexes weigh 10–14 g (0.35–0.49 oz).", "Both sexes weigh"),
+    ("A day on Mars lasts 24 hours and 37 minutes.", "A day on Mars lasts"),
+    # no number: from the phrase of the first content word past two fifths of the sentence
+    ("The moons of Mars are named Phobos and Deimos after figures of myth.", "The moons of Mars"),
+    ("Prune a young tree in late winter, while it is dormant.", "Prune a young tree"),
+])
+def test_the_shown_part_ends_where_the_fact_starts(sentence, shown):
+    cut = split_point(sentence)
+    assert " ".join(sentence.split()[:cut]) == shown
+    assert len(sentence.split()) - cut >= 3
+
+
+def test_a_sentence_too_short_to_split_gives_no_prompt():
+    assert split_point("Mars is red today.") is None
+    assert cloze_prompt("Mars is red today.", "mars") is None
+
+
+def test_the_prompt_names_the_subject_and_shows_the_beginning():
+    assert cloze_prompt("A day on Mars lasts 24 hours and 37 minutes.", "mars") == \
+        'Finish this sentence about mars: "A day on Mars lasts …"'
+
+
+@pytest.mark.parametrize(("mode", "parameters", "cloze"), [
+    ("auto", 134_515_008, True),  # SmolLM2-135M: its questions were mostly junk
+    ("auto", SMALL_TEACHER_PARAMETERS, False),
+    ("auto", None, False),  # an HTTP server or a scripted teacher: size unknown, trusted to ask
+    ("extract", 134_515_008, False),
+    ("cloze", None, True),
+])
+def test_auto_completes_sentences_only_for_a_teacher_known_to_be_small(mode, parameters, cloze):
+    assert wants_cloze(mode, parameters) is cloze
+
+
+class SmallTeacher(ScriptedBackend):
+    parameters = 134_515_008
+
+
+def test_a_small_teachers_knowledge_rows_are_completions_of_the_documents_sentences(knowledge_leaf):
+    asked: list[str] = []
+
+    def reply(stage, text, i):
+        asked.append(stage)
+        return json.dumps({"question": "What is Mars?"})
+
+    pipeline = LeafPipeline(knowledge_leaf, SmallTeacher(reply), GenerateParams(samples=3, knowledge_document_share=1.0),
+                            [("doc.md", CHUNK)])
+    rows = list(pipeline.run())
+    assert len(rows) == 3 and not asked  # no teacher request at all
+    for row in rows:
+        user, answer = row["messages"][1]["content"], row["messages"][2]["content"]
+        shown = user.split('"', 1)[1].rstrip(' …"')
+        assert user.startswith("Finish this sentence about mars:") and answer in CHUNK and answer.startswith(shown)
+        assert row["metadata"]["form"] == "completion" and "document_in_prompt" not in row["metadata"]
+
+
+def test_a_teacher_of_unknown_size_still_writes_the_questions(knowledge_leaf):
+    question = "After which figures were Phobos and Deimos named?"
+    backend = ScriptedBackend(lambda stage, text, i: json.dumps(
+        {"question": question if "named" in text.rsplit("Answer:", 1)[-1] else "Why is the sky over Venus yellow?"}))
+    rows = list(LeafPipeline(knowledge_leaf, backend, GenerateParams(samples=1, max_attempts_factor=6,
+                                                                     collapse_min_attempts=8),
+                             [("doc.md", CHUNK)]).run())
+    assert [r["messages"][1]["content"].split("\n\n")[-1] for r in rows] == [question]
