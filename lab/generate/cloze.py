@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from lab.generate.shape import DANGLING
+from lab.generate.shape import DANGLING, SENTENCE_END
 
 MIN_SHOWN = 3  # words of the sentence shown at least
 MIN_HIDDEN = 3  # words left to recall at least
@@ -42,12 +42,14 @@ def _dangling(word: str) -> bool:
 
 
 def cloze_prompt(sentence: str, subject: str) -> str | None:
-    """The instruction for one sentence ("Finish this sentence about botany: "Prune a young tree …""), or None."""
+    """The instruction for one sentence ("Finish this sentence about tree care: "Prune a young tree …""), or
+    None; a sentence joined to the one it leans on ("It is longer than ...") is a passage."""
     cut = split_point(sentence)
     if cut is None:
         return None
     shown = " ".join(sentence.split()[:cut])
-    return f'Finish this sentence about {subject}: "{shown} …"'
+    what = "passage" if len(SENTENCE_END.split(sentence)) > 1 else "sentence"
+    return f'Finish this {what} about {subject}: "{shown} …"'
 
 
 def wants_cloze(mode: str, teacher_parameters: int | None) -> bool:

@@ -158,6 +158,7 @@ class TaskShape:
     words: frozenset[str]
     needed: int
     opening: str | None
+    one_question: bool = False  # every seed instruction is one question, ending in "?"
 
     @classmethod
     def of(cls, seed_questions: list[str], description: str) -> TaskShape:
@@ -166,7 +167,13 @@ class TaskShape:
         shared = shared or content_words(description)
         needed = min([len(u & shared) for u in units] + [math.ceil(TASK_SHARE * len(shared))])
         openings = {first_word(q) for q in seed_questions}
-        return cls(frozenset(shared), needed, openings.pop() if len(openings) == 1 else None)
+        return cls(frozenset(shared), needed, openings.pop() if len(openings) == 1 else None,
+                   bool(seed_questions) and all(one_question(q) for q in seed_questions))
+
+
+def one_question(text: str) -> bool:
+    """One question and nothing after it: not "What is a climax? How does it ...?", nor a statement."""
+    return text.rstrip().endswith("?") and text.count("?") == 1 and not TWO_QUESTIONS.search(text)
 
 
 def first_word(text: str) -> str | None:
@@ -180,6 +187,8 @@ def off_task(question: str, task: TaskShape) -> str | None:
     not "What is the name of the largest language model that lists synonyms?")."""
     if task.opening and first_word(question) != task.opening:
         return f"does not open with {task.opening!r} as the seed instructions do"
+    if task.one_question and not one_question(question):
+        return "not one question ending in '?', as every seed instruction is"
     used = content_words(question) & task.words
     if len(used) < task.needed:
         return "not the leaf's task: uses " + (", ".join(sorted(used)) or "none") + " of " + ", ".join(sorted(task.words))

@@ -89,16 +89,21 @@ def unfinished(text: str) -> set[str]:
 
 REPEAT_MIN_WORDS = 4  # a sentence or line this long said twice is a loop, not emphasis
 TRIGRAM_FLOOR = (30, 0.6)  # texts of at least 30 words need at least 60% distinct word trigrams
+# A phrase of two to four words said again right after "and": "know what to show and what to show".
+LOOPED_PHRASE = re.compile(r"\b((?:\w+\W+){1,3}\w+),? and \1\b", re.I)
 
 
 def repetitive(text: str) -> bool:
-    """True for text that loops: a sentence or line said twice, or too few distinct word trigrams.
+    """True for text that loops: a sentence or line said twice, a phrase said again after "and", or too few
+    distinct word trigrams.
 
     A small teacher stuck in a loop repeats "Here is how to list all synonyms for a word." until
     the token budget ends; such text is finished by every other check."""
     parts = [normalised(p) for p in re.split(r"(?<=[.!?])\s+|\n+", text)]
     parts = [p for p in parts if len(p.split()) >= REPEAT_MIN_WORDS]
     if len(parts) != len(set(parts)):
+        return True
+    if LOOPED_PHRASE.search(text):
         return True
     tokens = words(text)
     grams = [tuple(tokens[i:i + 3]) for i in range(len(tokens) - 2)]
@@ -184,13 +189,18 @@ ANAPHORA = re.compile(r"^(?:it|its|this|that|these|those|they|their|them|he|she|
                       r"also|however|but|and|so|thus|therefore|instead|otherwise)\b", re.I)
 
 
+# ... or says soon after its start what it points back to: "Half of it is ...", "At the quarter phases they ...",
+# "In spite of these changes ...".
+POINTS_BACK = re.compile(r"^(?:\S+\s+){1,4}(?:it|its|they|their|them|these|those)\b", re.I)
+
+
 def answer_sentences(markdown: str) -> list[str]:
     """Sentences that can answer a question on their own; one that leans on the one before ("It is
-    longer than ...") is joined to it, so the answer still says what "it" is."""
+    longer than ...", "Half of it is ...") is joined to it, so the answer still says what "it" is."""
     units: list[str] = []
     for block in prose_blocks(markdown):
         for index, sentence in enumerate(SENTENCE_END.split(block)):
-            if index and ANAPHORA.match(sentence):  # leaning on the sentence before, in the same paragraph
+            if index and (ANAPHORA.match(sentence) or POINTS_BACK.match(sentence)):  # in the same paragraph
                 units[-1] = f"{units[-1]} {sentence}"
             else:
                 units.append(sentence)

@@ -81,3 +81,13 @@ def test_a_teacher_of_unknown_size_still_writes_the_questions(knowledge_leaf):
                                                                      collapse_min_attempts=8),
                              [("doc.md", CHUNK)]).run())
     assert [r["messages"][1]["content"].split("\n\n")[-1] for r in rows] == [question]
+
+
+def test_a_sentence_joined_to_the_one_it_leans_on_is_a_passage():
+    from lab.generate.shape import answer_sentences
+
+    text = ("The Moon does not make its own light. Half of it is always lit by the Sun, and the phase we see depends "
+            "on how much of that lit half faces the Earth.")
+    [joined] = answer_sentences(text)  # "Half of it": of what? The sentence before says
+    assert joined == text
+    assert cloze_prompt(joined, "moon phases").startswith('Finish this passage about moon phases: "The Moon does not')

@@ -298,3 +298,31 @@ def test_the_answer_names_the_question_check_is_off_where_a_seed_answer_does_not
     from lab.generate.pipeline import SeedRules
 
     assert not SeedRules.of(freeform_leaf, GenerateParams()).answers_name_the_question  # "joyful, glad"
+
+
+@pytest.mark.parametrize(("text", "loops"), [
+    ("To do this, you need to know what to show and what to show.", True),  # the real teacher's babble
+    # a parallel list is no loop, though a looping answer can look the same ("can be a reflection of" x4)
+    ("It should have a clear plot. It should have a voice. It should have a hero. It should have a setting.", False),
+    ("The tides grow more and more, again and again, as the Sun and the Moon line up.", False),
+    ("Salt and pepper, salt and vinegar.", False),
+])
+def test_answers_that_say_a_phrase_again_and_again_loop(text, loops):
+    from lab.generate.shape import repetitive
+
+    assert repetitive(text) is loops
+
+
+@pytest.mark.parametrize(("question", "fits"), [
+    ("How do you craft a compelling climax?", True),
+    ("What is a climax? How does it add to the story?", False),
+    ("What is the key to storytelling, and how can it be achieved through dialogue?", False),
+    ("The best way to make a story funny is to make it as funny as possible.", False),
+])
+def test_where_every_seed_asks_one_question_a_new_instruction_must_too(question, fits):
+    from lab.generate.consistency import TaskShape, off_task
+
+    task = TaskShape.of(["What is the core element of storytelling?", "How do you build tension in a story?",
+                         "Why is the climax crucial in a story?"], "storytelling")
+    assert task.one_question and (off_task(question, task) is None) is fits
+    assert not TaskShape.of(["Write a haiku about rain.", "Write a haiku about snow."], "haiku").one_question
