@@ -49,6 +49,9 @@ SYNONYMS = FIXTURES / "taxonomy" / "compositional_skills" / "linguistics" / "syn
 EXAMPLES = ROOT / "examples" / "taxonomy"
 HAIKU = EXAMPLES / "compositional_skills" / "writing" / "freeform" / "haiku" / "qna.yaml"
 MOON = EXAMPLES / "knowledge" / "science" / "astronomy" / "moon_phases" / "qna.yaml"
+# A contributor's freeform skill leaf from a real taxonomy pull request (#129): questions about the craft of
+# storytelling, a subject a 135M teacher can write about (it cannot list synonyms: see docs/benchmarks.md).
+STORYTELLING = FIXTURES / "taxonomy-prs" / "pr-129" / "compositional_skills" / "writing" / "freeform" / "storytelling" / "qna.yaml"
 CHICKADEE = FIXTURES / "taxonomy" / "knowledge" / "science" / "animals" / "birds" / "black_capped_chickadee" / "qna.yaml"
 DEFAULT_ROWS = ROOT / "benchmarks" / "data" / "generate_quality_rows.jsonl"
 DEFAULT_LABELS = ROOT / "benchmarks" / "generate_quality_labels.yaml"
@@ -63,7 +66,9 @@ def row_id(question: str, answer: str) -> str:
 
 
 def read_leaf(path: Path) -> Leaf:
-    return leaf_from_yaml(path.as_posix().split("/taxonomy/", 1)[1], path.read_bytes())
+    """The leaf at its path in the taxonomy: from its top folder (knowledge, compositional_skills) on."""
+    top = next(i for i, part in enumerate(path.parts) if part in ("knowledge", "compositional_skills"))
+    return leaf_from_yaml("/".join(path.parts[top:]), path.read_bytes())
 
 
 def old_filters_keep(question: str, answer: str, params: GenerateParams) -> bool:
@@ -80,6 +85,7 @@ class Bounded:
 
     def __init__(self, backend, deadline: float) -> None:
         self.backend, self.deadline = backend, deadline
+        self.parameters = getattr(backend, "parameters", None)
         self.context_length = backend.context_length
         self.teacher_id = backend.teacher_id
 
@@ -215,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-leaf", help="record the rows under this name instead of the leaf's path (an A/B run)")
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     parser.add_argument("--report-only", action="store_true", help="read --rows instead of generating")
-    parser.add_argument("--leaf", choices=("freeform", "knowledge", "chickadee"), action="append",
+    parser.add_argument("--leaf", choices=("freeform", "knowledge", "chickadee", "storytelling"), action="append",
                         help="only these leaves (default: knowledge and freeform)")
     parser.add_argument("--max-attempts-factor", type=float, default=4.0,
                         help="first-stage requests per wanted row at most (a low keep rate needs more)")
@@ -227,14 +233,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, help="teacher time for the whole run: no request after it")
     parser.add_argument("--threads", type=int, default=2,
                         help="llama.cpp threads (1 on a crowded machine: its threads spin-wait for each other)")
+    parser.add_argument("--seed", type=int, default=0, help="the run's sampling seed (another seed: new rows)")
+    parser.add_argument("--temperature", type=float, help="the teacher's sampling temperature (default: lab generate's)")
+    parser.add_argument("--answer-temperature", type=float, help="the answer stage's temperature (an A/B)")
     parser.add_argument("--unlabelled", action="store_true", help="print unlabelled kept rows as YAML to label")
     args = parser.parse_args(argv)
-    params = GenerateParams(samples=args.samples, seed=0, docs_fallback_to_seed_contexts=True, max_new_tokens=160,
+    params = GenerateParams(samples=args.samples, seed=args.seed, docs_fallback_to_seed_contexts=True, max_new_tokens=160,
                             chunk_max_tokens=300,  # a passage or two per prompt: shorter prompts, focused questions
                             knowledge_document_share=1.0,  # every kept knowledge row shows its chunk to the labeller
-                            collapse_min_attempts=10_000, max_attempts_factor=args.max_attempts_factor)
+                            collapse_min_attempts=10_000, max_attempts_factor=args.max_attempts_factor,
+                            **({"temperature": args.temperature} if args.temperature is not None else {}),
+                            **({"answer_temperature": args.answer_temperature}
+                               if args.answer_temperature is not None else {}))
     freeform = SYNONYMS if SYNONYMS.is_file() else HAIKU
-    leaves = {"freeform": freeform, "knowledge": MOON, "chickadee": CHICKADEE}
+    leaves = {"freeform": freeform, "knowledge": MOON, "chickadee": CHICKADEE, "storytelling": STORYTELLING}
     results: dict[str, dict] = {}
     if args.report_only:
         rows = [json.loads(line) for line in args.rows.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -293,7 +305,16 @@ def open_teacher(teacher: str, replay: Path | None, threads: int, replay_only: b
             raise TimeUp(f"--replay-only: a request (or token count) not recorded in {replay}")
         return load_backend(teacher, n_threads=threads)
 
-    return ReplayBackend(replay, load, teacher_id=teacher)
+    return ReplayBackend(replay, load, teacher_id=teacher, parameters=teacher_parameters(teacher))
+
+
+def teacher_parameters(teacher: str) -> int | None:
+    """The teacher's size without loading it (a GGUF's header), so replayed runs choose as real ones do."""
+    from lab.generate.backends.llamacpp import gguf_parameters
+    from lab.models.resolve import resolve_teacher
+
+    resolved = resolve_teacher(teacher)
+    return gguf_parameters(Path(resolved.location)) if resolved.kind == "gguf" else None
 
 
 def print_unlabelled(results: dict[str, dict], labels: dict[str, dict]) -> None:

@@ -27,8 +27,10 @@ def request_key(prompt: Prompt, max_new_tokens: int, temperature: float, seed: i
 class ReplayBackend:
     """Answers from `path` when it can, from the teacher `load()` returns otherwise (and records it)."""
 
-    def __init__(self, path: Path, load: Callable[[], Backend], teacher_id: str, context_length: int = 8192) -> None:
+    def __init__(self, path: Path, load: Callable[[], Backend], teacher_id: str, context_length: int = 8192,
+                 parameters: int | None = None) -> None:
         self.path, self._load = path, load
+        self.parameters = parameters  # the teacher's size, as the real backend reports it (knowledge_answers: auto)
         self._real: Backend | None = None
         self.teacher_id, self.context_length = teacher_id, context_length
         self.replayed = self.asked = 0

@@ -342,7 +342,8 @@ class LeafPipeline:
             return []
         p, s = self.params, self.stats
         stage = schema["title"]
-        replies = self.backend.complete(prompts, max_new_tokens=max_tokens or p.max_new_tokens, temperature=p.temperature,
+        temperature = p.answer_temperature if stage == "answer" and p.answer_temperature is not None else p.temperature
+        replies = self.backend.complete(prompts, max_new_tokens=max_tokens or p.max_new_tokens, temperature=temperature,
                                         seed=self._next_seed, schema=schema)
         self._next_seed += len(prompts)
         s.requests += len(prompts)

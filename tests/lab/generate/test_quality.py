@@ -326,3 +326,15 @@ def test_where_every_seed_asks_one_question_a_new_instruction_must_too(question,
                          "Why is the climax crucial in a story?"], "storytelling")
     assert task.one_question and (off_task(question, task) is None) is fits
     assert not TaskShape.of(["Write a haiku about rain.", "Write a haiku about snow."], "haiku").one_question
+
+
+def test_the_answer_stage_can_sample_at_its_own_temperature(freeform_leaf):
+    temperatures: dict[str, set[float]] = {}
+
+    class Recording(ScriptedBackend):
+        def complete(self, prompts, *, temperature, schema=None, **kwargs):
+            temperatures.setdefault((schema or {}).get("title", "text"), set()).add(temperature)
+            return super().complete(prompts, temperature=temperature, schema=schema, **kwargs)
+
+    list(LeafPipeline(freeform_leaf, Recording(), GenerateParams(samples=2, answer_temperature=0.2)).run())
+    assert temperatures == {"question": {0.7}, "answer": {0.2}}
