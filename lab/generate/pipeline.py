@@ -78,7 +78,7 @@ class SeedRules:
     @classmethod
     def of(cls, leaf: Leaf, params: GenerateParams) -> SeedRules:
         shortest = min(len(words(s.answer)) for s in leaf.seeds)
-        excused = {name: frozenset().union(*(unfinished(t) for t in texts))
+        excused = {name: frozenset().union(*(unfinished(t, answer=name == "incomplete:answer") for t in texts))
                    for name, texts in (("incomplete:question", [s.question for s in leaf.seeds]),
                                        ("incomplete:answer", [s.answer for s in leaf.seeds]))}
         named = all(content_words(s.question) & content_words(s.answer) for s in leaf.seeds)
@@ -329,7 +329,7 @@ class LeafPipeline:
 
     def _shape(self, name: str, text: str, example: Mapping[str, str | None]) -> bool:
         """Cut-off text is dropped, unless it looks cut in exactly a way the leaf's own seeds do."""
-        reasons = unfinished(text) - self.rules.excused[name]
+        reasons = unfinished(text, answer=name == "incomplete:answer") - self.rules.excused[name]
         return self._check(name, not reasons, {**example, "why": ", ".join(sorted(reasons))})
 
     def _check(self, name: str, ok: bool, example: Mapping[str, str | None] | None = None) -> bool:

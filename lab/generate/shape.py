@@ -60,9 +60,10 @@ def looks_finished(text: str) -> bool:
     return not unfinished(text)
 
 
-def unfinished(text: str) -> set[str]:
+def unfinished(text: str, *, answer: bool = False) -> set[str]:
     """Why `text` looks cut off, as named reasons ('ends on: is', 'ends on: ,', 'open (', ...); empty
-    when it looks finished. A leaf whose own seeds end on 'at' excuses exactly that reason, not all."""
+    when it looks finished. A leaf whose own seeds end on 'at' excuses exactly that reason, not all.
+    An `answer` of one line must also end on a stop (an instruction need not: "Give a synonym for bright")."""
     stripped = text.strip()
     if not stripped:
         return {"empty"}
@@ -84,13 +85,19 @@ def unfinished(text: str) -> set[str]:
         reasons.add("no words")
     elif tail[-1] in (NEVER_LAST if ended else DANGLING):
         reasons.add(f"ends on: {tail[-1]}")
+    if answer and "\n" not in stripped and stripped[-1].isalnum():  # prose cut mid-sentence ("... There is no one");
+        reasons.add("no final stop")  # lists and verse are not judged, and a seed that ends so excuses it
     return reasons
 
 
 REPEAT_MIN_WORDS = 4  # a sentence or line this long said twice is a loop, not emphasis
 TRIGRAM_FLOOR = (30, 0.6)  # texts of at least 30 words need at least 60% distinct word trigrams
-# A phrase of two to four words said again right after "and": "know what to show and what to show".
-LOOPED_PHRASE = re.compile(r"\b((?:\w+\W+){1,3}\w+),? and \1\b", re.I)
+# A phrase said again right after "and" ("know what to show and what to show", "engaging and engaging"), or a
+# word three times running ("pacing, pacing, pacing"); not the idioms "more and more", "again and again", ...
+IDIOMS = "more|less|again|over|round|through|little|time|here|there|then"
+LOOPED_PHRASE = re.compile(r"\b((?:\w+\W+){1,3}\w+),? and \1\b"  # a phrase
+                           rf"|\b(?!(?:{IDIOMS})\b)(\w{{4,}}(?<!er)),? and \2\b"  # a word, not "faster and faster"
+                           r"|\b(\w+), \3, \3\b", re.I)  # a word thrice
 
 
 def repetitive(text: str) -> bool:

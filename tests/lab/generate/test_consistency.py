@@ -126,7 +126,7 @@ def test_the_question_grammar_forces_the_seeds_opening_only_when_it_is_a_plain_w
 def test_seeds_that_end_on_in_excuse_exactly_that_and_not_an_answer_cut_at_is():
     leaf = leaf_from_yaml("compositional_skills/linguistics/synonyms/qna.yaml", SYNONYMS_LEAF)
     rules = SeedRules.of(leaf, GenerateParams())
-    assert rules.excused["incomplete:answer"] == {"ends on: in", "ends on: at"}  # "take part in", "be present at"
+    assert rules.excused["incomplete:answer"] == {"ends on: in", "ends on: at", "no final stop"}  # "take part in"
     assert unfinished("The answer to this question is") - rules.excused["incomplete:answer"] == {"ends on: is"}
     assert not unfinished("Three synonyms for Quick are\nfast\nrapid\nswift, as in")  - {"ends on: in"}
 
@@ -177,3 +177,10 @@ def test_a_new_instruction_answered_with_a_seeds_answer_is_a_copy():
     rows = list(pipeline.run())
     assert rows and {r["messages"][2]["content"] for r in rows} == {written}
     assert pipeline.stats.filters.as_dict()["copies-seed"]["dropped"][0]["answer"] == copied
+
+
+def test_a_one_line_answer_with_no_final_stop_was_cut_but_an_instruction_or_a_list_need_not_stop():
+    cut = "A well-crafted ending can also leave readers with a message. There is no one"  # the real teacher's
+    assert "no final stop" in unfinished(cut, answer=True)
+    assert "no final stop" not in unfinished(cut)  # an instruction: "Give a synonym for the word bright please"
+    assert not unfinished("Synonyms for river:\n1. stream\n2. creek", answer=True)
