@@ -306,6 +306,8 @@ def test_the_answer_names_the_question_check_is_off_where_a_seed_answer_does_not
     ("It should have a clear plot. It should have a voice. It should have a hero. It should have a setting.", False),
     ("The tides grow more and more, again and again, as the Sun and the Moon line up.", False),
     ("Salt and pepper, salt and vinegar.", False),
+    ("It is a balance of pacing, pacing, pacing, and a voice that is both engaging and engaging.", True),
+    ("It ran faster and faster, and we cared less and less.", False),
 ])
 def test_answers_that_say_a_phrase_again_and_again_loop(text, loops):
     from lab.generate.shape import repetitive
