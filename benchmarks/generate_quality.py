@@ -1,16 +1,19 @@
 """Junk in generated data with a real small teacher, before and after the issue-12 filters, on labelled rows.
 
 Run: .venv/bin/python benchmarks/generate_quality.py [--teacher smollm2-135m-instruct] [--samples 10]
+     [--leaf storytelling|chickadee|knowledge|freeform] [--seed N] [--answer-temperature T]
      [--rows benchmarks/data/generate_quality_rows.jsonl] [--labels benchmarks/generate_quality_labels.yaml]
      [--report-only]   # figures again from the saved rows and the labels, no model
      [--replay FILE]   # answer from (and record to) a file of the teacher's replies: filter work reruns fast
      [--unlabelled]    # print the kept rows the labels file has no verdict for, as YAML to fill in
 
-Two real leaves go through `lab generate`'s pipeline with the teacher: a freeform skill (the InstructLab
-taxonomy's synonyms leaf from the shared fixtures, or the repository's haiku example) and knowledge
-leaves (the repository's moon-phases example and, with `--leaf chickadee`, the InstructLab taxonomy's
-black-capped chickadee leaf from the shared fixtures; their seed contexts stand in for the document,
-which is not fetched here). Every row is written to --rows: kept ones and dropped ones with the filter that
+Real leaves go through `lab generate`'s pipeline with the teacher: freeform skills (the InstructLab
+taxonomy's synonyms leaf from the shared fixtures, or the repository's haiku example; with `--leaf
+storytelling`, the storytelling leaf of taxonomy pull request #129) and knowledge leaves (the
+repository's moon-phases example and, with `--leaf chickadee`, the InstructLab taxonomy's black-capped
+chickadee leaf from the shared fixtures; their seed contexts stand in for the document, which is not
+fetched here). With a teacher under 1B parameters the knowledge rows are sentence completions and ask
+the teacher nothing (`knowledge_answers: auto`). Every row is written to --rows: kept ones and dropped ones with the filter that
 dropped them. "Before" is what the filters of before issue 12 (parse, word counts with one-word
 answers allowed, near-duplicates) keep of the same candidates: the kept rows plus those only a new
 filter dropped; questions a new question filter dropped are answered here so they can be judged.
