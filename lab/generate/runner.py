@@ -30,6 +30,8 @@ from schemas.datacontract import MANIFEST_FILE
 from schemas.masking import mask
 
 MANIFEST_VERSION = 1
+COMPLETIONS_NOTE = ("knowledge rows are the document's sentences to finish: a teacher under 1B parameters writes "
+                    "questions that miss their answers (knowledge_answers: auto; 'extract' makes it ask)")
 
 
 @dataclass
@@ -169,6 +171,8 @@ def _generate_one(leaf: Leaf, backend: Backend, params: GenerateParams, cache: S
             status, message = "short", f"only {stats.kept} of {params.samples} rows after {stats.attempted} requests; {stats.filters.explain()}"
         else:
             status, message = "ok", ""
+        if pipeline.cloze:  # say why the teacher wrote no knowledge question, where a reviewer reads the rows
+            message = "; ".join(filter(None, [COMPLETIONS_NOTE, message]))
         result = _result(leaf, status, key, stats, time.perf_counter() - started, message)
         if stats.backend_errors:
             pending.abort()  # transient failures: the next run should try again

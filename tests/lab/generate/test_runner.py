@@ -150,3 +150,17 @@ def test_progress_sees_every_leaf_and_row(tmp_path, freeform_leaf, leaves):
                     progress=Recorder())
     assert events.count(("start", 2)) == leaves and events.count(("end", 2)) == leaves
     assert sum(n for kind, n in events if kind == "row") == 2 * leaves
+
+
+def test_a_small_teachers_knowledge_leaf_says_its_rows_are_completions(tmp_path, knowledge_leaf):
+    from lab.generate.runner import COMPLETIONS_NOTE
+
+    class SmallTeacher(ScriptedBackend):
+        parameters = 134_515_008
+
+    manifest = generate_leaves([knowledge_leaf], SmallTeacher(), tmp_path / "out",
+                               GenerateParams(samples=2, docs_fallback_to_seed_contexts=True),
+                               cache_dir=tmp_path / "cache", docs=DocsSettings(cache_dir=tmp_path / "docs"))
+    result = manifest.leaves[0]
+    assert result.rows >= 1 and result.message.startswith(COMPLETIONS_NOTE) and result.requests == 0
+    assert all(r["messages"][1]["content"].startswith("Finish this ") for r in read_jsonl(tmp_path / "out" / KNOWLEDGE_FILE))
