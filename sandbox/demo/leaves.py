@@ -153,9 +153,13 @@ REAL_BASE_LEAVES = ("compositional_skills/writing/freeform/haiku/",)
 GENERAL_QUESTION = "Which planet do we live on?"  # a question no leaf teaches: the release must keep answering it
 
 
-def arborist_config(samples: int) -> bytes:
+def arborist_config(samples: int, allow_regression: bool = False) -> bytes:
     """The taxonomy's .github/arborist.yml (schemas/arborist_config.json): who may run commands, the Hub repo.
-    The teacher is the runner's (ARBORIST_TEACHER), as in a deployment."""
+    The teacher is the runner's (ARBORIST_TEACHER), as in a deployment. A tiny random student learns nothing
+    a gate can measure (its per-leaf changes are noise that a small data change flips), so the tiny story
+    releases through the gate's own `allow_regression` and says so; the real story keeps the real gate."""
+    tiny_gate = ("retrain:  # the tiny random student of --fast: its scores are noise, so it releases anyway\n"
+                 "  gate:\n    allow_regression: true\n") if allow_regression else ""
     return f"""\
 # Arborist settings for this taxonomy (read from the default branch, never from a PR).
 commands:
@@ -169,7 +173,7 @@ preview:  # a reviewer's preview: the generated rows above (cached), a few LoRA 
 release:
   repo_id: {HUB_REPO}
   license: cc-by-4.0
-""".encode()
+{tiny_gate}""".encode()
 
 
 def base_tree(repo_root: Path | None, only: tuple[str, ...] | None = None) -> dict[str, bytes]:

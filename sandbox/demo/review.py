@@ -19,6 +19,7 @@ from sandbox.demo.world import World
 
 STATUS_MARKER = "arborist:status"
 REACTION_TIMEOUT_S = 60  # the bot reacts to a command within a second; allow slow machines
+STATUS_TIMEOUT_S = 15  # the status comment's last edit follows the job's end within a second
 ROWS_SHOWN = 2  # precheck rows quoted in the timeline
 
 
@@ -34,6 +35,20 @@ def _status_comment(world: World) -> dict[str, Any] | None:
     return next((c for c in world.stack.github.bot_comments(number) if STATUS_MARKER in c["body"]), None)
 
 
+def _final_status_comment(world: World, job_id: Any) -> dict[str, Any] | None:
+    """The status comment once it shows the job ended: the bot edits it just after the job's state changes, so
+    reading it at once could keep "running". After STATUS_TIMEOUT_S, whatever it shows."""
+    def ended() -> dict[str, Any] | None:
+        comment = _status_comment(world)
+        head = next((line for line in (comment or {}).get("body", "").splitlines() if f"job #{job_id}" in line), "")
+        return comment if head and "**queued**" not in head and "**running**" not in head else None
+
+    try:
+        return world.wait_for(f"the status comment to show job #{job_id} ended", ended, STATUS_TIMEOUT_S)
+    except StepFailed:
+        return _status_comment(world)
+
+
 def run_command(world: World, command: str, kind: str) -> dict[str, Any]:
     """Post a maintainer's `command`, wait for its job to end, keep the status comment; the finished job."""
     gh, stack = world.stack.github, world.stack
@@ -47,7 +62,7 @@ def run_command(world: World, command: str, kind: str) -> dict[str, Any]:
         return stack.job_finished(kind) if len(jobs) > already else None
 
     job = world.wait_for(f"the {kind} job to finish", finished)
-    status = _status_comment(world)
+    status = _final_status_comment(world, job.get("id"))
     if status is not None:
         world.artefacts.comment(f"{kind} status", status, edited=True)
     world.artefacts.data(kind, f"{kind}-job", job)
