@@ -52,9 +52,10 @@ def cloze_prompt(sentence: str, subject: str) -> str | None:
     return f'Finish this {what} about {subject}: "{shown} …"'
 
 
-def wants_cloze(mode: str, teacher_parameters: int | None) -> bool:
-    """`knowledge_answers: auto` completes sentences when the teacher is known to be small; a teacher of
-    unknown size (an HTTP server, a scripted one) is trusted to write questions."""
-    if mode == "auto":
-        return teacher_parameters is not None and teacher_parameters < SMALL_TEACHER_PARAMETERS
-    return mode == "cloze"
+def knowledge_mode(mode: str, teacher_parameters: int | None) -> str:
+    """The `knowledge_answers` mode a run uses: `auto` is "cloze" when the teacher is known to be small, else
+    "extract" (a teacher of unknown size, an HTTP server or a scripted one, is trusted to write questions)."""
+    if mode != "auto":
+        return mode
+    small = teacher_parameters is not None and teacher_parameters < SMALL_TEACHER_PARAMETERS
+    return "cloze" if small else "extract"

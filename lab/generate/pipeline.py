@@ -17,7 +17,7 @@ from lab.evaluate.scoring import lcs_f1
 from lab.generate import prompts as P
 from lab.generate.answer_shape import COUNTS, ListShape, off_shape
 from lab.generate.backends.base import Backend, Prompt
-from lab.generate.cloze import cloze_prompt, wants_cloze
+from lab.generate.cloze import cloze_prompt, knowledge_mode
 from lab.generate.config import GenerateParams
 from lab.generate.consistency import TaskShape, distinctive, key_words, off_task, unanswered
 from lab.generate.filters import FilterCounts, judge_ok, length_ok
@@ -110,7 +110,8 @@ class LeafPipeline:
         self.rules = SeedRules.of(leaf, params)
         self._unasked: dict[str, list[str]] = {}  # knowledge, extractive: chunk -> its sentences not yet asked about
         # knowledge rows as sentence completions, not teacher-written questions (`knowledge_answers`, lab.generate.cloze)
-        self.cloze = leaf.kind == "knowledge" and wants_cloze(params.knowledge_answers, getattr(backend, "parameters", None))
+        self.knowledge_mode = knowledge_mode(params.knowledge_answers, getattr(backend, "parameters", None))
+        self.cloze = leaf.kind == "knowledge" and self.knowledge_mode == "cloze"
         self.subject = leaf.path.rsplit("/", 2)[-2].replace("_", " ") if "/" in leaf.path else leaf.description
         self.opening = leaf.seeds[0].question.split()[0] if self.task.opening else None  # as the seeds spell it
         longest = max(len(s.question.split()) for s in leaf.seeds)
@@ -190,7 +191,7 @@ class LeafPipeline:
         picked = [self.chunks[(start + i) % len(self.chunks)] for i in range(n)]
         if self.cloze:
             return self._completions(picked)
-        if self.params.knowledge_answers in ("extract", "auto"):
+        if self.knowledge_mode == "extract":
             return self._extracted(picked)
         examples = self._examples()
         asked = self._ask([P.knowledge_prompt(self.leaf, examples, text) for _, text in picked], P.QA_SCHEMA)
@@ -309,7 +310,7 @@ class LeafPipeline:
     def _answers_question(self, question: str, answer: str, source: str) -> bool:
         """Knowledge: an extracted sentence must be the one the question asks about; a written answer
         must at least share the question's topic."""
-        if self.params.knowledge_answers in ("extract", "auto"):
+        if self.knowledge_mode == "extract":
             why = unanswered(question, answer, source)
         else:
             why = None if on_topic(question, answer, source) else "shares too few of the question's words"

@@ -130,7 +130,6 @@ def _trained_context(path: Path) -> int:
         return 0
 
 
-
 def gguf_parameters(path: Path) -> int | None:
     """The model's parameter count, summed over the GGUF's tensors (None if the header cannot be read)."""
     try:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lab.generate.backends import ScriptedBackend
-from lab.generate.cloze import SMALL_TEACHER_PARAMETERS, cloze_prompt, split_point, wants_cloze
+from lab.generate.cloze import SMALL_TEACHER_PARAMETERS, cloze_prompt, knowledge_mode, split_point
 from lab.generate.config import GenerateParams
 from lab.generate.pipeline import LeafPipeline
 
@@ -40,15 +40,16 @@ def test_the_prompt_names_the_subject_and_shows_the_beginning():
         'Finish this sentence about mars: "A day on Mars lasts …"'
 
 
-@pytest.mark.parametrize(("mode", "parameters", "cloze"), [
-    ("auto", 134_515_008, True),  # SmolLM2-135M: its questions were mostly junk
-    ("auto", SMALL_TEACHER_PARAMETERS, False),
-    ("auto", None, False),  # an HTTP server or a scripted teacher: size unknown, trusted to ask
-    ("extract", 134_515_008, False),
-    ("cloze", None, True),
+@pytest.mark.parametrize(("mode", "parameters", "used"), [
+    ("auto", 134_515_008, "cloze"),  # SmolLM2-135M: its questions were mostly junk
+    ("auto", SMALL_TEACHER_PARAMETERS, "extract"),
+    ("auto", None, "extract"),  # an HTTP server or a scripted teacher: size unknown, trusted to ask
+    ("extract", 134_515_008, "extract"),
+    ("write", 134_515_008, "write"),
+    ("cloze", None, "cloze"),
 ])
-def test_auto_completes_sentences_only_for_a_teacher_known_to_be_small(mode, parameters, cloze):
-    assert wants_cloze(mode, parameters) is cloze
+def test_auto_completes_sentences_only_for_a_teacher_known_to_be_small(mode, parameters, used):
+    assert knowledge_mode(mode, parameters) == used
 
 
 class SmallTeacher(ScriptedBackend):
