@@ -92,3 +92,12 @@ def test_a_sentence_joined_to_the_one_it_leans_on_is_a_passage():
     [joined] = answer_sentences(text)  # "Half of it": of what? The sentence before says
     assert joined == text
     assert cloze_prompt(joined, "moon phases").startswith('Finish this passage about moon phases: "The Moon does not')
+
+
+def test_a_gguf_header_that_cannot_be_read_leaves_the_teachers_size_unknown(tmp_path):
+    from lab.generate.backends.llamacpp import gguf_parameters
+
+    junk = tmp_path / "teacher.gguf"
+    junk.write_bytes(b"not a gguf file")
+    assert gguf_parameters(junk) is None and gguf_parameters(tmp_path / "missing.gguf") is None
+    assert knowledge_mode("auto", gguf_parameters(junk)) == "extract"  # unknown size: the teacher still asks
