@@ -8,6 +8,7 @@ a one-word reply ("True", "adjective") and text that stops mid-phrase ("... can 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 WORD = re.compile(r"[\w']+")
 # A sentence does not end on these: text that does was cut off (or the teacher lost its thread).
@@ -24,6 +25,7 @@ MISSING_ARGUMENT = re.compile(r"\b(?:the|this|a|an|following) (?:word|words|sent
                               r"\s*:?$|\bthe following\s*:?$", re.I)
 OPEN_CLOSE = (("(", ")"), ("[", "]"), ("{", "}"), ("“", "”"))
 ECHO_SHARE = 0.5  # an answer inside its question that is at least this share of the question's words echoes it
+ECHO_MIN_WORDS = 6  # an answer that says a question this long all over again echoes it ("... What makes a beginning effective? The key is")
 
 
 def words(text: str) -> list[str]:
@@ -36,12 +38,14 @@ def normalised(text: str) -> str:
 
 
 def not_echo(answer: str, question: str) -> bool:
-    """False when the answer repeats the question, or is a large piece of it.
+    """False when the answer repeats the question, is a large piece of it, or says all of it again.
 
     A short span of the question is a fair answer to a choice ("Sun or Moon?" -> "the Sun"), so
     containment counts only when the answer is at least half as long as the question."""
     a, q = normalised(answer), normalised(question)
     if not a or a == q:
+        return False
+    if len(q.split()) >= ECHO_MIN_WORDS and f" {q} " in f" {a} ":  # the whole question said again, then an answer
         return False
     return not (f" {a} " in f" {q} " and len(a.split()) >= ECHO_SHARE * len(q.split()))
 
@@ -92,17 +96,23 @@ def unfinished(text: str, *, answer: bool = False) -> set[str]:
 
 REPEAT_MIN_WORDS = 4  # a sentence or line this long said twice is a loop, not emphasis
 TRIGRAM_FLOOR = (30, 0.6)  # texts of at least 30 words need at least 60% distinct word trigrams
+# The Gopher rules (Rae et al. 2021, MassiveText's quality filter): more than this share of a text's characters in
+# word n-grams that occur twice or more is repetition ("... a lasting impression on the audience, ... leaving a
+# lasting impression on the readers' minds"). Their published limits, not tuned here.
+DUPLICATE_NGRAM_LIMITS = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+DUPLICATE_NGRAM_MIN_WORDS = 20  # the Gopher rules judge documents; below this an answer is judged by the rules above
 # A phrase said again right after "and" ("know what to show and what to show", "engaging and engaging"), or a
 # word three times running ("pacing, pacing, pacing"); not the idioms "more and more", "again and again", ...
 IDIOMS = "more|less|again|over|round|through|little|time|here|there|then"
 LOOPED_PHRASE = re.compile(r"\b((?:\w+\W+){1,3}\w+),? and \1\b"  # a phrase
                            rf"|\b(?!(?:{IDIOMS})\b)(\w{{4,}}(?<!er)),? and \2\b"  # a word, not "faster and faster"
-                           r"|\b(\w+), \3, \3\b", re.I)  # a word thrice
+                           r"|\b(\w+), \3, \3\b"  # a word thrice
+                           r"|\b(\w{3,}), (?:\w+, )+(?:and |or )?\4\b", re.I)  # a list naming an item twice ("love, hate, or love")
 
 
 def repetitive(text: str) -> bool:
-    """True for text that loops: a sentence or line said twice, a phrase said again after "and", or too few
-    distinct word trigrams.
+    """True for text that loops: a sentence or line said twice, a phrase said again after "and", too few
+    distinct word trigrams, or too much of it in repeated word n-grams.
 
     A small teacher stuck in a loop repeats "Here is how to list all synonyms for a word." until
     the token budget ends; such text is finished by every other check."""
@@ -115,7 +125,23 @@ def repetitive(text: str) -> bool:
     tokens = words(text)
     grams = [tuple(tokens[i:i + 3]) for i in range(len(tokens) - 2)]
     floor_words, floor_share = TRIGRAM_FLOOR
-    return len(tokens) >= floor_words and len(set(grams)) < floor_share * len(grams)
+    if len(tokens) >= floor_words and len(set(grams)) < floor_share * len(grams):
+        return True
+    # two short parallel sentences ("A lunar eclipse can only happen at full moon. A solar eclipse can ...") are fine
+    return len(tokens) >= DUPLICATE_NGRAM_MIN_WORDS and any(
+        duplicated_ngram_share(tokens, n) > limit for n, limit in DUPLICATE_NGRAM_LIMITS.items())
+
+
+def duplicated_ngram_share(tokens: list[str], n: int) -> float:
+    """The share of the words' characters that lie in a word n-gram occurring more than once."""
+    grams = [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    counts = Counter(grams)
+    covered = [False] * len(tokens)
+    for i, gram in enumerate(grams):
+        if counts[gram] > 1:
+            covered[i:i + n] = [True] * n
+    total = sum(len(t) for t in tokens)
+    return sum(len(t) for t, c in zip(tokens, covered, strict=True) if c) / total if total else 0.0
 
 
 FUNCTION_WORDS = DANGLING | frozenset(
