@@ -39,6 +39,8 @@ WHY = re.compile(r"^\s*why\b|\bwhat (?:causes|caused|makes)\b|\bfor what reason\
 CAUSE = re.compile(r"\b(?:because|since|so|due|cause[sd]?|causing|reason|result|therefore|thus|means|"
                    r"lets?|makes?|made|leads?)\b", re.I)
 # Two questions in one ("What is X, and how does Y?"): one sentence of the document rarely answers both.
+QUESTION_OPENINGS = frozenset("what how why when where who whom whose which can could is are was were do does did "
+                              "should would will has have may might in".split())  # "In what way ...?"
 TWO_QUESTIONS = re.compile(r"\band (?:how|what|why|when|where|which|who|is|are|does|do|can)\b|\?.*\?", re.I)
 # A question about a time relative to now ("When is the next eclipse?") wants a date a timeless sentence lacks.
 NOW_RELATIVE = re.compile(r"\b(?:next|upcoming|today|tonight|tomorrow|yesterday|currently|nowadays|right now|"
@@ -172,8 +174,11 @@ class TaskShape:
 
 
 def one_question(text: str) -> bool:
-    """One question and nothing after it: not "What is a climax? How does it ...?", nor a statement."""
-    return text.rstrip().endswith("?") and text.count("?") == 1 and not TWO_QUESTIONS.search(text)
+    """One question, opening as questions do, and nothing after it: not "What is a climax? How does it ...?",
+    nor a statement, nor "Achieve something in a story?" or "The story of storytelling is a journey ... What
+    makes a story's beginning effective?"."""
+    return (text.rstrip().endswith("?") and text.count("?") == 1 and not TWO_QUESTIONS.search(text)
+            and (first_word(text) or "").split("'")[0] in QUESTION_OPENINGS)  # "What's ...?"
 
 
 def first_word(text: str) -> str | None:
