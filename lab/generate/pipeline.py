@@ -7,6 +7,7 @@ disk) and keeps only counters and the near-duplicate index, so memory does not g
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,9 +30,11 @@ from lab.generate.safety import unsafe_rule
 from lab.generate.shape import (
     answer_sentences,
     content_words,
+    normalised,
     not_echo,
     on_topic,
     repetitive,
+    sentences,
     unfinished,
     words,
 )
@@ -108,6 +111,7 @@ class LeafPipeline:
             [self._dedupe_key(s.question) for s in leaf.seeds]
         self.dedupe = NearDuplicates(params.dedupe_threshold, initial)
         self.rules = SeedRules.of(leaf, params)
+        self._seed_sentences = {normalised(s) for seed in leaf.seeds for s in sentences(seed.answer)}
         self._unasked: dict[str, list[str]] = {}  # knowledge, extractive: chunk -> its sentences not yet asked about
         # knowledge rows as sentence completions, not teacher-written questions (`knowledge_answers`, lab.generate.cloze)
         self.knowledge_mode = knowledge_mode(params.knowledge_answers, getattr(backend, "parameters", None))
@@ -246,9 +250,15 @@ class LeafPipeline:
     def _answers(self, pending: list[tuple[str, str | None, dict[str, Any]]]) -> list[Candidate]:
         examples = self._examples()
         prompts = [P.answer_prompt(self.leaf, examples, q, c) for q, c, _ in pending]
-        asked = self._ask(prompts, P.ANSWER_SCHEMA)
+        asked = self._ask_each(prompts, [P.answer_schema(self._opening(q)) for q, _, _ in pending])
         return [(q, f["answer"], c, extra) for f, (q, c, extra) in zip(asked, pending, strict=True)
                 if f and self._answer_ok(q, f["answer"], None if c is None else f"{c}\n{q}")]
+
+    def _opening(self, question: str) -> str | None:
+        """How a freeform answer must start, if the question asks how to do something (`how_to_openings`)."""
+        if self.leaf.kind != "freeform_skill" or not self.params.how_to_openings:
+            return None
+        return P.how_to_opening(question)
 
     def _judge(self, candidates: list[Candidate]) -> list[Candidate]:
         """The safety rules always; then, when asked for, the teacher's verdict on each row."""
@@ -293,9 +303,12 @@ class LeafPipeline:
                            {**shown, "why": "not in the source: " + ", ".join(missing)})
 
     def _copies_seed(self, answer: str) -> bool:
-        """A new instruction answered with (nearly) a seed's answer: "Syntax for brave is take part in".
+        """A new instruction answered with (nearly) a seed's answer: "Syntax for brave is take part in", or with
+        a seed answer's sentence word for word ("The plot is the sequence of events that make up the story ...").
         A one- to three-word answer ("Joyful.") may rightly be a seed's again."""
         mine = tokens(answer)
+        if any(normalised(s) in self._seed_sentences for s in sentences(answer)):
+            return True
         return len(mine) >= COPY_MIN_WORDS and any(lcs_f1(mine, tokens(s.answer)) >= self.params.dedupe_threshold for s in self.leaf.seeds)
 
     def _list_shape_ok(self, question: str, answer: str, shown: Mapping[str, str | None]) -> bool:
@@ -335,6 +348,17 @@ class LeafPipeline:
 
     def _check(self, name: str, ok: bool, example: Mapping[str, str | None] | None = None) -> bool:
         return self.stats.filters.record(name, ok, None if example is None else dict(example))
+
+    def _ask_each(self, prompts: Sequence[Prompt], schemas: Sequence[dict[str, Any]]) -> list[dict[str, str] | None]:
+        """Prompts with a schema each: one request batch per distinct schema, replies in the prompts' order."""
+        groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
+        for i, schema in enumerate(schemas):
+            groups.setdefault(json.dumps(schema, sort_keys=True), (schema, []))[1].append(i)
+        replies: list[dict[str, str] | None] = [None] * len(prompts)
+        for schema, picked in groups.values():
+            for i, reply in zip(picked, self._ask([prompts[i] for i in picked], schema), strict=True):
+                replies[i] = reply
+        return replies
 
     def _ask(self, prompts: Sequence[Prompt], schema: dict[str, Any],
              max_tokens: int | None = None) -> list[dict[str, str] | None]:

@@ -17,7 +17,7 @@ from lab.generate.backends.base import Message
 from lab.generate.shape import stem
 from lab.taxonomy.leaf import Leaf, SeedExample
 
-PROMPT_VERSION = "2026-11-29.2"  # knowledge questions asked about the answer sentence alone; skills keep the seeds' form
+PROMPT_VERSION = "2026-11-29.3"  # an answer to "How do you X?" starts "To X," (how_to_opening)
 SYSTEM_PROMPT = (
     "You are a careful teacher writing training data for a smaller model. "
     "Reply with one JSON object only, exactly in the requested shape."
@@ -127,6 +127,37 @@ def answer_prompt(leaf: Leaf, examples: list[SeedExample], question: str, contex
 
     turns = [(ask(s.question, s.context if context else None), {"answer": s.answer}) for s in examples]
     return _few_shot(turns, ask(question, context) + '\n\nAnswer it fully. Reply as {"answer": "..."}.')
+
+
+# "How do you / can I / to ... ?": the goal after the verb, as "To <goal>," opens the answer (how_to_opening)
+HOW_TO = re.compile(r"how (?:do|can|could|should|would) (?:you|i|we|one) (?P<asked>.+?)\?|how to (?P<bare>.+?)\?", re.I)
+OPINION_VERBS = frozenset("think feel believe like see mean".split())  # "How do you think ...?" asks for no method
+AS_THE_READER = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "we": "you",
+                 "us": "you", "our": "your", "ours": "yours", "ourselves": "yourselves"}
+GOAL = re.compile(r"[A-Za-z0-9' ,-]{1,120}")  # a goal safe to put in a grammar's pattern as it is
+
+
+def how_to_opening(question: str) -> str | None:
+    """"To make a villain count in a story," for "How do you make a villain count in a story?".
+
+    Asked "How do you write a great climax?", the 135M teacher described the thing ("A well-crafted climax is a
+    powerful tool that can elevate the entire story") in 10 of 21 junk how-to rows; started on "To write a great
+    climax," it goes on with a way to do it ("... you need ..."). None for other questions."""
+    match = HOW_TO.fullmatch(question.strip())
+    if not match:
+        return None
+    goal = " ".join(AS_THE_READER.get(w.lower(), w) for w in (match["asked"] or match["bare"]).split())
+    if not GOAL.fullmatch(goal) or goal.split()[0].lower() in OPINION_VERBS:
+        return None
+    return f"To {goal},"
+
+
+def answer_schema(opening: str | None) -> dict[str, Any]:
+    """The answer schema, with the reply forced (where the backend's grammar can) to start with `opening`."""
+    if opening is None:
+        return ANSWER_SCHEMA
+    forced = {"type": "string", "minLength": 1, "maxLength": MAX_ANSWER_CHARS, "pattern": f'^{opening} [^"\\\\]+$'}
+    return _object("answer", answer=forced)
 
 
 def context_prompt(leaf: Leaf, examples: list[SeedExample]) -> list[Message]:
