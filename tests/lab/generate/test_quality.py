@@ -340,3 +340,111 @@ def test_the_answer_stage_can_sample_at_its_own_temperature(freeform_leaf):
 
     list(LeafPipeline(freeform_leaf, Recording(), GenerateParams(samples=2, answer_temperature=0.2)).run())
     assert temperatures == {"question": {0.7}, "answer": {0.2}}
+
+
+@pytest.mark.parametrize(("question", "opening"), [
+    ("How do you write a great climax in a story?", "To write a great climax in a story,"),
+    ("How can I make my villain count?", "To make your villain count,"),
+    ("How to craft a story's ending?", "To craft a story's ending,"),
+    ("How do you think a story should end?", None),  # an opinion, not a method
+    ("How does a writer build tension?", None),
+    ("What makes a story's beginning effective?", None),
+    ('How do you balance "show" and "tell"?', None),  # a quote cannot go into the grammar's pattern as it is
+])
+def test_a_how_to_question_names_the_opening_of_its_answer(question, opening):
+    from lab.generate.prompts import how_to_opening
+
+    assert how_to_opening(question) == opening
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_a_freeform_answer_to_a_how_to_question_is_made_to_start_with_its_goal(on):
+    from lab.taxonomy.leaf import leaf_from_yaml as read
+
+    leaf = read("compositional_skills/writing/freeform/storytelling/qna.yaml", OPEN_TASK_LEAF)
+    questions = iter(["How do you write a great climax in a story?", "What is the role of a story's villain?"])
+    patterns: dict[str, str | None] = {}
+
+    class Recording(ScriptedBackend):
+        def complete(self, prompts, *, schema=None, **kwargs):
+            if schema and schema["title"] == "answer":
+                for prompt in prompts:
+                    asked = prompt[-1]["content"].split("Instruction: ")[1].split("\n")[0]
+                    patterns[asked] = schema["properties"]["answer"].get("pattern")
+            return super().complete(prompts, schema=schema, **kwargs)
+
+    def reply(stage, text, i):
+        if stage == "question":
+            return json.dumps({"question": next(questions)})
+        opening = "To write a great climax in a story, " if on and "climax" in text.split("Instruction: ")[-1] else ""
+        return json.dumps({"answer": opening + "raise the stakes until the story's villain must act and turn the conflict."})
+
+    params = GenerateParams(samples=2, batch_size=2, max_attempts_factor=1, how_to_openings=on)
+    rows = list(LeafPipeline(leaf, Recording(reply), params).run())
+    assert patterns["What is the role of a story's villain?"] is None
+    climax = patterns["How do you write a great climax in a story?"]
+    assert climax == ('^To write a great climax in a story, [^"\\\\]+$' if on else None)
+    answers = {r["messages"][1]["content"]: r["messages"][2]["content"] for r in rows}
+    assert answers["How do you write a great climax in a story?"].startswith("To write" if on else "raise")
+
+
+@pytest.mark.parametrize(("text", "loops"), [
+    # the 135M teacher's, each saying a long phrase twice (the Gopher rules: over 15% of the characters in repeated 5-grams)
+    ("The best way to present a climax is to use a dramatic pause where the audience is left to ponder the ending, "
+     "and it's often achieved by ending with a dramatic pause where the audience is left to ponder the ending.", True),
+    ("The conclusion of a story is a powerful tool that can leave a lasting impression on the audience, reasserting "
+     "the story's message and leaving a lasting impression on the readers' minds and hearts for years.", True),
+    # the same length, nothing said twice
+    ("To write a great climax, raise the stakes step by step, let the hero's flaw meet the villain's plan, and make "
+     "the choice the hero takes the one only this hero could make; then let its price show at once.", False),
+])
+def test_a_long_answer_with_much_of_it_in_repeated_phrases_loops(text, loops):
+    from lab.generate.shape import repetitive
+
+    assert repetitive(text) is loops
+
+
+@pytest.mark.parametrize(("question", "fits"), [
+    ("What's the difference between a plot and a narrative?", True),
+    ("In what way does setting shape a story?", True),
+    ("Achieve something in a story?", False),  # the 135M teacher's: no question
+    ("The story of storytelling is a journey of imagination. What makes a story's beginning effective?", False),
+])
+def test_a_new_question_opens_as_a_question_where_every_seed_is_one(question, fits):
+    from lab.generate.consistency import one_question
+
+    assert one_question(question) is fits
+
+
+def test_an_answer_that_says_its_whole_question_again_echoes_it():
+    question = "What makes a story's beginning effective?"
+    assert not not_echo(f"{question} The key is to create a narrative that resonates with readers.", question)
+    assert not_echo("An effective beginning grabs the audience and hints at the conflict.", question)
+    assert not_echo("Sun or Moon? The Sun.", "Sun or Moon?")  # a short question may be said again
+
+
+def test_an_answer_with_a_seed_answers_sentence_word_for_word_copies_the_seed():
+    from lab.taxonomy.leaf import leaf_from_yaml as read
+
+    leaf = read("compositional_skills/writing/freeform/storytelling/qna.yaml", OPEN_TASK_LEAF)
+    copied = ("The climax is the moment of greatest tension, where the main conflict turns. It is also a powerful "
+              "tool for adding depth and complexity to the narrative of any plot.")
+    answers = iter([copied, "A plot's mechanics are cause and effect: each event makes the next one happen."])
+
+    def reply(stage, text, i):
+        if stage == "question":
+            return json.dumps({"question": ["Can you explain the mechanics of a plot?", "What drives a plot?"][i % 2]})
+        return json.dumps({"answer": next(answers)})
+
+    pipeline = LeafPipeline(leaf, ScriptedBackend(reply), GenerateParams(samples=2, batch_size=2, max_attempts_factor=1))
+    rows = list(pipeline.run())
+    assert [r["messages"][2]["content"] for r in rows] == [
+        "A plot's mechanics are cause and effect: each event makes the next one happen."]
+    assert pipeline.stats.filters.as_dict()["copies-seed"]["dropped"][0]["answer"] == copied
+
+
+def test_a_list_that_names_an_item_twice_loops():
+    from lab.generate.shape import repetitive
+
+    assert repetitive("It takes characters that readers can love, hate, or love.")
+    assert not repetitive("Red, green, and blue, then red again.")
