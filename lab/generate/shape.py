@@ -107,7 +107,8 @@ IDIOMS = "more|less|again|over|round|through|little|time|here|there|then"
 LOOPED_PHRASE = re.compile(r"\b((?:\w+\W+){1,3}\w+),? and \1\b"  # a phrase
                            rf"|\b(?!(?:{IDIOMS})\b)(\w{{4,}}(?<!er)),? and \2\b"  # a word, not "faster and faster"
                            r"|\b(\w+), \3, \3\b"  # a word thrice
-                           r"|\b(\w{3,}), (?:\w+, )+(?:and |or )?\4\b", re.I)  # a list naming an item twice ("love, hate, or love")
+                           r"|\b(\w{3,}), (?:\w+, )+(?:and |or )?\4\b"  # a list naming an item twice ("love, hate, or love")
+                           r"|\b(\w{4,}'s|\w{6,}) \5\b", re.I)  # a stutter: "the narrative's narrative's central plot"
 
 
 def repetitive(text: str) -> bool:

@@ -448,3 +448,10 @@ def test_a_list_that_names_an_item_twice_loops():
 
     assert repetitive("It takes characters that readers can love, hate, or love.")
     assert not repetitive("Red, green, and blue, then red again.")
+
+
+def test_a_stuttered_word_loops_and_a_short_doubled_word_is_left_alone():
+    from lab.generate.shape import repetitive
+
+    assert repetitive("It's the narrative's narrative's central plot, which is the story's central theme.")
+    assert not repetitive("Knock knock, who is there? He had had enough.")
