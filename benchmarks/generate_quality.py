@@ -1,7 +1,7 @@
 """Junk in generated data with a real small teacher, before and after the issue-12 filters, on labelled rows.
 
 Run: .venv/bin/python benchmarks/generate_quality.py [--teacher smollm2-135m-instruct] [--samples 10]
-     [--leaf storytelling|chickadee|knowledge|freeform] [--seed N] [--answer-temperature T]
+     [--leaf storytelling|chickadee|knowledge|freeform] [--seed N] [--answer-temperature T] [--no-how-to-openings]
      [--rows benchmarks/data/generate_quality_rows.jsonl] [--labels benchmarks/generate_quality_labels.yaml]
      [--report-only]   # figures again from the saved rows and the labels, no model
      [--replay FILE]   # answer from (and record to) a file of the teacher's replies: filter work reruns fast
@@ -239,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the run's sampling seed (another seed: new rows)")
     parser.add_argument("--temperature", type=float, help="the teacher's sampling temperature (default: lab generate's)")
     parser.add_argument("--answer-temperature", type=float, help="the answer stage's temperature (an A/B)")
+    parser.add_argument("--no-how-to-openings", action="store_true",
+                        help="answers to 'How do you X?' are not made to start 'To X,' (an A/B)")
     parser.add_argument("--unlabelled", action="store_true", help="print unlabelled kept rows as YAML to label")
     args = parser.parse_args(argv)
     params = GenerateParams(samples=args.samples, seed=args.seed, docs_fallback_to_seed_contexts=True, max_new_tokens=160,
@@ -247,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
                             collapse_min_attempts=10_000, max_attempts_factor=args.max_attempts_factor,
                             **({"temperature": args.temperature} if args.temperature is not None else {}),
                             **({"answer_temperature": args.answer_temperature}
-                               if args.answer_temperature is not None else {}))
+                               if args.answer_temperature is not None else {}),
+                            how_to_openings=not args.no_how_to_openings)
     freeform = SYNONYMS if SYNONYMS.is_file() else HAIKU
     leaves = {"freeform": freeform, "knowledge": MOON, "chickadee": CHICKADEE, "storytelling": STORYTELLING}
     results: dict[str, dict] = {}

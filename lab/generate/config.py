@@ -24,7 +24,8 @@ class GenerateParams(ConfigModel):
     # variety comes from the questions (the 135M teacher's answers at 0.7 were junk for 8 of 40 questions, at 0.2 for 5)
     answer_temperature: float | None = 0.2
     # freeform skills: an answer to "How do you X?" is made to start "To X," (prompts.how_to_opening); the 135M
-    # teacher otherwise described X ("A well-crafted climax is a powerful tool ...") instead of saying how
+    # teacher otherwise described X ("A well-crafted climax is a powerful tool ..."): junk in 27% of its kept how-to
+    # rows without the opening, 18% with it (docs/benchmarks.md, round 6)
     how_to_openings: bool = True
     max_new_tokens: AtLeastOne = 256  # per request (tokens)
     batch_size: AtLeastOne = 8  # prompts sent to the backend per call

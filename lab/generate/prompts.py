@@ -142,7 +142,8 @@ def how_to_opening(question: str) -> str | None:
 
     Asked "How do you write a great climax?", the 135M teacher described the thing ("A well-crafted climax is a
     powerful tool that can elevate the entire story") in 10 of 21 junk how-to rows; started on "To write a great
-    climax," it goes on with a way to do it ("... you need ..."). None for other questions."""
+    climax," it goes on with a way to do it ("... you need ..."): junk in 18% of such rows, against 27% without.
+    None for other questions."""
     match = HOW_TO.fullmatch(question.strip())
     if not match:
         return None
