@@ -7,7 +7,6 @@ disk) and keeps only counters and the near-duplicate index, so memory does not g
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -250,7 +249,7 @@ class LeafPipeline:
     def _answers(self, pending: list[tuple[str, str | None, dict[str, Any]]]) -> list[Candidate]:
         examples = self._examples()
         prompts = [P.answer_prompt(self.leaf, examples, q, c) for q, c, _ in pending]
-        asked = self._ask_each(prompts, [P.answer_schema(self._opening(q)) for q, _, _ in pending])
+        asked = self._ask_opened(prompts, [self._opening(q) for q, _, _ in pending])
         return [(q, f["answer"], c, extra) for f, (q, c, extra) in zip(asked, pending, strict=True)
                 if f and self._answer_ok(q, f["answer"], None if c is None else f"{c}\n{q}")]
 
@@ -349,14 +348,14 @@ class LeafPipeline:
     def _check(self, name: str, ok: bool, example: Mapping[str, str | None] | None = None) -> bool:
         return self.stats.filters.record(name, ok, None if example is None else dict(example))
 
-    def _ask_each(self, prompts: Sequence[Prompt], schemas: Sequence[dict[str, Any]]) -> list[dict[str, str] | None]:
-        """Prompts with a schema each: one request batch per distinct schema, replies in the prompts' order."""
-        groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
-        for i, schema in enumerate(schemas):
-            groups.setdefault(json.dumps(schema, sort_keys=True), (schema, []))[1].append(i)
+    def _ask_opened(self, prompts: Sequence[Prompt], openings: Sequence[str | None]) -> list[dict[str, str] | None]:
+        """Answers that must start with their prompt's opening: one request batch per opening, replies in order."""
+        groups: dict[str | None, list[int]] = {}
+        for i, opening in enumerate(openings):
+            groups.setdefault(opening, []).append(i)
         replies: list[dict[str, str] | None] = [None] * len(prompts)
-        for schema, picked in groups.values():
-            for i, reply in zip(picked, self._ask([prompts[i] for i in picked], schema), strict=True):
+        for opening, picked in groups.items():
+            for i, reply in zip(picked, self._ask([prompts[i] for i in picked], P.answer_schema(opening)), strict=True):
                 replies[i] = reply
         return replies
 

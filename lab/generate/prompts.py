@@ -17,7 +17,7 @@ from lab.generate.backends.base import Message
 from lab.generate.shape import stem
 from lab.taxonomy.leaf import Leaf, SeedExample
 
-PROMPT_VERSION = "2026-11-29.3"  # an answer to "How do you X?" starts "To X," (how_to_opening)
+PROMPT_VERSION = "2026-11-29.3"  # "How do you X?" answered from "To X," (how_to_opening); the new answer checks
 SYSTEM_PROMPT = (
     "You are a careful teacher writing training data for a smaller model. "
     "Reply with one JSON object only, exactly in the requested shape."
