@@ -105,7 +105,9 @@ class PhaseState:
 def row_shape(config: TrainConfig, runtime: Any) -> tuple[int, int]:
     """(tokens per packed row, rows per micro-batch). A varlen kernel makes one long row free; with an
     explicit mask, attention costs the square of the row length, so rows stay at max_seq_len."""
-    if runtime.boundaries == "position_ids" and runtime.attn_implementation == "flash_attention_2":
+    from lab.train.modeling import is_varlen
+
+    if is_varlen(runtime):
         return config.max_tokens_per_micro_batch, 1
     return config.max_seq_len, max(1, config.max_tokens_per_micro_batch // config.max_seq_len)
 
@@ -141,7 +143,10 @@ def start_phase(run: Run, plan: PhasePlan, previous: Path | None) -> PhaseState:
     config, model = run.config, run.model
     trainable = [p for p in model.parameters() if p.requires_grad]
     lr = peak_lr(config, sum(p.numel() for p in model.parameters()))
-    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=config.weight_decay, foreach=False)
+    # one fused kernel on a GPU; on the CPU a loop over parameters (foreach would copy all of them at once)
+    fused = run.runtime.device.type == "cuda" and not run.sharded and all(p.dtype == torch.float32 for p in trainable)
+    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=config.weight_decay, fused=fused or None,
+                                  foreach=None if fused else False)
     scheduler = make_scheduler(optimizer, plan.total_steps, config.warmup_ratio, config.schedule)
     state = PhaseState(optimizer, scheduler, trainable, start=0, latest=None, es={})
     phase_dir = run.out / plan.name

@@ -85,25 +85,46 @@ def layer_activation_bytes(model: Any, config: TrainConfig, compute_bytes: int =
     return rows * row * layers * per_token_layer
 
 
-def wants_activation_checkpointing(model: Any, config: TrainConfig, compute_bytes: int = 4) -> bool:
-    """config.activation_checkpointing: "on", "off", or "auto" (on when kept activations would pass the bound)."""
+def wants_activation_checkpointing(model: Any, config: TrainConfig, compute_bytes: int = 4,
+                                   budget_bytes: int | None = None) -> bool:
+    """config.activation_checkpointing: "on", "off", or "auto".
+
+    "auto" on a GPU (`budget_bytes` given): on only when the run would not fit that memory with every
+    layer's activations kept, since recomputing them costs a third more compute. On the CPU: on when
+    the kept activations would pass ACTIVATION_CHECKPOINT_ABOVE, where RAM is shared with everything else."""
     setting = config.activation_checkpointing
     if setting in ("on", True):
         return True
     if setting in ("off", False):
         return False
+    if budget_bytes is not None:
+        return _estimate(model, config, 1, compute_bytes, checkpointing=False).total > budget_bytes
     return layer_activation_bytes(model, config, compute_bytes) > ACTIVATION_CHECKPOINT_ABOVE
 
 
-def estimate_memory(model: Any, config: TrainConfig, shards: int = 1, compute_bytes: int = 4) -> MemoryEstimate:
+def checkpointing_budget(config: TrainConfig, device: Any) -> int | None:
+    """The memory "auto" checkpointing must fit on a GPU (None on the CPU): free plus what torch holds, times headroom."""
+    if getattr(device, "type", "cpu") != "cuda":
+        return None
+    import torch
+
+    return int((available_memory_bytes(device) + torch.cuda.memory_allocated(device)) * config.memory_headroom)
+
+
+def estimate_memory(model: Any, config: TrainConfig, shards: int = 1, compute_bytes: int = 4,
+                    budget_bytes: int | None = None) -> MemoryEstimate:
     """Peak memory of one process; weights, gradients and AdamW moments are divided over `shards` (FSDP)."""
+    checkpointing = wants_activation_checkpointing(model, config, compute_bytes, budget_bytes)
+    return _estimate(model, config, shards, compute_bytes, checkpointing)
+
+
+def _estimate(model: Any, config: TrainConfig, shards: int, compute_bytes: int, checkpointing: bool) -> MemoryEstimate:
     hidden, intermediate, layers, vocab = _shape(model)
     rows, row = micro_batch_shape(config)
     tokens = rows * row
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     largest = max((p.numel() for p in model.parameters() if p.requires_grad), default=0)
-    checkpointing = wants_activation_checkpointing(model, config, compute_bytes)
     factor = LORA_ACTIVATION_FACTOR if config.method == "lora" else 1.0
     kept = int(layer_activation_bytes(model, config, compute_bytes) * factor)
     if checkpointing:  # each layer's input is kept; one layer's activations live again during its backward
@@ -118,8 +139,9 @@ def estimate_memory(model: Any, config: TrainConfig, shards: int = 1, compute_by
                           checkpointing)
 
 
-def estimate_memory_bytes(model: Any, config: TrainConfig, shards: int = 1, compute_bytes: int = 4) -> int:
-    return estimate_memory(model, config, shards, compute_bytes).total
+def estimate_memory_bytes(model: Any, config: TrainConfig, shards: int = 1, compute_bytes: int = 4,
+                          budget_bytes: int | None = None) -> int:
+    return estimate_memory(model, config, shards, compute_bytes, budget_bytes).total
 
 
 def release_freed_activations() -> bool:
@@ -164,9 +186,10 @@ def compute_bytes_for(config: TrainConfig, device: Any) -> int:
 
 def check_memory(model: Any, config: TrainConfig, device: Any, shards: int = 1) -> tuple[int, int]:
     """Raise MemoryError with both numbers when the estimate does not fit; return (needed, free)."""
-    needed = estimate_memory_bytes(model, config, shards, compute_bytes_for(config, device))
+    budget = checkpointing_budget(config, device)  # a GPU: what torch already holds (the weights) counts as free
+    needed = estimate_memory_bytes(model, config, shards, compute_bytes_for(config, device), budget)
     free = available_memory_bytes(device)
-    if needed > free * config.memory_headroom:
+    if needed > (budget if budget is not None else free * config.memory_headroom):
         raise MemoryError(
             f"training needs about {needed / GiB:.1f} GiB on {device} but only {free / GiB:.1f} GiB is free "
             f"(headroom {config.memory_headroom:.0%}); lower max_tokens_per_micro_batch, use method: lora, "

@@ -9,11 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from lab.train import varlen
 from lab.train.config import TrainConfig
 from lab.train.memory import (  # noqa: F401  (check_memory and the estimate are re-exported for callers)
     LOSS_CHUNK_TOKENS,
     available_memory_bytes,
     check_memory,
+    checkpointing_budget,
     compute_bytes_for,
     estimate_memory_bytes,
     release_freed_activations,
@@ -56,11 +58,19 @@ def pick_runtime(config: TrainConfig, local_rank: int = 0) -> Runtime:
             has_flash = True
         except ImportError:
             pass
+    has_varlen = on_gpu and not has_flash and dtype_name != "float32" and varlen.register()
     if boundaries == "auto":
-        boundaries = "position_ids" if has_flash else "mask4d"
+        boundaries = "position_ids" if has_flash or has_varlen else "mask4d"
     if boundaries == "position_ids" and has_flash:
         attn = "flash_attention_2"
+    elif boundaries == "position_ids" and has_varlen:
+        attn = varlen.NAME  # torch's own varlen flash kernel (torch >= 2.10): no flash-attn build needed
     return Runtime(device, getattr(torch, dtype_name), boundaries, attn)
+
+
+def is_varlen(runtime: Runtime) -> bool:
+    """True when the attention kernel takes the samples' boundaries, so one long packed row costs no more."""
+    return runtime.boundaries == "position_ids" and runtime.attn_implementation in ("flash_attention_2", varlen.NAME)
 
 
 def load_tokenizer(base: str) -> Any:
@@ -85,7 +95,8 @@ def load_model(base: str, config: TrainConfig, runtime: Runtime) -> Any:
     base_dtype = torch.float32 if config.method == "full" else runtime.compute_dtype
     model: Any = AutoModelForCausalLM.from_pretrained(base, dtype=base_dtype, attn_implementation=runtime.attn_implementation)
     model.config.use_cache = False
-    if wants_activation_checkpointing(model, config, compute_bytes_for(config, runtime.device)):
+    budget = checkpointing_budget(config, runtime.device)
+    if wants_activation_checkpointing(model, config, compute_bytes_for(config, runtime.device), budget):
         _checkpoint_layers(model)
     if config.method == "lora":
         from peft import LoraConfig, get_peft_model
@@ -143,6 +154,10 @@ def batch_tensors(rows: list[PackedRow], runtime: Runtime) -> dict[str, Any]:
         targets[b, :n] = torch.tensor(row.targets)
         segments[b, :n] = torch.repeat_interleave(torch.arange(len(row.lengths)), torch.tensor(row.lengths))
     inputs: dict[str, Any] = {"input_ids": ids.to(device), "position_ids": positions.to(device)}
+    if runtime.attn_implementation == varlen.NAME:  # the boundaries, known here, so no layer reads them back
+        bounds, longest = varlen.cumulative_lengths([row.lengths for row in rows], width)
+        cu = torch.tensor(bounds, dtype=torch.int32).to(device)
+        inputs.update(cu_seq_lens_q=cu, cu_seq_lens_k=cu, max_length_q=longest, max_length_k=longest)
     if runtime.boundaries == "mask4d":
         same = segments[:, :, None] == segments[:, None, :]
         causal = torch.ones(width, width, dtype=torch.bool).tril()

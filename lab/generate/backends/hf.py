@@ -32,7 +32,8 @@ class TransformersBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        model: Any = AutoModelForCausalLM.from_pretrained(path)
+        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32  # a GPU's matrix units want bf16
+        model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
         self.model = model.to(self.device).eval()
         self.context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
         self.batch_size = batch_size
