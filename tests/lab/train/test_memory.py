@@ -80,6 +80,24 @@ def test_auto_checkpointing_turns_on_when_kept_activations_pass_the_bound():
     assert recomputed.activations < kept.activations / 5
 
 
+def test_on_a_gpu_auto_checkpointing_turns_on_only_when_the_run_would_not_fit():
+    model, big = FakeModel(), _config()
+    kept = estimate_memory(model, _config(activation_checkpointing="off"))
+    assert wants_activation_checkpointing(model, big)  # the CPU's rule: over 1 GiB kept
+    roomy, tight = kept.total + 1, kept.total - 1  # the GPU's budget: free memory (+ torch's own) x headroom
+    assert not wants_activation_checkpointing(model, big, budget_bytes=roomy)
+    assert wants_activation_checkpointing(model, big, budget_bytes=tight)
+    assert estimate_memory(model, big, budget_bytes=roomy).total == kept.total  # the estimate follows the choice
+    assert estimate_memory(model, big, budget_bytes=tight).checkpointing
+    assert not wants_activation_checkpointing(model, _config(activation_checkpointing="off"), budget_bytes=1)
+
+
+def test_the_checkpointing_budget_is_only_a_gpu_s():
+    from lab.train.memory import checkpointing_budget
+
+    assert checkpointing_budget(_config(), SimpleNamespace(type="cpu")) is None
+
+
 def test_activations_grow_with_the_micro_batch_and_the_loss_chunk_does_not():
     model = FakeModel()
     one = estimate_memory(model, _config(activation_checkpointing="off", max_tokens_per_micro_batch=1024))
