@@ -383,6 +383,45 @@ def stage_generation(args: argparse.Namespace, model_dir: Path) -> dict[str, Any
     return out
 
 
+def stage_cli(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """`lab train` as a user runs it, every default, on a tiny model: the recipe, self-replay, held-out loss and
+    early stopping on the GPU; then LoRA; then one rank under torchrun (NCCL on a GPU)."""
+    import subprocess
+
+    from sandbox.tiny import build_tiny_llama
+
+    tiny = build_tiny_llama(work / "tiny")
+    data = work / "tiny-data"
+    data.mkdir(exist_ok=True)
+    for name, count, seed in (("knowledge_train_msgs.jsonl", 48, 5), ("skills_train_msgs.jsonl", 24, 6)):
+        with open(data / name, "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(r) + "\n" for r in conversations(count, seed, max_words=60))
+    lab = ["-m", "lab.cli", "train", "--data", str(data), "--base", str(tiny), "--no-progress"]
+    runs = {"defaults": [sys.executable, *lab, "--out", str(work / "cli-defaults")],
+            "lora": [sys.executable, *lab, "--out", str(work / "cli-lora"), "--set", 'method="lora"',
+                     "--set", 'lora_modules_to_save=["lm_head"]'],
+            "torchrun, 1 rank": [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "1", *lab,
+                                 "--out", str(work / "cli-torchrun")]}
+    out: dict[str, Any] = {}
+    for name, command in runs.items():
+        start = time.perf_counter()
+        try:
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=150)
+            code, text = done.returncode, done.stdout + done.stderr
+        except subprocess.TimeoutExpired as stopped:
+            code, text = -1, f"timed out: {stopped}"
+        entry: dict[str, Any] = {"rc": code, "seconds": round(time.perf_counter() - start, 1),
+                                 "tail": [line for line in text.splitlines() if "arn" not in line][-8:]}
+        summary = Path(command[command.index("--out") + 1]) / "train_summary.json"
+        if summary.is_file():
+            loaded = json.loads(summary.read_text())
+            entry.update({k: loaded.get(k) for k in ("device", "dtype", "attention", "boundaries", "world_size", "method")})
+            entry["phases"] = sorted(loaded.get("phases", {}))
+        out[name] = entry
+        log(f"  lab train, {name}: rc {code}, {entry.get('device')}, {entry.get('attention')}, {entry['seconds']} s")
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -394,7 +433,8 @@ def main() -> int:
     parser.add_argument("--peak", type=float, default=989e12, help="the device's stated dense bf16 FLOP/s")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: /dev/shm when it is large)")
     parser.add_argument("--stages", default="ceiling,train,paths,logits,generation",
-                        help="comma-separated; 'compiled' also times the varlen path with each layer torch.compile'd")
+                        help="comma-separated; 'compiled' also times the varlen path with each layer torch.compile'd, "
+                             "'cli' runs `lab train` with its defaults on a tiny model (plain, LoRA, torchrun)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes on whatever device: checks the script, not the GPU")
     args = parser.parse_args()
     shape = dict(vocab=32000, hidden=2048, intermediate=5632, layers=args.layers, heads=32, kv_heads=4)
@@ -437,7 +477,8 @@ def main() -> int:
               "paths": lambda: stage_paths(args, model_dir, records, counter),
               "logits": lambda: stage_logits(args, model_dir, records, counter),
               "generation": lambda: stage_generation(args, model_dir),
-              "compiled": lambda: stage_paths(args, model_dir, records, counter, compiled=True)}
+              "compiled": lambda: stage_paths(args, model_dir, records, counter, compiled=True),
+              "cli": lambda: stage_cli(args, work)}
     for name in args.stages.split(","):
         log(f"stage {name}")
         start = time.perf_counter()

@@ -221,7 +221,8 @@ def _train(d: distributed.Dist, data_dir: str | Path, base: str, out: Path, conf
     total, trainable = count_parameters(model)
     phases = with_self_replay(phases, *_self_replay(model, tokenizer, runtime, config, phases, out, base, d, options))
     if d.main:
-        options.log(f"training {config.method} on {runtime.device} ({runtime.compute_dtype}) x{d.world}, {trainable:,}/"
+        options.log(f"training {config.method} on {runtime.device} ({runtime.compute_dtype}, attention "
+                    f"{runtime.attn_implementation}) x{d.world}, {trainable:,}/"
                     f"{total:,} parameters trainable, memory estimate {needed / 2**30:.2f} GiB of {free / 2**30:.1f} GiB free")
     sharded = d.active and config.distributed == "fsdp"
     run = Run(config, runtime, model, tokenizer, options, out, [p.name for p in phases], d,
@@ -247,7 +248,8 @@ def _train(d: distributed.Dist, data_dir: str | Path, base: str, out: Path, conf
     final = _write_final(model, tokenizer, out)
     summary = {
         "base": str(base), "method": config.method, "mode": config.mode, "device": str(runtime.device), "world_size": d.world,
-        "dtype": str(runtime.compute_dtype).replace("torch.", ""), "parameters": total, "trainable_parameters": trainable,
+        "dtype": str(runtime.compute_dtype).replace("torch.", ""), "attention": runtime.attn_implementation,
+        "boundaries": runtime.boundaries, "parameters": total, "trainable_parameters": trainable,
         "phases": summaries, "heldout_samples": len(heldout), "final": str(final),
         "tokens_per_s_this_process": round(run.tokens / run.seconds, 1) if run.seconds else None,
         "config": config.to_dict(),

@@ -52,6 +52,7 @@ def test_phases_run_in_order_and_phase2_starts_from_phase1_final_checkpoint(tiny
     assert loaded[0] == phase1_final and ckpt.read_state(phase1_final)["complete"]
     assert summary["phases"]["phase2"]["counts"] == {"skills": 2, "replay": 2}
     assert summary["phases"]["phase1"]["packing_efficiency"] > 0
+    assert (summary["attention"], summary["boundaries"]) == ("sdpa", "mask4d")  # the CPU's path, named in the summary
     assert [p.name for p in (tmp_path / "out" / "phase1").iterdir()] == ["checkpoint-2"]  # pruned to keep=1
     final = tmp_path / "out" / "final"
     assert (final / "config.json").is_file() and (final / "tokenizer_config.json").is_file()
