@@ -7,8 +7,9 @@ takes an hour to build; torch >= 2.10 has its own (`torch.nn.attention.varlen.va
 `register` makes it the transformers attention implementation `NAME`; lab.train.modeling picks it on
 a GPU without flash-attn and passes the boundaries with each batch (`cumulative_lengths`).
 
-The kernel is injectable: `reference_kernel` (per-sample SDPA, any device) is what the CPU tests
-run the same plumbing with, and what the GPU benchmark checks the real kernel against.
+The kernel is injectable: `reference_kernel` (per-sample SDPA, any device) is what the CPU tests run
+the same plumbing with; benchmarks/gpu_path.py checks torch's kernel on a GPU against fp32 runs of
+each sample alone.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def torch_kernel() -> Kernel | None:
 
 
 def reference_kernel(q: Any, k: Any, v: Any, cu: Any, longest: int, scale: float | None) -> Any:
-    """Causal SDPA on each sample alone: slow, plain, on any device (the tests' and the check's yardstick)."""
+    """Causal SDPA on each sample alone: slow and plain, on any device (the CPU tests' kernel)."""
     import torch
     import torch.nn.functional as F
 
