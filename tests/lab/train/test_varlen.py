@@ -150,3 +150,15 @@ def test_the_gpu_benchmark_runs_end_to_end_at_toy_sizes(tmp_path):
     assert results["logits"]["passes"] and results["logits"]["varlen_kernel_calls"] > 0
     assert results["train"]["tokens_per_s_median"] > 0
     assert {f"batch_{n}" for n in (1, 8, 32)} <= set(results["generation"])
+
+
+def test_the_attention_says_what_it_is_missing(monkeypatch):
+    import torch
+
+    q = torch.zeros(1, 2, 4, 8)
+    monkeypatch.setattr(varlen, "_kernel", None)
+    with pytest.raises(RuntimeError, match="call lab.train.varlen.register"):
+        varlen.attention(None, q, q, q, None)
+    monkeypatch.setattr(varlen, "_kernel", varlen.reference_kernel)
+    with pytest.raises(ValueError, match="cu_seq_lens_q or position_ids"):
+        varlen.attention(None, q, q, q, None)
